@@ -1,0 +1,92 @@
+package io.lambdalake.cli;
+
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import io.lambdalake.stack.LocalStack;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code lake stack up|down|status}: the embedded local stack of real servers. */
+@Command(
+    name = "stack",
+    description =
+        "Start, stop or inspect the local stack (Kafka, s3proxy, Trino, MariaDB, Maxwell).",
+    subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class})
+final class StackCommand {
+
+  @Command(
+      name = "up",
+      description = "Start every server that is not running and wait until each answers.")
+  static final class Up implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      LocalStack stack = LocalStack.fromConfiguration();
+      stack.up(
+          report -> {
+            out.printf(
+                "%-8s up    %-45s %s after %.1f s%n",
+                report.name(),
+                report.address(),
+                report.started() ? "started, answering" : "already running, answering",
+                report.elapsed().toMillis() / 1000.0);
+            out.flush();
+          });
+      out.println("Logs and data: " + stack.layout().localDirectory());
+      return 0;
+    }
+  }
+
+  @Command(name = "down", description = "Stop the servers the stack started (by their PID files).")
+  static final class Down implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      List<String> stopped = LocalStack.fromConfiguration().down();
+      out.println(
+          stopped.isEmpty()
+              ? "Nothing was running."
+              : "Stopped " + String.join(", ", stopped) + ".");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "status",
+      description = "Say which servers run and whether each answers; exit 1 unless all do.")
+  static final class Status implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      boolean healthy = true;
+      for (LocalStack.ServerStatus status : LocalStack.fromConfiguration().status()) {
+        healthy &= status.healthy();
+        out.printf(
+            "%-8s %-5s %-45s %s%n",
+            status.name(),
+            status.healthy() ? "up" : "down",
+            status.address(),
+            status.pid().map(pid -> "pid " + pid).orElse("")
+                + status
+                    .problem()
+                    .map(problem -> (status.pid().isPresent() ? ", " : "") + problem)
+                    .orElse(""));
+      }
+      out.flush();
+      if (!healthy) {
+        throw new LakeException(ErrorCode.SERVER_NOT_AVAILABLE, "the local stack is not fully up");
+      }
+      return 0;
+    }
+  }
+}

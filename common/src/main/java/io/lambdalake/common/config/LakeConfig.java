@@ -1,0 +1,32 @@
+package io.lambdalake.common.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+
+/** The whole configuration of lambda-lake, read once from conf/ by {@link LakeConfigLoader}. */
+public record LakeConfig(
+    Path localDirectory,
+    KafkaConfig kafka,
+    S3Config s3,
+    StorageConfig storage,
+    TopicsConfig topics,
+    TrinoConfig trino,
+    MariaDbConfig mariaDb,
+    MaxwellConfig maxwell,
+    SparkConfig spark,
+    StackConfig stack) {
+
+  public LakeConfig {
+    requireNonNull(localDirectory, "localDirectory is null");
+    requireNonNull(kafka, "kafka is null");
+    requireNonNull(s3, "s3 is null");
+    requireNonNull(storage, "storage is null");
+    requireNonNull(topics, "topics is null");
+    requireNonNull(trino, "trino is null");
+    requireNonNull(mariaDb, "mariaDb is null");
+    requireNonNull(maxwell, "maxwell is null");
+    requireNonNull(spark, "spark is null");
+    requireNonNull(stack, "stack is null");
+  }
+}

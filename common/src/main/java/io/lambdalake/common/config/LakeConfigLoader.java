@@ -1,0 +1,201 @@
+package io.lambdalake.common.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigValue;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads the configuration, highest precedence first:
+ *
+ * <ol>
+ *   <li>Java system properties ({@code -Dlake.kafka.bootstrap-servers=...});
+ *   <li>the file named by {@code LAKE_CONFIG_FILE} (or {@code -Dlake.config.file}), e.g. a copy of
+ *       conf/cluster.conf.example;
+ *   <li>{@code conf/application.conf} of the checkout (its folder from {@code LAKE_CONF_DIR}, or
+ *       ./conf), whose keys name the environment variables that override them;
+ *   <li>the same defaults packaged in the jar, for jobs that run where no checkout is.
+ * </ol>
+ */
+public final class LakeConfigLoader {
+  public static final String CONFIG_FILE_VARIABLE = "LAKE_CONFIG_FILE";
+  public static final String CONF_DIRECTORY_VARIABLE = "LAKE_CONF_DIR";
+  private static final String PACKAGED_DEFAULTS = "io/lambdalake/common/config/application.conf";
+
+  private LakeConfigLoader() {}
+
+  /** Loads the configuration from the process's environment and system properties. */
+  public static LakeConfig load() {
+    return load(System.getenv(), Map.of());
+  }
+
+  /**
+   * Loads the configuration with the given environment and overrides (keys like {@code
+   * lake.kafka.bootstrap-servers}), which take precedence over everything else.
+   */
+  public static LakeConfig load(Map<String, String> environment, Map<String, String> overrides) {
+    Path confDirectory = confDirectory(environment);
+    Config defaults = defaults(confDirectory);
+    Config layered = defaults;
+    Optional<String> configFile =
+        Optional.ofNullable(System.getProperty("lake.config.file"))
+            .or(() -> Optional.ofNullable(environment.get(CONFIG_FILE_VARIABLE)))
+            .filter(name -> !name.isBlank());
+    if (configFile.isPresent()) {
+      Path file = Path.of(configFile.get());
+      if (!Files.isRegularFile(file)) {
+        throw new LakeException(
+            ErrorCode.INVALID_CONFIGURATION,
+            "Configuration file "
+                + file.toAbsolutePath()
+                + " named by "
+                + CONFIG_FILE_VARIABLE
+                + " does not exist");
+      }
+      layered = parse(file).withFallback(layered);
+    }
+    Config config =
+        ConfigFactory.parseMap(overrides, "overrides")
+            .withFallback(ConfigFactory.systemProperties())
+            .withFallback(layered);
+    try {
+      Config resolved =
+          config.resolveWith(
+              config.withFallback(environmentConfig(environment)),
+              ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
+      return toRecord(resolved.getConfig("lake"), baseDirectory(confDirectory));
+    } catch (ConfigException e) {
+      throw new LakeException(
+          ErrorCode.INVALID_CONFIGURATION, "Invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  /** The conf/ folder: {@code -Dlake.conf.dir}, else {@code LAKE_CONF_DIR}, else ./conf. */
+  public static Path confDirectory(Map<String, String> environment) {
+    return Path.of(
+            Optional.ofNullable(System.getProperty("lake.conf.dir"))
+                .or(() -> Optional.ofNullable(environment.get(CONF_DIRECTORY_VARIABLE)))
+                .orElse("conf"))
+        .toAbsolutePath()
+        .normalize();
+  }
+
+  private static Config defaults(Path confDirectory) {
+    Path file = confDirectory.resolve("application.conf");
+    if (Files.isRegularFile(file)) {
+      return parse(file);
+    }
+    return ConfigFactory.parseResources(
+        PACKAGED_DEFAULTS, ConfigParseOptions.defaults().setAllowMissing(false));
+  }
+
+  private static Config parse(Path file) {
+    try {
+      return ConfigFactory.parseFile(
+          file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException e) {
+      throw new LakeException(
+          ErrorCode.INVALID_CONFIGURATION,
+          "Cannot read configuration file " + file.toAbsolutePath() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** The environment as a config, so that {@code ${?LAKE_...}} substitutions see the given one. */
+  private static Config environmentConfig(Map<String, String> environment) {
+    Map<String, String> variables = new LinkedHashMap<>();
+    environment.forEach(
+        (name, value) -> {
+          // Only simple names can be config paths; the lake's variables all are.
+          if (name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            variables.put(name, value);
+          }
+        });
+    return ConfigFactory.parseMap(variables, "environment");
+  }
+
+  private static Path baseDirectory(Path confDirectory) {
+    Path absolute = confDirectory.toAbsolutePath().normalize();
+    return absolute.getParent() == null ? absolute : absolute.getParent();
+  }
+
+  private static LakeConfig toRecord(Config lake, Path baseDirectory) {
+    Config s3 = lake.getConfig("s3");
+    Config storage = lake.getConfig("storage");
+    Config topics = lake.getConfig("topics");
+    Config trino = lake.getConfig("trino");
+    Config mariaDb = lake.getConfig("mariadb");
+    Config maxwell = lake.getConfig("maxwell");
+    Config spark = lake.getConfig("spark");
+    Config stack = lake.getConfig("stack");
+    return new LakeConfig(
+        baseDirectory.resolve(lake.getString("local-dir")).normalize(),
+        new KafkaConfig(
+            lake.getString("kafka.bootstrap-servers"),
+            stringMap(lake.getConfig("kafka.client-properties"))),
+        new S3Config(
+            optional(s3.getString("endpoint")),
+            s3.getString("region"),
+            optional(s3.getString("access-key")),
+            optional(s3.getString("secret-key")),
+            s3.getBoolean("path-style-access"),
+            s3.getString("bucket")),
+        new StorageConfig(storage.getString("root"), storage.getString("checkpoints")),
+        new TopicsConfig(
+            topics.getString("events-prefix"),
+            topics.getString("events-other"),
+            topics.getString("events-quarantine"),
+            topics.getString("cdc-maxwell-prefix"),
+            topics.getString("cdc-mongo-prefix"),
+            topics.getInt("partitions"),
+            topics.getInt("replication-factor")),
+        new TrinoConfig(
+            trino.getString("url"), trino.getString("user"), trino.getString("catalog")),
+        new MariaDbConfig(
+            mariaDb.getString("host"),
+            mariaDb.getInt("port"),
+            mariaDb.getString("user"),
+            mariaDb.getString("password"),
+            mariaDb.getInt("server-id")),
+        new MaxwellConfig(
+            maxwell.getString("user"),
+            maxwell.getString("password"),
+            maxwell.getInt("replica-server-id"),
+            maxwell.getString("client-id"),
+            maxwell.getString("schema-database")),
+        new SparkConfig(
+            spark.getString("master"),
+            spark.getInt("shuffle-partitions"),
+            spark.getString("driver-memory")),
+        new StackConfig(
+            stack.getInt("kafka-port"),
+            stack.getInt("kafka-controller-port"),
+            stack.getInt("s3proxy-port"),
+            stack.getInt("trino-port"),
+            stack.getString("trino-max-heap"),
+            optional(stack.getString("trino-java-home")),
+            stack.getInt("mariadb-port"),
+            stack.getDuration("start-timeout")));
+  }
+
+  private static Optional<String> optional(String value) {
+    return value.isBlank() ? Optional.empty() : Optional.of(value);
+  }
+
+  private static Map<String, String> stringMap(Config config) {
+    Map<String, String> map = new LinkedHashMap<>();
+    for (Map.Entry<String, ConfigValue> entry : config.entrySet()) {
+      map.put(entry.getKey(), String.valueOf(entry.getValue().unwrapped()));
+    }
+    return map;
+  }
+}

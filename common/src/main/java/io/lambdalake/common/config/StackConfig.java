@@ -1,0 +1,33 @@
+package io.lambdalake.common.config;
+
+import static io.lambdalake.common.config.Checks.checkNotBlank;
+import static io.lambdalake.common.config.Checks.checkPort;
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/** Ports and settings of the embedded local stack; unused on a cluster. */
+public record StackConfig(
+    int kafkaPort,
+    int kafkaControllerPort,
+    int s3ProxyPort,
+    int trinoPort,
+    String trinoMaxHeap,
+    Optional<String> trinoJavaHome,
+    int mariaDbPort,
+    Duration startTimeout) {
+  public StackConfig {
+    checkPort(kafkaPort, "lake.stack.kafka-port");
+    checkPort(kafkaControllerPort, "lake.stack.kafka-controller-port");
+    checkPort(s3ProxyPort, "lake.stack.s3proxy-port");
+    checkPort(trinoPort, "lake.stack.trino-port");
+    checkNotBlank(trinoMaxHeap, "lake.stack.trino-max-heap");
+    requireNonNull(trinoJavaHome, "trinoJavaHome is null");
+    checkPort(mariaDbPort, "lake.stack.mariadb-port");
+    requireNonNull(startTimeout, "startTimeout is null");
+    if (startTimeout.isNegative() || startTimeout.isZero()) {
+      throw Checks.invalid("lake.stack.start-timeout", startTimeout, "a positive duration");
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package io.lambdalake.common.error;
+
+import static java.util.Objects.requireNonNull;
+
+/** Every error lambda-lake reports, with a stable numeric code and the type of fault. */
+public enum ErrorCode {
+  INVALID_CONFIGURATION(1, ErrorType.USER_ERROR),
+  INVALID_ARGUMENT(2, ErrorType.USER_ERROR),
+  INVALID_EVENT(3, ErrorType.USER_ERROR),
+  SERVER_NOT_AVAILABLE(100, ErrorType.EXTERNAL),
+  SERVER_FAILED_TO_START(101, ErrorType.EXTERNAL),
+  SERVER_DISTRIBUTION_MISSING(102, ErrorType.EXTERNAL),
+  INTERNAL_ERROR(500, ErrorType.INTERNAL);
+
+  private final int code;
+  private final ErrorType type;
+
+  ErrorCode(int code, ErrorType type) {
+    this.code = code;
+    this.type = requireNonNull(type, "type is null");
+  }
+
+  public int code() {
+    return code;
+  }
+
+  public ErrorType type() {
+    return type;
+  }
+}

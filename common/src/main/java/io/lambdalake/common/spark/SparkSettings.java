@@ -1,0 +1,76 @@
+package io.lambdalake.common.spark;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.S3Config;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The Spark settings every lambda-lake job and test runs with: Delta Lake, S3A pointed at the
+ * lake's S3 service, UTC, and local folders under the stack's directory instead of /tmp. The module
+ * that builds the session applies them; this class stays free of Spark itself.
+ */
+public final class SparkSettings {
+  private SparkSettings() {}
+
+  /** Settings for a job; spark-submit's own --master wins over {@code lake.spark.master}. */
+  public static Map<String, String> forJob(LakeConfig config) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");
+    settings.put(
+        "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    settings.put("spark.sql.session.timeZone", "UTC");
+    settings.put(
+        "spark.sql.shuffle.partitions", Integer.toString(config.spark().shufflePartitions()));
+    // Trino cannot DELETE/UPDATE/MERGE partitioned tables whose Parquet files repeat the partition
+    // columns; write them the classic way (see shared/NOTES-stack.md).
+    settings.put(
+        "spark.databricks.delta.properties.defaults.writePartitionColumnsToParquet", "false");
+    settings.putAll(s3a(config.s3()));
+    return Map.copyOf(settings);
+  }
+
+  /** Settings for a session inside this JVM (tests, the local CLI): also master, UI, folders. */
+  public static Map<String, String> forLocalSession(LakeConfig config) {
+    requireNonNull(config, "config is null");
+    Map<String, String> settings = new LinkedHashMap<>(forJob(config));
+    String localDirectory = config.localDirectory().resolve("spark").toString();
+    settings.put("spark.master", config.spark().master());
+    settings.put("spark.ui.enabled", "false");
+    settings.put("spark.driver.host", "127.0.0.1");
+    settings.put("spark.driver.bindAddress", "127.0.0.1");
+    settings.put("spark.local.dir", localDirectory + "/local");
+    settings.put("spark.sql.warehouse.dir", localDirectory + "/warehouse");
+    settings.put("spark.hadoop.hadoop.tmp.dir", localDirectory + "/hadoop");
+    settings.put("spark.hadoop.fs.s3a.buffer.dir", localDirectory + "/s3a-buffer");
+    return Map.copyOf(settings);
+  }
+
+  private static Map<String, String> s3a(S3Config s3) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    String prefix = "spark.hadoop.fs.s3a.";
+    settings.put(prefix + "impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
+    s3.endpoint()
+        .ifPresent(
+            endpoint -> {
+              settings.put(prefix + "endpoint", endpoint);
+              settings.put(
+                  prefix + "connection.ssl.enabled",
+                  Boolean.toString(endpoint.startsWith("https")));
+            });
+    settings.put(prefix + "endpoint.region", s3.region());
+    settings.put(prefix + "path.style.access", Boolean.toString(s3.pathStyleAccess()));
+    if (s3.accessKey().isPresent() && s3.secretKey().isPresent()) {
+      settings.put(prefix + "access.key", s3.accessKey().get());
+      settings.put(prefix + "secret.key", s3.secretKey().get());
+      settings.put(
+          prefix + "aws.credentials.provider",
+          "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    }
+    // s3proxy and most S3-compatible stores do not implement the newer checksum headers.
+    settings.put(prefix + "checksum.validation", "false");
+    return settings;
+  }
+}

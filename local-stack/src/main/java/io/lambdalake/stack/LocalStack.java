@@ -1,0 +1,190 @@
+package io.lambdalake.stack;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+
+/**
+ * The local stack: s3proxy, Kafka, MariaDB, Maxwell's Daemon and Trino on 127.0.0.1, each its own
+ * process. {@link #up} starts what is not running and waits until every server answers a real
+ * request; closing a stack stops only the servers that this instance started, so a test run reuses
+ * a stack that scripts/test brought up and leaves it running.
+ */
+public final class LocalStack implements AutoCloseable {
+  private final LakeConfig config;
+  private final StackLayout layout;
+  private final List<ManagedServer> servers;
+  private final List<ManagedServer> startedHere = new ArrayList<>();
+
+  public LocalStack(LakeConfig config, Path confDirectory) {
+    this.config = requireNonNull(config, "config is null");
+    this.layout = new StackLayout(config.localDirectory(), confDirectory);
+    S3ProxyServer s3 = new S3ProxyServer(config, layout);
+    KafkaServer kafka = new KafkaServer(config, layout);
+    MariaDbServer mariaDb = new MariaDbServer(config, layout);
+    TrinoServer trino = new TrinoServer(config, layout);
+    MaxwellServer maxwell = new MaxwellServer(config, layout);
+    this.servers = List.of(s3, kafka, mariaDb, trino, maxwell);
+  }
+
+  /** The stack described by conf/ of this checkout (or LAKE_CONF_DIR / -Dlake.conf.dir). */
+  public static LocalStack fromConfiguration() {
+    return new LocalStack(LakeConfigLoader.load(), LakeConfigLoader.confDirectory(System.getenv()));
+  }
+
+  public LakeConfig config() {
+    return config;
+  }
+
+  public StackLayout layout() {
+    return layout;
+  }
+
+  public List<ManagedServer> servers() {
+    return servers;
+  }
+
+  public ManagedServer server(String name) {
+    return servers.stream()
+        .filter(server -> server.name().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new LakeException(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "No server named " + name + " in the local stack; there are " + names()));
+  }
+
+  private List<String> names() {
+    return servers.stream().map(ManagedServer::name).toList();
+  }
+
+  /** What happened to one server in {@link #up}. */
+  public record ServerReport(String name, String address, boolean started, Duration elapsed) {}
+
+  /**
+   * Starts every server that does not run and waits until each answers. Servers without
+   * dependencies start together; Maxwell starts once MariaDB and Kafka answer.
+   */
+  public List<ServerReport> up(Consumer<ServerReport> progress) {
+    Duration timeout = config.stack().startTimeout();
+    Instant start = Instant.now();
+    ExecutorService executor = Executors.newFixedThreadPool(servers.size());
+    try {
+      Map<String, Future<ServerReport>> reports = new java.util.LinkedHashMap<>();
+      for (String name : List.of("s3proxy", "kafka", "mariadb", "trino")) {
+        ManagedServer server = server(name);
+        reports.put(name, executor.submit(() -> bringUp(server, start, timeout)));
+      }
+      List<ServerReport> done = new ArrayList<>();
+      for (String name : List.of("s3proxy", "kafka", "mariadb")) {
+        done.add(report(reports.get(name), progress));
+      }
+      done.add(bringUp(server("maxwell"), start, timeout));
+      progress.accept(done.get(done.size() - 1));
+      done.add(report(reports.get("trino"), progress));
+      return List.copyOf(done);
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  private ServerReport bringUp(ManagedServer server, Instant stackStart, Duration timeout) {
+    boolean started = server.start();
+    if (started) {
+      synchronized (startedHere) {
+        startedHere.add(server);
+      }
+    }
+    server.awaitReady(timeout);
+    return new ServerReport(
+        server.name(), server.address(), started, Duration.between(stackStart, Instant.now()));
+  }
+
+  private static ServerReport report(Future<ServerReport> future, Consumer<ServerReport> progress) {
+    try {
+      ServerReport report = future.get();
+      progress.accept(report);
+      return report;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof LakeException lakeException) {
+        throw lakeException;
+      }
+      throw new LakeException(ErrorCode.INTERNAL_ERROR, "Starting the stack failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LakeException(ErrorCode.INTERNAL_ERROR, "Interrupted while starting the stack", e);
+    }
+  }
+
+  /** Stops every server of the stack that runs from its PID file, dependents first. */
+  public List<String> down() {
+    List<String> stopped = new ArrayList<>();
+    for (String name : List.of("maxwell", "trino", "kafka", "mariadb", "s3proxy")) {
+      if (server(name).stop()) {
+        stopped.add(name);
+      }
+    }
+    return stopped;
+  }
+
+  /** Whether a server runs, and whether it answers its probe. */
+  public record ServerStatus(
+      String name, String address, Optional<Long> pid, Optional<String> problem) {
+    public boolean healthy() {
+      return pid.isPresent() && problem.isEmpty();
+    }
+  }
+
+  public List<ServerStatus> status() {
+    List<ServerStatus> statuses = new ArrayList<>();
+    for (ManagedServer server : servers) {
+      Optional<Long> pid = server.process().map(ProcessHandle::pid);
+      Optional<String> problem;
+      if (pid.isEmpty()) {
+        problem = Optional.of("not running");
+      } else {
+        problem = probeProblem(server);
+      }
+      statuses.add(new ServerStatus(server.name(), server.address(), pid, problem));
+    }
+    return List.copyOf(statuses);
+  }
+
+  private static Optional<String> probeProblem(ManagedServer server) {
+    try {
+      server.probe();
+      return Optional.empty();
+    } catch (Exception e) {
+      return Optional.of("does not answer: " + ManagedServer.oneLine(e));
+    }
+  }
+
+  /** Stops the servers this instance started; a stack someone else started keeps running. */
+  @Override
+  public void close() {
+    List<ManagedServer> started;
+    synchronized (startedHere) {
+      started = new ArrayList<>(startedHere);
+      startedHere.clear();
+    }
+    for (int index = started.size() - 1; index >= 0; index--) {
+      started.get(index).stop();
+    }
+  }
+}

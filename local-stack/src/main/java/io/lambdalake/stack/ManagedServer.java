@@ -1,0 +1,225 @@
+package io.lambdalake.stack;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A server of the local stack that runs as its own operating-system process, detached from the JVM
+ * that started it (so {@code scripts/stack up} can return), with a PID file, a log file and a probe
+ * that proves it really answers. {@link #stop()} stops only a process this stack started.
+ */
+public abstract class ManagedServer {
+  private static final Logger LOG = LoggerFactory.getLogger(ManagedServer.class);
+  private static final Duration PROBE_INTERVAL = Duration.ofMillis(500);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
+  private final String name;
+  private final Path home;
+  private final Path logFile;
+
+  protected ManagedServer(String name, StackLayout layout) {
+    this.name = requireNonNull(name, "name is null");
+    this.home = layout.serverHome(name);
+    this.logFile = layout.logFile(name);
+  }
+
+  public final String name() {
+    return name;
+  }
+
+  /** Where clients reach the server, e.g. {@code 127.0.0.1:19092}. */
+  public abstract String address();
+
+  /** Folder with this server's data and generated configuration. */
+  protected final Path home() {
+    return home;
+  }
+
+  public final Path logFile() {
+    return logFile;
+  }
+
+  private Path pidFile() {
+    return home.resolve("server.pid");
+  }
+
+  /** The process of this server if the stack started it and it still runs. */
+  public final Optional<ProcessHandle> process() {
+    Path pidFile = pidFile();
+    if (!Files.isRegularFile(pidFile)) {
+      return Optional.empty();
+    }
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).trim());
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  public final boolean isRunning() {
+    return process().isPresent();
+  }
+
+  /**
+   * Starts the server unless it already runs; returns at once, before it is ready.
+   *
+   * @return whether this call started it
+   */
+  public final boolean start() {
+    if (isRunning()) {
+      return false;
+    }
+    try {
+      Files.createDirectories(home);
+      Files.createDirectories(logFile.getParent());
+      prepare();
+      List<String> command = new ArrayList<>();
+      // Its own session: a Ctrl-C in the terminal that ran `scripts/stack up` does not reach it.
+      command.add("setsid");
+      command.addAll(command());
+      ProcessBuilder builder =
+          new ProcessBuilder(command)
+              .directory(home.toFile())
+              .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+              .redirectErrorStream(true);
+      builder.environment().putAll(environment());
+      Files.writeString(
+          logFile,
+          "---- " + Instant.now() + " starting " + name + ": " + String.join(" ", command) + "\n",
+          StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+      Process process = builder.start();
+      Files.writeString(pidFile(), Long.toString(process.pid()));
+      LOG.info("Started {} as process {}", name, process.pid());
+      return true;
+    } catch (IOException e) {
+      throw new LakeException(
+          ErrorCode.SERVER_FAILED_TO_START,
+          name + " could not be started: " + e.getMessage() + " (log: " + logFile + ")",
+          e);
+    }
+  }
+
+  /** Waits until the probe succeeds; fails with one line naming the server and its log. */
+  public final void awaitReady(Duration timeout) {
+    Instant deadline = Instant.now().plus(timeout);
+    Exception lastFailure = null;
+    while (Instant.now().isBefore(deadline)) {
+      if (!isRunning() && requiresOwnProcess()) {
+        throw new LakeException(
+            ErrorCode.SERVER_FAILED_TO_START, name + " exited while starting; see " + logFile);
+      }
+      try {
+        probe();
+        return;
+      } catch (Exception e) {
+        lastFailure = e;
+      }
+      sleep(PROBE_INTERVAL);
+    }
+    throw new LakeException(
+        ErrorCode.SERVER_FAILED_TO_START,
+        name
+            + " did not answer within "
+            + timeout.toSeconds()
+            + " s ("
+            + (lastFailure == null ? "no probe ran" : oneLine(lastFailure))
+            + "); see "
+            + logFile);
+  }
+
+  /** Whether a server process of ours must be alive for the probe to count. */
+  protected boolean requiresOwnProcess() {
+    return true;
+  }
+
+  /**
+   * Stops the server if this stack started it: SIGTERM, then SIGKILL after a grace period.
+   *
+   * @return whether a process was stopped
+   */
+  public final boolean stop() {
+    Optional<ProcessHandle> process = process();
+    if (process.isEmpty()) {
+      deletePidFile();
+      return false;
+    }
+    ProcessHandle handle = process.get();
+    List<ProcessHandle> descendants = handle.descendants().toList();
+    handle.destroy();
+    try {
+      handle.onExit().get(STOP_GRACE.toSeconds(), TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("{} did not stop within {} s; killing it", name, STOP_GRACE.toSeconds());
+      handle.destroyForcibly();
+      handle.onExit().join();
+    }
+    descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+    deletePidFile();
+    return true;
+  }
+
+  private void deletePidFile() {
+    try {
+      Files.deleteIfExists(pidFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes configuration files and initializes data folders before the first start. */
+  protected abstract void prepare() throws IOException;
+
+  /** The command that runs the server in the foreground. */
+  protected abstract List<String> command();
+
+  /** Environment variables the server process gets in addition to this JVM's. */
+  protected Map<String, String> environment() {
+    return Map.of();
+  }
+
+  /** Proves the server answers real requests; throws when it does not (yet). */
+  public abstract void probe() throws Exception;
+
+  protected static String javaExecutable() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  static String oneLine(Throwable error) {
+    Throwable root = error;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message =
+        root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    return message.lines().findFirst().orElse("").strip();
+  }
+
+  static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LakeException(ErrorCode.INTERNAL_ERROR, "Interrupted while waiting", e);
+    }
+  }
+}

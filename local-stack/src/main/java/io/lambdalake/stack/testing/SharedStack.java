@@ -1,0 +1,38 @@
+package io.lambdalake.stack.testing;
+
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.stack.LocalStack;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one local stack of a test JVM. scripts/test brings the stack up before the integration tests
+ * and down after them, so normally this only checks that every server answers; run from an IDE, it
+ * starts what is missing and stops that again when the JVM exits.
+ */
+public final class SharedStack {
+  private static final Logger LOG = LoggerFactory.getLogger(SharedStack.class);
+  private static LocalStack stack;
+
+  private SharedStack() {}
+
+  public static synchronized LocalStack get() {
+    if (stack == null) {
+      LocalStack created = LocalStack.fromConfiguration();
+      created.up(
+          report ->
+              LOG.info(
+                  "{} at {} ({})",
+                  report.name(),
+                  report.address(),
+                  report.started() ? "started" : "already running"));
+      Runtime.getRuntime().addShutdownHook(new Thread(created::close, "local-stack-shutdown"));
+      stack = created;
+    }
+    return stack;
+  }
+
+  public static LakeConfig config() {
+    return get().config();
+  }
+}
