@@ -61,7 +61,7 @@ final class StackCommand {
 
   @Command(
       name = "status",
-      description = "Say which servers run and whether each answers; exit 1 unless all do.")
+      description = "Say which servers run and whether each answers; exit non-zero unless all do.")
   static final class Status implements Callable<Integer> {
     @Spec CommandSpec spec;
 

@@ -60,7 +60,9 @@ public final class TrinoServer extends ManagedServer {
         etc.resolve("node.properties"),
         "node.environment=lambda_lake_local",
         "node.id=lambda-lake-local-1",
-        "node.data-dir=" + home().resolve("data"));
+        "node.data-dir=" + home().resolve("data"),
+        // Listen on the loopback address only.
+        "node.bind-ip=127.0.0.1");
     write(
         etc.resolve("config.properties"),
         "coordinator=true",
@@ -68,7 +70,6 @@ public final class TrinoServer extends ManagedServer {
         "http-server.http.port=" + port,
         "discovery.uri=http://127.0.0.1:" + port,
         "node.internal-address=127.0.0.1",
-        "http-server.http.host=127.0.0.1",
         "query.max-memory=1GB",
         "query.max-memory-per-node=1GB",
         // Small machine: fewer threads than Trino's defaults for a server.

@@ -15,7 +15,8 @@ public record LakeConfig(
     MariaDbConfig mariaDb,
     MaxwellConfig maxwell,
     SparkConfig spark,
-    StackConfig stack) {
+    StackConfig stack,
+    CollectorConfig collector) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -28,5 +29,6 @@ public record LakeConfig(
     requireNonNull(maxwell, "maxwell is null");
     requireNonNull(spark, "spark is null");
     requireNonNull(stack, "stack is null");
+    requireNonNull(collector, "collector is null");
   }
 }

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
@@ -69,13 +70,13 @@ public final class LakeConfigLoader {
             .withFallback(layered);
     try {
       Config resolved =
-          config.resolveWith(
-              config.withFallback(environmentConfig(environment)),
-              ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
+          config
+              .withFallback(environmentConfig(environment))
+              .resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
       return toRecord(resolved.getConfig("lake"), baseDirectory(confDirectory));
     } catch (ConfigException e) {
       throw new LakeException(
-          ErrorCode.INVALID_CONFIGURATION, "Invalid configuration: " + e.getMessage(), e);
+          ErrorCode.INVALID_CONFIGURATION, "Invalid configuration: " + shorten(e.getMessage()), e);
     }
   }
 
@@ -184,7 +185,83 @@ public final class LakeConfigLoader {
             stack.getString("trino-max-heap"),
             optional(stack.getString("trino-java-home")),
             stack.getInt("mariadb-port"),
-            stack.getDuration("start-timeout")));
+            stack.getDuration("start-timeout")),
+        collector(lake.getConfig("collector")));
+  }
+
+  private static CollectorConfig collector(Config collector) {
+    Config limits = collector.getConfig("limits");
+    Config producer = collector.getConfig("producer");
+    Map<String, CollectorConfig.TrackingId> trackingIds = new LinkedHashMap<>();
+    Config registry = collector.getConfig("tracking-ids");
+    for (String trackingId : registry.root().keySet()) {
+      Config registration = registry.getConfig(ConfigUtil.joinPath(trackingId));
+      trackingIds.put(
+          trackingId,
+          new CollectorConfig.TrackingId(
+              registration.getString("merchant"),
+              registration.hasPath("rate-limit")
+                  ? Optional.of(rateLimit(registration.getConfig("rate-limit")))
+                  : Optional.empty()));
+    }
+    Map<String, String> routes = new LinkedHashMap<>();
+    Config routeConfig = collector.getConfig("routes");
+    for (String eventName : routeConfig.root().keySet()) {
+      routes.put(eventName, routeConfig.getString(ConfigUtil.joinPath(eventName)));
+    }
+    return new CollectorConfig(
+        collector.getString("host"),
+        collector.getInt("port"),
+        collector.getInt("io-threads"),
+        collector.getBoolean("trust-forwarded-for"),
+        collector.getStringList("cors-allowed-origins"),
+        new CollectorConfig.Limits(
+            intBytes(limits, "lake.collector.limits", "max-request-size"),
+            intBytes(limits, "lake.collector.limits", "max-event-size"),
+            limits.getInt("max-batch-events"),
+            limits.getInt("max-params"),
+            limits.getInt("max-param-key-length"),
+            limits.getInt("max-param-value-length"),
+            limits.getInt("max-id-length"),
+            limits.getInt("max-text-length"),
+            intBytes(limits, "lake.collector.limits", "max-header-size"),
+            limits.getInt("max-in-flight-requests"),
+            limits.getDuration("max-event-age"),
+            limits.getDuration("max-clock-skew")),
+        rateLimit(collector.getConfig("rate-limit")),
+        trackingIds,
+        routes,
+        new CollectorConfig.Producer(
+            producer.getDuration("delivery-timeout"),
+            producer.getDuration("request-timeout"),
+            producer.getDuration("max-block"),
+            producer.getDuration("linger"),
+            intBytes(producer, "lake.collector.producer", "batch-size"),
+            producer.getBytes("buffer-memory")),
+        collector.getDuration("retry-after"),
+        collector.getDuration("idle-timeout"),
+        collector.getDuration("drain-timeout"),
+        collector.getDuration("readiness-interval"),
+        collector.getBoolean("create-topics"));
+  }
+
+  private static CollectorConfig.RateLimit rateLimit(Config rateLimit) {
+    return new CollectorConfig.RateLimit(
+        rateLimit.getDouble("events-per-second"), rateLimit.getInt("burst"));
+  }
+
+  /** A size in bytes ("1 MiB") that must fit an int, as buffer sizes do. */
+  private static int intBytes(Config config, String prefix, String key) {
+    long bytes = config.getBytes(key);
+    if (bytes > Integer.MAX_VALUE) {
+      throw Checks.invalid(prefix + "." + key, bytes, "below 2 GiB");
+    }
+    return (int) bytes;
+  }
+
+  /** Typesafe Config's messages can quote the whole resolve source, environment and all. */
+  private static String shorten(String message) {
+    return message.length() <= 300 ? message : message.substring(0, 300) + "...";
   }
 
   private static Optional<String> optional(String value) {
@@ -194,7 +271,10 @@ public final class LakeConfigLoader {
   private static Map<String, String> stringMap(Config config) {
     Map<String, String> map = new LinkedHashMap<>();
     for (Map.Entry<String, ConfigValue> entry : config.entrySet()) {
-      map.put(entry.getKey(), String.valueOf(entry.getValue().unwrapped()));
+      // Keys such as "security.protocol" come quoted; a property name is the joined path.
+      map.put(
+          String.join(".", ConfigUtil.splitPath(entry.getKey())),
+          String.valueOf(entry.getValue().unwrapped()));
     }
     return map;
   }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -49,9 +50,10 @@ class LakeConfigLoaderTest {
     assertThat(config.trino())
         .isEqualTo(new TrinoConfig("jdbc:trino://127.0.0.1:18080", "lake", "lake"));
     assertThat(config.mariaDb())
-        .isEqualTo(new MariaDbConfig("127.0.0.1", 13306, "lake", "lake-local", 101));
+        .isEqualTo(new MariaDbConfig("127.0.0.1", 13306, "lake", "lake-local-password", 101));
     assertThat(config.maxwell())
-        .isEqualTo(new MaxwellConfig("maxwell", "maxwell-local", 6379, "lambda-lake", "maxwell"));
+        .isEqualTo(
+            new MaxwellConfig("maxwell", "maxwell-local-password", 6379, "lambda-lake", "maxwell"));
     assertThat(config.spark()).isEqualTo(new SparkConfig("local[2]", 4, "2g"));
     assertThat(config.stack())
         .isEqualTo(
@@ -205,9 +207,159 @@ class LakeConfigLoaderTest {
     LakeConfig config = load(Map.of(), Map.of());
 
     assertThat(config.toString())
-        .doesNotContain("lake-secret-local")
-        .doesNotContain("lake-local,")
-        .doesNotContain("maxwell-local");
+        .doesNotContain(config.s3().secretKey().orElseThrow())
+        .doesNotContain(config.mariaDb().password())
+        .doesNotContain(config.maxwell().password());
+  }
+
+  @Test
+  void pinsEveryCollectorDefault() {
+    CollectorConfig collector = load(Map.of(), Map.of()).collector();
+
+    assertThat(collector)
+        .isEqualTo(
+            new CollectorConfig(
+                "127.0.0.1",
+                18090,
+                0,
+                false,
+                List.of("*"),
+                new CollectorConfig.Limits(
+                    1024 * 1024,
+                    32 * 1024,
+                    500,
+                    50,
+                    64,
+                    1024,
+                    128,
+                    4096,
+                    16 * 1024,
+                    10_000,
+                    Duration.ofHours(72),
+                    Duration.ofMinutes(10)),
+                new CollectorConfig.RateLimit(2000, 10_000),
+                Map.of(
+                    "LL-DEMO-0001",
+                    new CollectorConfig.TrackingId("demo-shop", Optional.empty()),
+                    "LL-DEMO-0002",
+                    new CollectorConfig.TrackingId(
+                        "demo-app", Optional.of(new CollectorConfig.RateLimit(500, 2000)))),
+                Map.of(
+                    "page_view", "events.page_view",
+                    "screen_view", "events.screen_view",
+                    "add_to_cart", "events.add_to_cart",
+                    "purchase", "events.purchase"),
+                new CollectorConfig.Producer(
+                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(2),
+                    Duration.ofMillis(500),
+                    Duration.ofMillis(5),
+                    64 * 1024,
+                    64L * 1024 * 1024),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(1),
+                true));
+    assertThat(collector.producer().kafkaProperties())
+        .containsExactly(
+            Map.entry("delivery.timeout.ms", "5000"),
+            Map.entry("request.timeout.ms", "2000"),
+            Map.entry("max.block.ms", "500"),
+            Map.entry("linger.ms", "5"),
+            Map.entry("batch.size", "65536"),
+            Map.entry("buffer.memory", "67108864"));
+    assertThat(collector.rateLimitOf(collector.trackingId("LL-DEMO-0001").orElseThrow()))
+        .isEqualTo(new CollectorConfig.RateLimit(2000, 10_000));
+    assertThat(collector.rateLimitOf(collector.trackingId("LL-DEMO-0002").orElseThrow()))
+        .isEqualTo(new CollectorConfig.RateLimit(500, 2000));
+    assertThat(collector.trackingId("LL-UNKNOWN")).isEmpty();
+  }
+
+  @Test
+  void collectorKeysCanBeOverridden(@TempDir Path directory) throws IOException {
+    Path cluster = directory.resolve("cluster.conf");
+    Files.writeString(
+        cluster,
+        """
+        lake.topics.events-prefix = "web."
+        lake.collector {
+          tracking-ids.LL-ACME-1 { merchant = "acme", rate-limit { events-per-second = 0.5, burst = 3 } }
+          routes.sign_up = "web.sign_up"
+          cors-allowed-origins = ["https://shop.example", "https://app.example"]
+          producer.delivery-timeout = 30s
+        }
+        """);
+
+    CollectorConfig collector =
+        load(
+                Map.of(
+                    "LAKE_CONFIG_FILE", cluster.toString(),
+                    "LAKE_COLLECTOR_HOST", "0.0.0.0",
+                    "LAKE_COLLECTOR_PORT", "8080",
+                    "LAKE_COLLECTOR_TRUST_FORWARDED_FOR", "true"),
+                Map.of("lake.collector.limits.max-batch-events", "100"))
+            .collector();
+
+    assertThat(collector.host()).isEqualTo("0.0.0.0");
+    assertThat(collector.port()).isEqualTo(8080);
+    assertThat(collector.trustForwardedFor()).isTrue();
+    assertThat(collector.limits().maxBatchEvents()).isEqualTo(100);
+    assertThat(collector.corsAllowedOrigins())
+        .containsExactly("https://shop.example", "https://app.example");
+    assertThat(collector.producer().deliveryTimeout()).isEqualTo(Duration.ofSeconds(30));
+    // Registrations and routes add to the defaults; the routes follow the topic prefix.
+    assertThat(collector.trackingIds())
+        .containsKeys("LL-DEMO-0001", "LL-DEMO-0002")
+        .containsEntry(
+            "LL-ACME-1",
+            new CollectorConfig.TrackingId(
+                "acme", Optional.of(new CollectorConfig.RateLimit(0.5, 3))));
+    assertThat(collector.sortedRoutes())
+        .containsExactly(
+            Map.entry("add_to_cart", "web.add_to_cart"),
+            Map.entry("page_view", "web.page_view"),
+            Map.entry("purchase", "web.purchase"),
+            Map.entry("screen_view", "web.screen_view"),
+            Map.entry("sign_up", "web.sign_up"));
+  }
+
+  @Test
+  void badCollectorValuesNameTheirKey() {
+    assertThatThrownBy(() -> load(Map.of("LAKE_COLLECTOR_PORT", "0"), Map.of()))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Configuration key lake.collector.port is 0, but must be a port between 1 and 65535");
+    assertThatThrownBy(
+            () -> load(Map.of(), Map.of("lake.collector.routes.sign_up", "events/sign up")))
+        .hasMessage(
+            "Configuration key lake.collector.routes.sign_up is \"events/sign up\", but must be a"
+                + " Kafka topic name: 1 to 249 letters, digits, '.', '_' and '-'");
+    assertThatThrownBy(
+            () -> load(Map.of(), Map.of("lake.collector.routes.\"sign up\"", "events.sign_up")))
+        .hasMessage(
+            "Configuration key lake.collector.routes is \"sign up\", but must be an event name: a"
+                + " letter, then up to 63 letters, digits and '_'");
+    assertThatThrownBy(
+            () -> load(Map.of(), Map.of("lake.collector.tracking-ids.\"LL 1\".merchant", "acme")))
+        .hasMessage(
+            "Configuration key lake.collector.tracking-ids is \"LL 1\", but must be made of 1 to 64"
+                + " letters, digits, '-' and '_'");
+    assertThatThrownBy(
+            () -> load(Map.of(), Map.of("lake.collector.limits.max-event-size", "2 MiB")))
+        .hasMessage(
+            "Configuration key lake.collector.limits.max-event-size is 2097152, but must be at most"
+                + " lake.collector.limits.max-request-size (1048576)");
+    assertThatThrownBy(
+            () -> load(Map.of(), Map.of("lake.collector.producer.delivery-timeout", "1s")))
+        .hasMessage(
+            "Configuration key lake.collector.producer.delivery-timeout is PT1S, but must be at"
+                + " least request-timeout + linger (PT2.005S)");
+    assertThatThrownBy(
+            () -> load(Map.of(), Map.of("lake.collector.rate-limit.events-per-second", "0")))
+        .hasMessage(
+            "Configuration key lake.collector.rate-limit.events-per-second is 0.0, but must be a"
+                + " positive number");
   }
 
   private static LakeConfig load(Map<String, String> environment, Map<String, String> overrides) {

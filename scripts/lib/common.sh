@@ -1,0 +1,92 @@
+# Shared by the scripts: where things are, and how to make sure the tools and the build exist.
+# Sourced, not run. Every function prints one clear line and returns non-zero on failure.
+
+LAKE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LAKE_LOCAL_DIR="${LAKE_LOCAL_DIR:-$LAKE_ROOT/.lake-local}"
+export LAKE_LOCAL_DIR
+export LAKE_CONF_DIR="${LAKE_CONF_DIR:-$LAKE_ROOT/conf}"
+LAKE_DIST_DIR="$LAKE_LOCAL_DIR/dist"
+
+# Spark's launcher passes these on Java 17+; the CLI runs Spark in its own JVM.
+LAKE_JVM_FLAGS=(
+  -XX:+IgnoreUnrecognizedVMOptions
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  -Djdk.reflect.useDirectMethodHandle=false
+  -Dio.netty.tryReflectionSetAccessible=true
+)
+
+lake_say() { printf '%s\n' "$*" >&2; }
+lake_fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root (directly, or through sudo when we are not root).
+lake_as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    lake_fail "need root to run: $* (no sudo here)"; fi
+}
+
+LAKE_APT_UPDATED=""
+# Installs Debian packages that are missing: lake_apt_install COMMAND_OR_FILE PACKAGE...
+lake_apt_install() {
+  local probe="$1"; shift
+  if [ -e "$probe" ] || command -v "$probe" >/dev/null 2>&1; then return 0; fi
+  lake_say "Installing Debian packages: $* ..."
+  if [ -z "$LAKE_APT_UPDATED" ]; then
+    lake_as_root apt-get update -qq >/dev/null || lake_fail "apt-get update failed"
+    LAKE_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive lake_as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || lake_fail "apt-get install $* failed"
+}
+
+lake_require_java() {
+  command -v java >/dev/null || lake_fail "java is not installed: install a JDK 17+ (e.g. Debian's openjdk-17-jdk)"
+  local version
+  version="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  [ "${version%%.*}" -ge 17 ] 2>/dev/null || lake_fail "java $version is too old: lambda-lake needs Java 17+"
+}
+
+lake_require_maven() {
+  lake_apt_install mvn maven
+}
+
+# The Maven flags every script uses: batch mode, and CI's format check instead of formatting.
+LAKE_MVN=(mvn -B -ntp)
+
+# Builds the project unless the CLI's class path is newer than every source file and pom.
+lake_ensure_built() {
+  lake_require_java
+  lake_require_maven
+  local stamp="$LAKE_ROOT/cli/target/classpath.txt"
+  if [ -f "$stamp" ] && [ -z "$(find "$LAKE_ROOT" \( -path "$LAKE_ROOT/.lake-local" -o -name target -o -name .git \) -prune -o \
+      \( -name '*.java' -o -name 'pom.xml' -o -name '*.conf' -o -name '*.properties' -o -name '*.js' \) \
+      -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  lake_say "Building lambda-lake (mvn install, no tests) ..."
+  local log="$LAKE_LOCAL_DIR/logs/build.log"
+  mkdir -p "$(dirname "$log")"
+  if ! (cd "$LAKE_ROOT" && "${LAKE_MVN[@]}" install -DskipTests >"$log" 2>&1); then
+    grep -E '^\[ERROR\]' "$log" | head -n 20 >&2
+    lake_fail "the build failed; see $log"
+  fi
+  # The class-path file is rewritten only when it changes; it is our stamp, so mark it fresh.
+  touch "$stamp"
+}
+
+# The class path of the lake CLI (its classes first).
+lake_class_path() {
+  printf '%s:%s' "$LAKE_ROOT/cli/target/classes" "$(cat "$LAKE_ROOT/cli/target/classpath.txt")"
+}
