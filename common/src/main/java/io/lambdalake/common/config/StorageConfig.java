@@ -16,6 +16,11 @@ public record StorageConfig(String root, String checkpoints) {
     return root + "/" + checkNotBlank(zone, "zone") + "/" + checkNotBlank(table, "table");
   }
 
+  /** The folder of a zone (a Trino schema), e.g. {@code zoneLocation("raw")}. */
+  public String zoneLocation(String zone) {
+    return root + "/" + checkNotBlank(zone, "zone");
+  }
+
   /** The checkpoint folder of one streaming query. */
   public String checkpointLocation(String queryName) {
     return checkpoints + "/" + checkNotBlank(queryName, "queryName");
