@@ -1,0 +1,39 @@
+package io.lambdalake.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lambdalake.stack.testing.SharedStack;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The stack answers, and bringing it up again while it runs starts nothing. */
+class LocalStackIT {
+  @Test
+  void everyServerRunsAndAnswers() {
+    List<LocalStack.ServerStatus> statuses = SharedStack.get().status();
+
+    assertThat(statuses)
+        .extracting(LocalStack.ServerStatus::name)
+        .containsExactlyInAnyOrder("s3proxy", "kafka", "mariadb", "trino", "maxwell");
+    assertThat(statuses).allSatisfy(status -> assertThat(status.problem()).isEmpty());
+    assertThat(statuses).allSatisfy(status -> assertThat(status.pid()).isPresent());
+  }
+
+  @Test
+  void upAgainIsHarmless() {
+    LocalStack stack = SharedStack.get();
+    List<Long> pidsBefore = pids(stack);
+
+    try (LocalStack again = new LocalStack(stack.config(), stack.layout().confDirectory())) {
+      List<LocalStack.ServerReport> reports = again.up(report -> {});
+
+      assertThat(reports).noneMatch(LocalStack.ServerReport::started);
+    }
+    // Closing the second instance stopped nothing, since it started nothing.
+    assertThat(pids(stack)).isEqualTo(pidsBefore);
+  }
+
+  private static List<Long> pids(LocalStack stack) {
+    return stack.status().stream().map(status -> status.pid().orElse(-1L)).toList();
+  }
+}
