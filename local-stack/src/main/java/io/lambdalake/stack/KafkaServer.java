@@ -138,6 +138,11 @@ public final class KafkaServer extends ManagedServer {
   }
 
   @Override
+  protected List<Integer> ports() {
+    return List.of(config.stack().kafkaPort(), config.stack().kafkaControllerPort());
+  }
+
+  @Override
   protected List<String> command() {
     return List.of(
         javaExecutable(),

@@ -86,6 +86,17 @@ public abstract class ManagedServer {
     if (isRunning()) {
       return false;
     }
+    for (int port : ports()) {
+      if (!isFree(port)) {
+        throw new LakeException(
+            ErrorCode.SERVER_FAILED_TO_START,
+            name
+                + " cannot start: port "
+                + port
+                + " on 127.0.0.1 is taken by a process this stack did not start"
+                + " (another checkout's stack? stop it, or change lake.stack.* ports)");
+      }
+    }
     try {
       Files.createDirectories(home);
       Files.createDirectories(logFile.getParent());
@@ -183,6 +194,19 @@ public abstract class ManagedServer {
       Files.deleteIfExists(pidFile());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The TCP ports on 127.0.0.1 the server listens on; they must be free before it starts. */
+  protected abstract List<Integer> ports();
+
+  private static boolean isFree(int port) {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -97,6 +97,11 @@ public final class MariaDbServer extends ManagedServer {
   }
 
   @Override
+  protected List<Integer> ports() {
+    return List.of(config.stack().mariaDbPort());
+  }
+
+  @Override
   protected List<String> command() {
     return List.of(SERVER.toString(), "--defaults-file=" + defaultsFile());
   }

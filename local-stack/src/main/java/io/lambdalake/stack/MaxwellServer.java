@@ -81,6 +81,11 @@ public final class MaxwellServer extends ManagedServer {
   }
 
   @Override
+  protected List<Integer> ports() {
+    return List.of();
+  }
+
+  @Override
   protected List<String> command() {
     return List.of(
         javaExecutable(),

@@ -55,6 +55,11 @@ public final class S3ProxyServer extends ManagedServer {
   }
 
   @Override
+  protected List<Integer> ports() {
+    return List.of(config.stack().s3ProxyPort());
+  }
+
+  @Override
   protected List<String> command() {
     return List.of(
         javaExecutable(),

@@ -123,6 +123,11 @@ public final class TrinoServer extends ManagedServer {
   }
 
   @Override
+  protected List<Integer> ports() {
+    return List.of(config.stack().trinoPort());
+  }
+
+  @Override
   protected List<String> command() {
     Path javaHome = JavaInstallations.forTrino(config.stack().trinoJavaHome());
     return List.of(
