@@ -1,0 +1,154 @@
+package io.lambdalake.common.table;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lambdalake.common.config.StorageConfig;
+import java.util.List;
+
+/**
+ * Every Delta table of the lake: its zone (a Trino schema), name, columns (Spark DDL) and
+ * partitioning. The batch and speed views of the same name have the same columns, so that serving
+ * can put one on top of the other.
+ */
+public enum LakeTable {
+  RAW_EVENTS(
+      "raw",
+      "events",
+      String.join(
+          ", ",
+          "event_id STRING NOT NULL",
+          "tracking_id STRING NOT NULL",
+          "event_name STRING NOT NULL",
+          "event_time TIMESTAMP NOT NULL",
+          "received_at TIMESTAMP NOT NULL",
+          "client_id STRING NOT NULL",
+          "user_id STRING",
+          "session_id STRING",
+          "page_url STRING",
+          "referrer STRING",
+          "user_agent STRING",
+          "client_ip STRING",
+          "params MAP<STRING, STRING>",
+          "value DECIMAL(18, 4)",
+          "currency STRING",
+          "browser STRING",
+          "browser_version STRING",
+          "os STRING",
+          "device_class STRING",
+          "is_bot BOOLEAN NOT NULL",
+          "traffic_source STRING",
+          "traffic_medium STRING",
+          "traffic_campaign STRING",
+          "source_topic STRING NOT NULL",
+          "source_partition INT NOT NULL",
+          "source_offset BIGINT NOT NULL",
+          "landed_at TIMESTAMP NOT NULL",
+          "event_date DATE NOT NULL"),
+      List.of("event_date")),
+  RAW_QUARANTINE(
+      "raw",
+      "quarantine",
+      String.join(
+          ", ",
+          "source STRING NOT NULL",
+          "reason STRING NOT NULL",
+          "field STRING",
+          "message STRING",
+          "received_at TIMESTAMP",
+          "endpoint STRING",
+          "tracking_id STRING",
+          "payload STRING",
+          "payload_encoding STRING",
+          "payload_size BIGINT",
+          "payload_truncated BOOLEAN",
+          "source_topic STRING",
+          "source_partition INT",
+          "source_offset BIGINT",
+          "quarantined_at TIMESTAMP NOT NULL",
+          "quarantine_date DATE NOT NULL"),
+      List.of("quarantine_date")),
+  SPEED_EVENTS_HOURLY("speed", "events_hourly", ViewColumns.EVENTS_HOURLY, List.of()),
+  SPEED_PAGES_HOURLY("speed", "pages_hourly", ViewColumns.PAGES_HOURLY, List.of()),
+  BATCH_EVENTS_HOURLY("batch", "events_hourly", ViewColumns.EVENTS_HOURLY, List.of("event_date")),
+  BATCH_PAGES_HOURLY("batch", "pages_hourly", ViewColumns.PAGES_HOURLY, List.of("event_date")),
+  BATCH_COVERAGE(
+      "batch",
+      "coverage",
+      String.join(
+          ", ",
+          "view STRING NOT NULL",
+          "covered_until TIMESTAMP NOT NULL",
+          "run_id STRING NOT NULL",
+          "logic_version STRING NOT NULL",
+          "updated_at TIMESTAMP NOT NULL"),
+      List.of());
+
+  private final String zone;
+  private final String table;
+  private final String columns;
+  private final List<String> partitionColumns;
+
+  LakeTable(String zone, String table, String columns, List<String> partitionColumns) {
+    this.zone = requireNonNull(zone, "zone is null");
+    this.table = requireNonNull(table, "table is null");
+    this.columns = requireNonNull(columns, "columns is null");
+    this.partitionColumns = List.copyOf(partitionColumns);
+  }
+
+  public String zone() {
+    return zone;
+  }
+
+  public String table() {
+    return table;
+  }
+
+  /** {@code zone.table}, e.g. {@code raw.events}: the name in Trino's lake catalog. */
+  public String qualifiedName() {
+    return zone + "." + table;
+  }
+
+  /** The columns as a Spark DDL list, e.g. {@code event_id STRING NOT NULL, ...}. */
+  public String columns() {
+    return columns;
+  }
+
+  public List<String> partitionColumns() {
+    return partitionColumns;
+  }
+
+  /** Where the table lives, as Spark addresses it (s3a://). */
+  public String location(StorageConfig storage) {
+    return storage.tableLocation(zone, table);
+  }
+
+  /** The column lists the batch and speed views share. */
+  private static final class ViewColumns {
+    static final String EVENTS_HOURLY =
+        String.join(
+            ", ",
+            "tracking_id STRING NOT NULL",
+            "event_date DATE NOT NULL",
+            "hour TIMESTAMP NOT NULL",
+            "event_name STRING NOT NULL",
+            "events BIGINT NOT NULL",
+            "users_sketch BINARY NOT NULL",
+            "value_sum DECIMAL(28, 4)",
+            "valued_events BIGINT NOT NULL",
+            "logic_version STRING NOT NULL",
+            "computed_at TIMESTAMP NOT NULL");
+    static final String PAGES_HOURLY =
+        String.join(
+            ", ",
+            "tracking_id STRING NOT NULL",
+            "event_date DATE NOT NULL",
+            "hour TIMESTAMP NOT NULL",
+            "page_url STRING NOT NULL",
+            "pageviews BIGINT NOT NULL",
+            "users_sketch BINARY NOT NULL",
+            "logic_version STRING NOT NULL",
+            "computed_at TIMESTAMP NOT NULL");
+
+    private ViewColumns() {}
+  }
+}
