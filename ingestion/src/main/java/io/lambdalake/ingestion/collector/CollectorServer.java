@@ -1,0 +1,246 @@
+package io.lambdalake.ingestion.collector;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lambdalake.common.config.CollectorConfig;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import io.lambdalake.ingestion.collector.internal.CollectorHttpHandler;
+import io.lambdalake.ingestion.collector.internal.CollectorMetrics;
+import io.lambdalake.ingestion.collector.internal.EventSink;
+import io.lambdalake.ingestion.collector.internal.InFlightRequests;
+import io.lambdalake.ingestion.collector.internal.KafkaEventSink;
+import io.lambdalake.ingestion.collector.internal.KafkaReadiness;
+import io.lambdalake.ingestion.collector.internal.RateLimiter;
+import io.lambdalake.ingestion.collector.internal.RequestProcessor;
+import io.lambdalake.ingestion.collector.internal.SizeLimitedAggregator;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event collector: an HTTP server (Netty) taking analytics events from websites and apps and
+ * writing them to Kafka, routed by event name. It answers 202 only after Kafka acknowledged every
+ * event of a request; when Kafka cannot take them it answers 503 with Retry-After.
+ *
+ * <p>{@link #close()} shuts down gracefully: readiness turns false, the listening socket closes,
+ * requests in flight get their answers (up to the drain timeout), the producer flushes, then the
+ * event loops stop.
+ */
+public final class CollectorServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CollectorServer.class);
+  private static final String TRACKER_RESOURCE = "t.js";
+
+  private final CollectorConfig config;
+  private final EventSink sink;
+  private final KafkaReadiness readiness;
+  private final CollectorMetrics metrics;
+  private final InFlightRequests inFlight = new InFlightRequests();
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private final EventLoopGroup bossGroup;
+  private final EventLoopGroup workerGroup;
+  private final Channel serverChannel;
+  private final RequestProcessor processor;
+
+  private CollectorServer(LakeConfig lake) {
+    this.config = lake.collector();
+    this.metrics = new CollectorMetrics();
+    RateLimiter rateLimiter = new RateLimiter(config, System::nanoTime);
+    this.readiness =
+        new KafkaReadiness(
+            lake.kafka(),
+            lake.topics(),
+            RequestProcessor.topics(config, lake.topics()),
+            config.readinessInterval(),
+            config.createTopics());
+    this.processor =
+        new RequestProcessor(
+            config,
+            lake.topics(),
+            RequestProcessor.jsonFactory(config.limits()),
+            rateLimiter,
+            readiness::isReachable,
+            metrics);
+    this.sink = new KafkaEventSink(lake.kafka(), config, readiness::markUnreachable);
+    registerGauges();
+    readiness.start();
+    CollectorHttpHandler.Shared shared =
+        new CollectorHttpHandler.Shared(
+            config,
+            processor,
+            sink,
+            metrics,
+            inFlight,
+            readiness::isReachable,
+            readiness::problem,
+            draining::get,
+            trackerScript(),
+            Clock.systemUTC());
+    this.bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    this.workerGroup =
+        new MultiThreadIoEventLoopGroup(config.ioThreads(), NioIoHandler.newFactory());
+    int maxHeaderBytes = config.limits().maxHeaderBytes();
+    long idleSeconds = Math.max(1, config.idleTimeout().toSeconds());
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(bossGroup, workerGroup)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel channel) {
+                    channel
+                        .pipeline()
+                        .addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
+                        .addLast(
+                            new HttpServerCodec(
+                                new HttpDecoderConfig()
+                                    .setMaxInitialLineLength(maxHeaderBytes)
+                                    .setMaxHeaderSize(maxHeaderBytes)
+                                    .setMaxChunkSize(64 * 1024)))
+                        .addLast(new SizeLimitedAggregator(shared))
+                        .addLast(new CollectorHttpHandler(shared));
+                  }
+                });
+    try {
+      this.serverChannel =
+          bootstrap.bind(config.host(), config.port()).syncUninterruptibly().channel();
+    } catch (RuntimeException e) {
+      sink.close(Duration.ZERO);
+      shutDownQuietly();
+      throw new LakeException(
+          ErrorCode.SERVER_FAILED_TO_START,
+          "The collector cannot listen on "
+              + config.host()
+              + ":"
+              + config.port()
+              + ": "
+              + e.getMessage()
+              + " (set lake.collector.port or LAKE_COLLECTOR_PORT)",
+          e);
+    }
+    LOG.info(
+        "Collector listening on {} with routes {} and {} tracking IDs",
+        address(),
+        config.sortedRoutes(),
+        config.trackingIds().size());
+  }
+
+  /** Starts a collector as configured; it runs until {@link #close()}. */
+  public static CollectorServer start(LakeConfig config) {
+    return new CollectorServer(requireNonNull(config, "config is null"));
+  }
+
+  /** The port it listens on (useful when configured as 0, any free port). */
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  public URI address() {
+    String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+    return URI.create("http://" + host + ":" + port());
+  }
+
+  /** Whether Kafka answered the last readiness check. */
+  public boolean isReady() {
+    return readiness.isReachable() && !draining.get();
+  }
+
+  /** Waits until {@link #close()} finished. */
+  public void awaitTermination() throws InterruptedException {
+    terminated.await();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    long started = System.nanoTime();
+    draining.set(true);
+    LOG.info("Collector draining: {} request(s) in flight", inFlight.count());
+    serverChannel.close().syncUninterruptibly();
+    try {
+      if (!inFlight.awaitIdle(config.drainTimeout())) {
+        LOG.warn(
+            "{} request(s) still in flight after the drain timeout of {}",
+            inFlight.count(),
+            config.drainTimeout());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Duration remaining = config.drainTimeout().minusNanos(System.nanoTime() - started);
+    sink.close(remaining.isNegative() ? Duration.ZERO : remaining);
+    shutDownQuietly();
+    LOG.info(
+        "Collector stopped after draining for {} ms", (System.nanoTime() - started) / 1_000_000);
+    terminated.countDown();
+  }
+
+  private void shutDownQuietly() {
+    readiness.close();
+    workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  private void registerGauges() {
+    metrics.gauge(
+        "collector_in_flight_requests", "Requests received and not yet answered.", inFlight::count);
+    metrics.gauge(
+        "collector_kafka_ready",
+        "1 when Kafka answered the last readiness check, else 0.",
+        () -> readiness.isReachable() ? 1 : 0);
+    metrics.gauge(
+        "collector_draining",
+        "1 while the collector shuts down, else 0.",
+        () -> draining.get() ? 1 : 0);
+    metrics.gauge(
+        "collector_producer_buffer_used_bytes",
+        "Bytes of the producer buffer holding records not yet acknowledged.",
+        sink::bufferBytesInUse);
+    metrics.gauge(
+        "collector_producer_buffer_total_bytes",
+        "Size of the producer buffer (lake.collector.producer.buffer-memory).",
+        sink::bufferBytesTotal);
+  }
+
+  private static byte[] trackerScript() {
+    try (InputStream script = CollectorServer.class.getResourceAsStream(TRACKER_RESOURCE)) {
+      if (script == null) {
+        throw new LakeException(
+            ErrorCode.INTERNAL_ERROR,
+            "The tracker script " + TRACKER_RESOURCE + " is not packaged");
+      }
+      return script.readAllBytes();
+    } catch (IOException e) {
+      throw new LakeException(
+          ErrorCode.INTERNAL_ERROR, "The tracker script cannot be read: " + e.getMessage(), e);
+    }
+  }
+}
