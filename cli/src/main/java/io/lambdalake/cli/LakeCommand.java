@@ -13,7 +13,12 @@ import picocli.CommandLine.Option;
     versionProvider = LakeCommand.Version.class,
     description =
         "lambda-lake: a Lambda-architecture data lake on Kafka, Spark, Delta Lake and Trino.",
-    subcommands = {StackCommand.class, SqlCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      StackCommand.class,
+      SqlCommand.class,
+      CollectorCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class LakeCommand {
   @Option(
       names = "--verbose",

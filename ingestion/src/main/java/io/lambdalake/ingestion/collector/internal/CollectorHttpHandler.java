@@ -122,7 +122,7 @@ public final class CollectorHttpHandler extends ChannelInboundHandlerAdapter {
             HttpUtil.isKeepAlive(request)
                 && !shared.draining().getAsBoolean()
                 && request.decoderResult().isSuccess(),
-            request.protocolVersion(),
+            request.decoderResult().isSuccess() ? request.protocolVersion() : HttpVersion.HTTP_1_1,
             Optional.ofNullable(request.headers().get(HttpHeaderNames.ORIGIN)));
     try {
       dispatch(exchange, request, path, question < 0 ? "" : uri.substring(question + 1));

@@ -75,7 +75,7 @@ public final class RateLimiter {
       }
       // A request larger than the burst can never pass at once; ask for a full bucket's wait.
       double missing = Math.min(count, capacity) - tokens;
-      return Math.max(1, (long) Math.ceil(Math.max(missing, 1) / tokensPerNano));
+      return Math.max(1, (long) Math.ceil(missing / tokensPerNano));
     }
 
     synchronized void giveBack(int count) {
