@@ -1,0 +1,97 @@
+package io.lambdalake.speed;
+
+import io.lambdalake.common.config.Durations;
+import io.lambdalake.common.error.LakeException;
+import io.lambdalake.spark.views.HourlyViews;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lake speed}: lands the event topics in the raw zone and keeps the speed views current. */
+@Command(
+    name = "speed",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Land the event topics in raw.events / raw.quarantine (exactly once, enriched) and keep the"
+          + " hourly speed views current.",
+      "Runs until stopped, or with --available-now over what Kafka holds and then exits."
+    })
+public final class SpeedCommand implements Callable<Integer> {
+  @Option(
+      names = "--queries",
+      defaultValue = "ALL",
+      description = "Which queries to run: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  SpeedJob.Queries queries;
+
+  @Option(
+      names = "--available-now",
+      description = "Process what is there now, then exit (landing first, then the views).")
+  boolean availableNow;
+
+  @Option(
+      names = "--trigger",
+      defaultValue = "5s",
+      description = "Micro-batch interval (default: ${DEFAULT-VALUE}).")
+  String trigger;
+
+  @Option(
+      names = "--lateness",
+      defaultValue = "2h",
+      description =
+          "How late an event may arrive and still update its hour in the speed views"
+              + " (default: ${DEFAULT-VALUE}); later ones are only in raw and the batch views.")
+  String lateness;
+
+  @Option(
+      names = "--dedup-window",
+      defaultValue = "1h",
+      description =
+          "A retried event ID seen again within this processing time is dropped (default: ${DEFAULT-VALUE}).")
+  String deduplicationWindow;
+
+  @Option(
+      names = "--max-records-per-batch",
+      defaultValue = "200000",
+      description =
+          "Upper bound of Kafka records per landing micro-batch (default: ${DEFAULT-VALUE}).")
+  long maxRecordsPerBatch;
+
+  @Option(names = "--include-bots", description = "Count events flagged as bots in the views.")
+  boolean includeBots;
+
+  @Option(
+      names = "--progress",
+      defaultValue = "10s",
+      description = "Progress line interval (default: ${DEFAULT-VALUE}).")
+  String progressInterval;
+
+  /** The validated options this command line describes. */
+  public SpeedJob.Options options() {
+    return new SpeedJob.Options(
+        queries,
+        availableNow ? SpeedJob.Mode.AVAILABLE_NOW : SpeedJob.Mode.CONTINUOUS,
+        Durations.parse(trigger, "--trigger"),
+        Durations.parse(lateness, "--lateness"),
+        Durations.parse(deduplicationWindow, "--dedup-window"),
+        maxRecordsPerBatch,
+        includeBots ? HourlyViews.BotPolicy.INCLUDE_BOTS : HourlyViews.BotPolicy.EXCLUDE_BOTS,
+        Durations.parse(progressInterval, "--progress"));
+  }
+
+  @Override
+  public Integer call() {
+    SpeedJob.runWithOwnSession(options());
+    return 0;
+  }
+
+  static int execute(String... arguments) {
+    CommandLine commandLine = new CommandLine(new SpeedCommand());
+    commandLine.setExecutionExceptionHandler(
+        (exception, command, parseResult) -> {
+          command.getErr().println("lake speed: " + exception.getMessage());
+          return exception instanceof LakeException ? 2 : 1;
+        });
+    return commandLine.execute(arguments);
+  }
+}

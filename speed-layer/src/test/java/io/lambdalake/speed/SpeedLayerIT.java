@@ -1,0 +1,401 @@
+package io.lambdalake.speed;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.kafka.KafkaClientProperties;
+import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.spark.sketch.UniqueUsers;
+import io.lambdalake.speed.generate.EventGenerator;
+import io.lambdalake.speed.generate.GeneratedEvent;
+import io.lambdalake.stack.testing.SharedStack;
+import io.lambdalake.stack.testing.TestSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Landing and speed views on the real stack: what lands in raw.events and the speed views equals
+ * what an independent computation over the generated events says, with quarantine, deduplication,
+ * late events, and kill -9 restarts.
+ */
+class SpeedLayerIT {
+  private static final Instant START = Instant.parse("2026-11-20T08:00:00Z");
+  private static final List<String> MERCHANTS = List.of("LL-BIG", "LL-MID", "LL-SMALL");
+
+  /** One test's own topics, tables and checkpoints, so tests never see each other's data. */
+  private record Run(String name, LakeConfig config, Map<String, String> overrides) {
+    static Run create() {
+      String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+      Map<String, String> overrides =
+          Map.of(
+              "lake.topics.events-prefix", name + ".events.",
+              "lake.topics.events-other", name + ".events.other",
+              "lake.topics.events-quarantine", name + ".events.quarantine",
+              "lake.storage.root",
+                  "s3a://" + SharedStack.config().s3().bucket() + "/" + name + "/warehouse",
+              "lake.storage.checkpoints",
+                  "s3a://" + SharedStack.config().s3().bucket() + "/" + name + "/checkpoints");
+      return new Run(name, LakeConfigLoader.load(System.getenv(), overrides), overrides);
+    }
+
+    String topicFor(String eventName) {
+      return switch (eventName) {
+        case "page_view", "purchase" -> config.topics().eventsPrefix() + eventName;
+        default -> config.topics().eventsOther();
+      };
+    }
+  }
+
+  @Test
+  void landsEnrichesQuarantinesAndCountsEveryEventOnce() {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    EventGenerator generator = new EventGenerator(7, MERCHANTS, START, Duration.ofHours(4), 0.1);
+    List<GeneratedEvent> events = generator.generate(3_000);
+    List<String> bad = new ArrayList<>();
+    bad.add("{not json");
+    bad.add("[1, 2, 3]");
+    bad.add("\"a string\"");
+    bad.add("{\"schema_version\": 2, \"event_id\": \"x\"}");
+    bad.add(withoutField(events.get(0), "tracking_id"));
+    bad.add(withoutField(events.get(1), "event_id"));
+    bad.add(
+        events.get(2).toJson(START).replace(format(events.get(2).eventTime()), "yesterday-ish"));
+    bad.add(
+        events.get(3).toJson(START).replace("\"client_id\":\"", "\"client_id\":\"  \",\"x\":\""));
+    String collectorQuarantine =
+        "{\"source\":\"collector\",\"reason\":\"unknown_tracking_id\",\"field\":\"tracking_id\","
+            + "\"message\":\"LL-NOPE is not registered\",\"received_at\":\"2026-11-20T09:00:00Z\","
+            + "\"endpoint\":\"/v1/collect\",\"payload\":\"{}\",\"payload_encoding\":\"utf-8\","
+            + "\"payload_size\":2,\"payload_truncated\":false}";
+
+    // Bad records take the place of events 0..3, which are therefore never sent valid.
+    List<GeneratedEvent> valid = events.subList(4, events.size());
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      send(producer, run, valid);
+      // A client retrying 200 events: same event ids, sent again.
+      send(producer, run, valid.subList(0, 200));
+      for (String record : bad) {
+        producer.send(
+            new ProducerRecord<>(run.config.topics().eventsOther(), record.getBytes(UTF_8)));
+      }
+      producer.send(
+          new ProducerRecord<>(
+              run.config.topics().eventsQuarantine(), collectorQuarantine.getBytes(UTF_8)));
+      producer.send(
+          new ProducerRecord<>(
+              run.config.topics().eventsOther(), new byte[] {(byte) 0xff, (byte) 0xfe, '{'}));
+      producer.flush();
+    }
+
+    SpeedJob.run(spark, run.config, availableNow(), quietly());
+
+    Dataset<Row> raw = table(spark, run, LakeTable.RAW_EVENTS);
+    assertThat(raw.count()).isEqualTo(valid.size());
+    assertThat(raw.select("event_id").distinct().count()).isEqualTo(valid.size());
+    assertThat(raw.filter(col("is_bot")).count())
+        .isEqualTo(valid.stream().filter(GeneratedEvent::bot).count());
+    Row purchase = raw.filter(col("event_name").equalTo("purchase")).orderBy("event_id").first();
+    assertThat(purchase.<BigDecimal>getAs("value")).isPositive();
+    assertThat(raw.filter(col("traffic_medium").equalTo("email")).count()).isPositive();
+    assertThat(
+            raw.filter(
+                    col("traffic_source")
+                        .equalTo("google")
+                        .and(col("traffic_medium").equalTo("organic")))
+                .count())
+        .isPositive();
+    assertThat(raw.filter(col("browser").isNull().and(col("is_bot").equalTo(false))).count())
+        .isZero();
+
+    Map<String, Long> reasons =
+        table(spark, run, LakeTable.RAW_QUARANTINE)
+            .groupBy("reason")
+            .count()
+            .collectAsList()
+            .stream()
+            .collect(Collectors.toMap(row -> row.getString(0), row -> row.getLong(1)));
+    assertThat(reasons)
+        .containsEntry("malformed_json", 4L)
+        .containsEntry("unsupported_schema_version", 1L)
+        .containsEntry("missing_field", 3L)
+        .containsEntry("invalid_field", 1L)
+        .containsEntry("unknown_tracking_id", 1L);
+    assertThat(reasons.values().stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(bad.size() + 2);
+
+    assertViewsMatch(spark, run, valid);
+
+    // Late events: one inside the 2 h lateness (counted), one far older (only in raw).
+    Instant newest =
+        valid.stream().map(GeneratedEvent::eventTime).max(Instant::compareTo).orElseThrow();
+    GeneratedEvent lateInside =
+        relabel(valid.get(10), "late-inside", newest.minus(Duration.ofMinutes(90)));
+    GeneratedEvent lateOutside =
+        relabel(valid.get(11), "late-outside", newest.minus(Duration.ofHours(6)));
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      send(producer, run, List.of(lateInside, lateOutside));
+      producer.flush();
+    }
+    SpeedJob.run(spark, run.config, availableNow(), quietly());
+
+    assertThat(raw.filter(col("event_id").isin("late-inside", "late-outside")).count())
+        .isEqualTo(2);
+    List<GeneratedEvent> counted = new ArrayList<>(valid);
+    counted.add(lateInside);
+    assertViewsMatch(spark, run, counted, lateOutside);
+  }
+
+  @Test
+  void killedAndRestartedSeveralTimesGivesTheSameTables() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    List<GeneratedEvent> events =
+        new EventGenerator(11, MERCHANTS, START, Duration.ofHours(3), 0.05).generate(6_000);
+    int parts = 4;
+    int partSize = events.size() / parts;
+    Path log = Files.createTempFile("speed-job-", ".log");
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      for (int part = 0; part < parts - 1; part++) {
+        send(producer, run, events.subList(part * partSize, (part + 1) * partSize));
+        producer.flush();
+        Process job = startJobProcess(run, log);
+        long landedBefore = landedRows(spark, run);
+        // Let it land some of the new events, then kill it without warning.
+        await()
+            .atMost(Duration.ofMinutes(3))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> !job.isAlive() || landedRows(spark, run) > landedBefore);
+        assertThat(job.isAlive()).as("speed job alive; log: %s", log).isTrue();
+        Thread.sleep(200L * part);
+        job.destroyForcibly();
+        assertThat(job.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      }
+      send(producer, run, events.subList((parts - 1) * partSize, events.size()));
+      // Retries again, after all the restarts.
+      send(producer, run, events.subList(0, 300));
+      producer.flush();
+    }
+
+    SpeedJob.run(spark, run.config, availableNow(), quietly());
+
+    Dataset<Row> raw = table(spark, run, LakeTable.RAW_EVENTS);
+    assertThat(raw.count()).isEqualTo(events.size());
+    assertThat(raw.select("event_id").distinct().count()).isEqualTo(events.size());
+    assertViewsMatch(spark, run, events);
+  }
+
+  private static long landedRows(SparkSession spark, Run run) {
+    String location = LakeTable.RAW_EVENTS.location(run.config.storage());
+    if (!io.delta.tables.DeltaTable.isDeltaTable(spark, location)) {
+      return 0;
+    }
+    return spark.read().format("delta").load(location).count();
+  }
+
+  private static Process startJobProcess(Run run, Path log) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx1g");
+    for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (argument.startsWith("--add-opens")
+          || argument.startsWith("-Dlake.conf.dir")
+          || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
+          || argument.startsWith("-Djdk.reflect")) {
+        command.add(argument);
+      }
+    }
+    run.overrides.forEach((key, value) -> command.add("-D" + key + "=" + value));
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(SpeedJob.class.getName());
+    command.add("--trigger=1s");
+    command.add("--progress=2s");
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+  }
+
+  private static void assertViewsMatch(
+      SparkSession spark, Run run, List<GeneratedEvent> events, GeneratedEvent... notCounted) {
+    List<GeneratedEvent> humans = events.stream().filter(event -> !event.bot()).toList();
+    Map<String, Long> expectedCounts = new HashMap<>();
+    Map<String, BigDecimal> expectedValues = new HashMap<>();
+    Map<String, Set<String>> expectedUsers = new HashMap<>();
+    for (GeneratedEvent event : humans) {
+      String key =
+          event.trackingId()
+              + "|"
+              + event.eventTime().truncatedTo(ChronoUnit.HOURS)
+              + "|"
+              + event.eventName();
+      expectedCounts.merge(key, 1L, Long::sum);
+      event.value().ifPresent(value -> expectedValues.merge(key, value, BigDecimal::add));
+      expectedUsers.computeIfAbsent(key, ignored -> new HashSet<>()).add(event.countedUser());
+    }
+    Map<String, Long> actualCounts = new HashMap<>();
+    Map<String, BigDecimal> actualValues = new HashMap<>();
+    Map<String, Long> actualUsers = new HashMap<>();
+    for (Row row : table(spark, run, LakeTable.SPEED_EVENTS_HOURLY).collectAsList()) {
+      String key =
+          row.<String>getAs("tracking_id")
+              + "|"
+              + row.<java.sql.Timestamp>getAs("hour").toInstant()
+              + "|"
+              + row.<String>getAs("event_name");
+      actualCounts.put(key, row.getAs("events"));
+      BigDecimal valueSum = row.getAs("value_sum");
+      if (valueSum != null) {
+        actualValues.put(key, valueSum);
+      }
+      actualUsers.put(key, UniqueUsers.cardinality(row.getAs("users_sketch")));
+    }
+    assertThat(actualCounts).isEqualTo(expectedCounts);
+    assertThat(actualValues.keySet()).isEqualTo(expectedValues.keySet());
+    expectedValues.forEach(
+        (key, value) -> assertThat(actualValues.get(key)).as(key).isEqualByComparingTo(value));
+    expectedUsers.forEach(
+        (key, users) ->
+            assertThat((double) actualUsers.get(key))
+                .as("unique users of %s", key)
+                .isCloseTo(
+                    users.size(),
+                    org.assertj.core.data.Offset.offset(Math.max(1.0, users.size() * 0.03))));
+    for (GeneratedEvent late : notCounted) {
+      String key =
+          late.trackingId()
+              + "|"
+              + late.eventTime().truncatedTo(ChronoUnit.HOURS)
+              + "|"
+              + late.eventName();
+      assertThat(actualCounts)
+          .as("an event later than the lateness is not in the speed view")
+          .doesNotContainKey(key);
+    }
+
+    Map<String, Long> expectedPages = new HashMap<>();
+    for (GeneratedEvent event : humans) {
+      if (event.eventName().equals("page_view")) {
+        expectedPages.merge(
+            event.trackingId()
+                + "|"
+                + event.eventTime().truncatedTo(ChronoUnit.HOURS)
+                + "|"
+                + event.page(),
+            1L,
+            Long::sum);
+      }
+    }
+    Map<String, Long> actualPages =
+        table(spark, run, LakeTable.SPEED_PAGES_HOURLY).collectAsList().stream()
+            .collect(
+                Collectors.toMap(
+                    row ->
+                        row.<String>getAs("tracking_id")
+                            + "|"
+                            + row.<java.sql.Timestamp>getAs("hour").toInstant()
+                            + "|"
+                            + row.<String>getAs("page_url"),
+                    row -> row.<Long>getAs("pageviews")));
+    for (GeneratedEvent late : notCounted) {
+      expectedPages.computeIfPresent(
+          late.trackingId()
+              + "|"
+              + late.eventTime().truncatedTo(ChronoUnit.HOURS)
+              + "|"
+              + late.page(),
+          (key, count) -> count);
+    }
+    assertThat(actualPages).isEqualTo(expectedPages);
+  }
+
+  private static GeneratedEvent relabel(GeneratedEvent event, String eventId, Instant time) {
+    return new GeneratedEvent(
+        eventId,
+        event.trackingId(),
+        event.eventName(),
+        time,
+        event.clientId(),
+        event.userId(),
+        event.sessionId(),
+        event.pageUrl(),
+        event.referrer(),
+        "Mozilla/5.0 (X11; Linux x86_64;" + " rv:125.0) Gecko/20100101 Firefox/125.0",
+        false,
+        event.params(),
+        event.value(),
+        event.currency());
+  }
+
+  private static String withoutField(GeneratedEvent event, String field) {
+    return event.toJson(START).replaceFirst("\"" + field + "\":\"[^\"]*\",", "");
+  }
+
+  private static String format(Instant instant) {
+    return java.time.format.DateTimeFormatter.ISO_INSTANT.format(
+        instant.truncatedTo(ChronoUnit.MILLIS));
+  }
+
+  private static SpeedJob.Options availableNow() {
+    return new SpeedJob.Options(
+        SpeedJob.Queries.ALL,
+        SpeedJob.Mode.AVAILABLE_NOW,
+        Duration.ofSeconds(1),
+        Duration.ofHours(2),
+        Duration.ofHours(1),
+        100_000,
+        io.lambdalake.spark.views.HourlyViews.BotPolicy.EXCLUDE_BOTS,
+        Duration.ofSeconds(5));
+  }
+
+  private static PrintStream quietly() {
+    return new PrintStream(new ByteArrayOutputStream(), true, UTF_8);
+  }
+
+  private static Dataset<Row> table(SparkSession spark, Run run, LakeTable table) {
+    return spark.read().format("delta").load(table.location(run.config.storage()));
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer() {
+    return new KafkaProducer<>(
+        KafkaClientProperties.producer(SharedStack.config().kafka(), "speed-it"));
+  }
+
+  private static void send(
+      KafkaProducer<byte[], byte[]> producer, Run run, List<GeneratedEvent> events) {
+    for (GeneratedEvent event : events) {
+      producer.send(
+          new ProducerRecord<>(
+              run.topicFor(event.eventName()),
+              event.clientId().getBytes(UTF_8),
+              event.toJson(event.eventTime().plusSeconds(1)).getBytes(UTF_8)));
+    }
+  }
+}
