@@ -53,7 +53,9 @@ public record CollectorConfig(
 
   public CollectorConfig {
     checkNotBlank(host, "lake.collector.host");
-    checkPort(port, "lake.collector.port");
+    if (port != 0) {
+      checkPort(port, "lake.collector.port"); // 0 picks a free port, as tests do
+    }
     if (ioThreads < 0) {
       throw Checks.invalid("lake.collector.io-threads", ioThreads, "0 (one per core) or more");
     }

@@ -326,10 +326,11 @@ class LakeConfigLoaderTest {
 
   @Test
   void badCollectorValuesNameTheirKey() {
-    assertThatThrownBy(() -> load(Map.of("LAKE_COLLECTOR_PORT", "0"), Map.of()))
+    assertThatThrownBy(() -> load(Map.of("LAKE_COLLECTOR_PORT", "65536"), Map.of()))
         .isInstanceOf(LakeException.class)
         .hasMessage(
-            "Configuration key lake.collector.port is 0, but must be a port between 1 and 65535");
+            "Configuration key lake.collector.port is 65536, but must be a port between 1 and"
+                + " 65535");
     assertThatThrownBy(
             () -> load(Map.of(), Map.of("lake.collector.routes.sign_up", "events/sign up")))
         .hasMessage(

@@ -3,8 +3,10 @@ package io.lambdalake.ingestion.collector.internal;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -12,8 +14,10 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
@@ -27,8 +31,25 @@ public final class SizeLimitedAggregator extends HttpObjectAggregator {
   private final CollectorHttpHandler.Shared shared;
 
   public SizeLimitedAggregator(CollectorHttpHandler.Shared shared) {
-    super(shared.config().limits().maxRequestBytes());
+    super(shared.config().limits().maxRequestBytes(), true);
     this.shared = requireNonNull(shared, "shared is null");
+  }
+
+  /**
+   * A client that asks before sending a body ({@code Expect: 100-continue}, as curl does for large
+   * ones) and announces too much gets the same 413 and quarantine record, and sends nothing more.
+   */
+  @Override
+  protected Object newContinueResponse(
+      HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+    Object response = super.newContinueResponse(start, maxContentLength, pipeline);
+    if (response instanceof HttpResponse answer
+        && answer.status().equals(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE)
+        && start instanceof HttpRequest request) {
+      ReferenceCountUtil.release(response);
+      return tooLarge(pipeline.channel(), request);
+    }
+    return response;
   }
 
   @Override
@@ -37,6 +58,13 @@ public final class SizeLimitedAggregator extends HttpObjectAggregator {
       context.close();
       return;
     }
+    context
+        .writeAndFlush(tooLarge(context.channel(), request))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** Quarantines what is known of a too-large request and makes its 413 answer. */
+  private FullHttpResponse tooLarge(Channel channel, HttpRequest request) {
     int limit = shared.config().limits().maxRequestBytes();
     long declared = HttpUtil.getContentLength(request, -1L);
     Rejection rejection =
@@ -50,8 +78,7 @@ public final class SizeLimitedAggregator extends HttpObjectAggregator {
     String path = request.uri().split("\\?", 2)[0];
     CollectorMetrics.Endpoint endpoint = CollectorHttpHandler.endpointOf(path);
     Optional<String> clientIp =
-        context.channel().remoteAddress() instanceof InetSocketAddress socket
-                && socket.getAddress() != null
+        channel.remoteAddress() instanceof InetSocketAddress socket && socket.getAddress() != null
             ? Optional.of(ClientAddresses.truncate(socket.getAddress()))
             : Optional.empty();
     RequestContext requestContext =
@@ -91,6 +118,6 @@ public final class SizeLimitedAggregator extends HttpObjectAggregator {
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, reply.body().length);
     response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     shared.metrics().request(endpoint, 413, 0);
-    context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    return response;
   }
 }

@@ -188,6 +188,34 @@ class CollectorHttpHandlerTest {
   }
 
   @Test
+  void tooLargeRequestsThatAskFirstGet413WithoutSendingTheirBody() {
+    send(
+        "POST /v1/batch HTTP/1.1\r\nHost: c\r\nContent-Type: application/json\r\n"
+            + "Expect: 100-continue\r\nContent-Length: 10000000\r\n\r\n");
+
+    String response = responses();
+    assertThat(response).startsWith("HTTP/1.1 413").contains("request_too_large");
+    assertThat(response).doesNotContain("100 Continue");
+    assertThat(sink.records(OutgoingRecord.Kind.QUARANTINE)).hasSize(1);
+    assertThat(channel.isOpen()).isFalse();
+  }
+
+  @Test
+  void requestsThatAskFirstWithinTheLimitGetToContinue() {
+    String body = event("page_view");
+    send(
+        "POST /v1/collect HTTP/1.1\r\nHost: c\r\nContent-Type: application/json\r\n"
+            + "Expect: 100-continue\r\nContent-Length: "
+            + body.length()
+            + "\r\n\r\n");
+    assertThat(responses()).startsWith("HTTP/1.1 100 Continue");
+
+    send(body);
+
+    assertThat(responses()).startsWith("HTTP/1.1 202");
+  }
+
+  @Test
   void malformedHttpGets4xxIsQuarantinedAndTheConnectionCloses() {
     send("GET /v1/p.gif?" + "a".repeat(2000) + " HTTP/1.1\r\nHost: c\r\n\r\n");
 
