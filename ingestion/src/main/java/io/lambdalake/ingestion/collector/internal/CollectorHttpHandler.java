@@ -315,6 +315,9 @@ public final class CollectorHttpHandler extends ChannelInboundHandlerAdapter {
                       .request(
                           exchange.endpoint, reply.status(), System.nanoTime() - exchange.started);
                   shared.inFlight().end();
+                  if (!future.isSuccess()) {
+                    LOG.debug("Could not write an answer: {}", String.valueOf(future.cause()));
+                  }
                   if (!exchange.keepAlive || !future.isSuccess()) {
                     context.close();
                     releasePending();
