@@ -119,7 +119,7 @@ class CollectorKafkaOutageIT {
       // requests per second against fast 503s, has now and then failed a request with "header
       // parser received no bytes" (about 1 in 50,000; the collector logged no failure): such a
       // request got no answer at all, so it counts neither way, and may be no more than rare.
-      assertThat(outcomes).extracting(Outcome::status).containsOnly(202, 503, -1);
+      assertThat(outcomes).extracting(Outcome::status).isSubsetOf(202, 503, -1).contains(202, 503);
       assertThat(outcomes.stream().filter(o -> o.status() == -1).count())
           .isLessThanOrEqualTo(Math.max(3, outcomes.size() / 10_000));
       assertThat(count(outcomes, Phase.BROKER_STOPPED, 503)).isGreaterThanOrEqualTo(20);
