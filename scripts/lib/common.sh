@@ -90,3 +90,41 @@ lake_ensure_built() {
 lake_class_path() {
   printf '%s:%s' "$LAKE_ROOT/cli/target/classes" "$(cat "$LAKE_ROOT/cli/target/classpath.txt")"
 }
+
+# Long-running services of the lake itself (collector, speed job), started in the background with
+# a PID file under $LAKE_LOCAL_DIR/services; `scripts/stack down` stops them too.
+LAKE_SERVICES_DIR="$LAKE_LOCAL_DIR/services"
+
+lake_service_running() { # lake_service_running NAME
+  local pid_file="$LAKE_SERVICES_DIR/$1.pid"
+  [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null
+}
+
+lake_service_start() { # lake_service_start NAME lake-arguments...
+  local name="$1"; shift
+  mkdir -p "$LAKE_SERVICES_DIR" "$LAKE_LOCAL_DIR/logs"
+  if lake_service_running "$name"; then return 0; fi
+  setsid nohup "$LAKE_ROOT/scripts/lake" "$@" >>"$LAKE_LOCAL_DIR/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$LAKE_SERVICES_DIR/$name.pid"
+}
+
+lake_service_stop() { # lake_service_stop NAME: SIGTERM (a graceful drain), SIGKILL after 60 s
+  local name="$1" pid_file="$LAKE_SERVICES_DIR/$1.pid" pid waited=0
+  [ -f "$pid_file" ] || return 0
+  pid="$(cat "$pid_file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [ $waited -lt 60 ]; do sleep 1; waited=$((waited + 1)); done
+    kill -KILL "$pid" 2>/dev/null || true
+    echo "Stopped $name."
+  fi
+  rm -f "$pid_file"
+}
+
+lake_services_stop_all() {
+  local pid_file
+  for pid_file in "$LAKE_SERVICES_DIR"/*.pid; do
+    [ -e "$pid_file" ] || continue
+    lake_service_stop "$(basename "$pid_file" .pid)"
+  done
+}

@@ -16,7 +16,11 @@ import picocli.CommandLine.Option;
     subcommands = {
       StackCommand.class,
       SqlCommand.class,
+      ConfigCommand.class,
       CollectorCommand.class,
+      io.lambdalake.speed.SpeedCommand.class,
+      io.lambdalake.serving.ServingCommand.class,
+      io.lambdalake.speed.generate.GenerateCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

@@ -2,8 +2,13 @@ package io.lambdalake.spark;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
+import java.io.IOException;
 import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 
@@ -11,10 +16,27 @@ import org.apache.spark.sql.types.StructType;
 public final class DeltaTables {
   private DeltaTables() {}
 
+  /**
+   * Whether a Delta table exists at the location, asked of the file system each time: Delta's own
+   * isDeltaTable can keep answering from a log it cached before another application created it.
+   */
+  public static boolean exists(SparkSession spark, String location) {
+    try {
+      Path log = new Path(location, "_delta_log");
+      FileSystem fileSystem = log.getFileSystem(spark.sessionState().newHadoopConf());
+      return fileSystem.exists(log) && fileSystem.listStatus(log).length > 0;
+    } catch (IOException e) {
+      throw new LakeException(
+          ErrorCode.SERVER_NOT_AVAILABLE,
+          "Cannot look for a Delta table at " + location + ": " + e.getMessage(),
+          e);
+    }
+  }
+
   /** Creates the table at its location unless it exists; returns its location. */
   public static String ensure(SparkSession spark, LakeConfig config, LakeTable table) {
     String location = table.location(config.storage());
-    if (DeltaTable.isDeltaTable(spark, location)) {
+    if (exists(spark, location)) {
       return location;
     }
     var builder =

@@ -121,6 +121,7 @@ public final class SpeedJob {
     requireNonNull(config, "config is null");
     requireNonNull(options, "options is null");
     List<StreamingQuery> running = new ArrayList<>();
+    long started = System.nanoTime();
     try {
       if (options.queries() != Queries.VIEWS) {
         running.add(startLanding(spark, config, options));
@@ -135,6 +136,12 @@ public final class SpeedJob {
         }
       }
       awaitAll(running, options, progress);
+      if (options.mode() == Mode.AVAILABLE_NOW) {
+        progress.printf(
+            "speed job: queries=%s landed=%d seconds=%.1f%n",
+            options.queries(), landedRows(spark, config), (System.nanoTime() - started) / 1e9);
+        progress.flush();
+      }
     } catch (TimeoutException e) {
       throw new LakeException(
           ErrorCode.STREAMING_QUERY_FAILED,
@@ -145,6 +152,13 @@ public final class SpeedJob {
         stopQuietly(query);
       }
     }
+  }
+
+  private static long landedRows(SparkSession spark, LakeConfig config) {
+    String location = io.lambdalake.common.table.LakeTable.RAW_EVENTS.location(config.storage());
+    return io.lambdalake.spark.DeltaTables.exists(spark, location)
+        ? spark.read().format("delta").load(location).count()
+        : 0;
   }
 
   private static StreamingQuery startLanding(SparkSession spark, LakeConfig config, Options options)

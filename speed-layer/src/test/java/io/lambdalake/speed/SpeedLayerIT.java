@@ -185,17 +185,21 @@ class SpeedLayerIT {
       for (int part = 0; part < parts - 1; part++) {
         send(producer, run, events.subList(part * partSize, (part + 1) * partSize));
         producer.flush();
-        Process job = startJobProcess(run, log);
         long landedBefore = landedRows(spark, run);
-        // Let it land some of the new events, then kill it without warning.
-        await()
-            .atMost(Duration.ofMinutes(3))
-            .pollInterval(Duration.ofMillis(500))
-            .until(() -> !job.isAlive() || landedRows(spark, run) > landedBefore);
-        assertThat(job.isAlive()).as("speed job alive; log: %s", log).isTrue();
-        Thread.sleep(200L * part);
-        job.destroyForcibly();
-        assertThat(job.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        Process job = startJobProcess(run, log);
+        try {
+          // Let it land some of the new events, then kill it without warning; each time a little
+          // later, so the kills hit different points of the job's batches.
+          await()
+              .atMost(Duration.ofMinutes(4))
+              .pollInterval(Duration.ofMillis(250))
+              .until(() -> !job.isAlive() || landedRows(spark, run) > landedBefore);
+          assertThat(job.isAlive()).as("speed job alive; log: %s", log).isTrue();
+          await().pollDelay(Duration.ofMillis(1 + 1500L * part)).until(() -> true);
+        } finally {
+          job.destroyForcibly();
+          assertThat(job.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
       }
       send(producer, run, events.subList((parts - 1) * partSize, events.size()));
       // Retries again, after all the restarts.
@@ -213,7 +217,7 @@ class SpeedLayerIT {
 
   private static long landedRows(SparkSession spark, Run run) {
     String location = LakeTable.RAW_EVENTS.location(run.config.storage());
-    if (!io.delta.tables.DeltaTable.isDeltaTable(spark, location)) {
+    if (!io.lambdalake.spark.DeltaTables.exists(spark, location)) {
       return 0;
     }
     return spark.read().format("delta").load(location).count();

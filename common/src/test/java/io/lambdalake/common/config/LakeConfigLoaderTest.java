@@ -243,7 +243,9 @@ class LakeConfigLoaderTest {
                     new CollectorConfig.TrackingId("demo-shop", Optional.empty()),
                     "LL-DEMO-0002",
                     new CollectorConfig.TrackingId(
-                        "demo-app", Optional.of(new CollectorConfig.RateLimit(500, 2000)))),
+                        "demo-app", Optional.of(new CollectorConfig.RateLimit(500, 2000))),
+                    "LL-DEMO-0003",
+                    new CollectorConfig.TrackingId("demo-marketplace", Optional.empty())),
                 Map.of(
                     "page_view", "events.page_view",
                     "screen_view", "events.screen_view",
@@ -310,7 +312,7 @@ class LakeConfigLoaderTest {
     assertThat(collector.producer().deliveryTimeout()).isEqualTo(Duration.ofSeconds(30));
     // Registrations and routes add to the defaults; the routes follow the topic prefix.
     assertThat(collector.trackingIds())
-        .containsKeys("LL-DEMO-0001", "LL-DEMO-0002")
+        .containsKeys("LL-DEMO-0001", "LL-DEMO-0002", "LL-DEMO-0003")
         .containsEntry(
             "LL-ACME-1",
             new CollectorConfig.TrackingId(

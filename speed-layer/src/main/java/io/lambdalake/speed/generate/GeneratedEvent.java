@@ -51,8 +51,17 @@ public record GeneratedEvent(
     return pageUrl.replaceFirst("[?#].*$", "");
   }
 
+  /** The event as a website or app sends it to the collector (which adds the rest). */
+  public String toClientJson() {
+    return toJson(Optional.empty());
+  }
+
   /** The record value in the collector's wire format. */
   public String toJson(Instant receivedAt) {
+    return toJson(Optional.of(receivedAt));
+  }
+
+  private String toJson(Optional<Instant> receivedAt) {
     StringWriter out = new StringWriter(512);
     try (JsonGenerator generator = JSON.createGenerator(out)) {
       generator.writeStartObject();
@@ -62,7 +71,9 @@ public record GeneratedEvent(
       generator.writeStringField(EventField.TRACKING_ID.wireName(), trackingId);
       generator.writeStringField(EventField.EVENT_NAME.wireName(), eventName);
       generator.writeStringField(EventField.EVENT_TIME.wireName(), format(eventTime));
-      generator.writeStringField(EventField.RECEIVED_AT.wireName(), format(receivedAt));
+      if (receivedAt.isPresent()) {
+        generator.writeStringField(EventField.RECEIVED_AT.wireName(), format(receivedAt.get()));
+      }
       generator.writeStringField(EventField.CLIENT_ID.wireName(), clientId);
       if (userId.isPresent()) {
         generator.writeStringField(EventField.USER_ID.wireName(), userId.get());
@@ -72,8 +83,10 @@ public record GeneratedEvent(
       if (referrer.isPresent()) {
         generator.writeStringField(EventField.REFERRER.wireName(), referrer.get());
       }
-      generator.writeStringField(EventField.USER_AGENT.wireName(), userAgent);
-      generator.writeStringField(EventField.CLIENT_IP.wireName(), "203.0.113.0");
+      if (receivedAt.isPresent()) {
+        generator.writeStringField(EventField.USER_AGENT.wireName(), userAgent);
+        generator.writeStringField(EventField.CLIENT_IP.wireName(), "203.0.113.0");
+      }
       generator.writeObjectFieldStart(EventField.PARAMS.wireName());
       for (Map.Entry<String, String> param : params.entrySet()) {
         generator.writeStringField(param.getKey(), param.getValue());

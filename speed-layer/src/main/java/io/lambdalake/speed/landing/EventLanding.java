@@ -67,6 +67,12 @@ public final class EventLanding {
           .add("value", DataTypes.StringType)
           .add("currency", DataTypes.StringType);
 
+  /** Spark's default name for the column that holds a record it could not parse. */
+  static final String CORRUPT_RECORD = "_corrupt_record";
+
+  static final StructType WIRE_EVENT_WITH_CORRUPT_RECORD =
+      WIRE_EVENT.add(CORRUPT_RECORD, DataTypes.StringType);
+
   /** The JSON of the quarantine topic (see QuarantinedInput and QuarantineField). */
   static final StructType WIRE_QUARANTINE =
       new StructType()
@@ -83,6 +89,11 @@ public final class EventLanding {
           .add("payload_truncated", DataTypes.BooleanType);
 
   private EventLanding() {}
+
+  /** The collector's wire format of an event, as a Spark schema. */
+  public static StructType wireEventSchema() {
+    return WIRE_EVENT;
+  }
 
   /** Kafka's subscribe pattern for every event topic, quarantine included. */
   public static String topicPattern(TopicsConfig topics) {
@@ -126,17 +137,20 @@ public final class EventLanding {
   static Dataset<Row> classify(Dataset<Row> records, TopicsConfig topics) {
     Column json = col("value").cast("string");
     Column fromQuarantineTopic = col("topic").equalTo(topics.eventsQuarantine());
-    Column parsedJson = call_function("try_parse_json", json);
+    // One JSON parse per record: a record that is not a JSON object comes back null or with the
+    // corrupt-record column set.
     Column isObject =
-        parsedJson
+        col("event")
             .isNotNull()
-            .and(call_function("schema_of_variant", parsedJson).startsWith("OBJECT"));
+            .and(col("event." + CORRUPT_RECORD).isNull())
+            .and(call_function("ltrim", col("json")).startsWith("{"));
     Dataset<Row> parsed =
         records
             .withColumn("json", json)
+            .withColumn("event", from_json(col("json"), WIRE_EVENT_WITH_CORRUPT_RECORD))
             .withColumn("is_object", coalesce(isObject, lit(false)))
-            .withColumn("event", from_json(col("json"), WIRE_EVENT))
-            .withColumn("quarantined", from_json(col("json"), WIRE_QUARANTINE))
+            .withColumn(
+                "quarantined", when(fromQuarantineTopic, from_json(col("json"), WIRE_QUARANTINE)))
             .withColumn(
                 "event_time_parsed", call_function("try_to_timestamp", col("event.event_time")))
             .withColumn(

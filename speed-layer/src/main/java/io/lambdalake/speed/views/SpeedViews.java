@@ -116,7 +116,7 @@ public final class SpeedViews {
   /** Where batch.coverage says the batch layer's authority for this view ends, if it exists. */
   static Optional<Timestamp> coveredUntil(SparkSession spark, LakeConfig config, View view) {
     String location = LakeTable.BATCH_COVERAGE.location(config.storage());
-    if (!DeltaTable.isDeltaTable(spark, location)) {
+    if (!DeltaTables.exists(spark, location)) {
       return Optional.empty();
     }
     List<Row> rows =

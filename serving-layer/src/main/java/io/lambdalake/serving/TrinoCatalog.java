@@ -1,0 +1,108 @@
+package io.lambdalake.serving;
+
+import static java.util.Objects.requireNonNull;
+
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.StorageConfig;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.table.LakeTable;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+
+/** The lake's catalog in Trino: schemas per zone, and the Delta tables the pipeline wrote. */
+public final class TrinoCatalog {
+  private final LakeConfig config;
+
+  public TrinoCatalog(LakeConfig config) {
+    this.config = requireNonNull(config, "config is null");
+  }
+
+  /** What {@link #register} found. */
+  public enum Registration {
+    REGISTERED,
+    ALREADY_REGISTERED,
+    NOT_WRITTEN_YET
+  }
+
+  /** Creates the zone's schema with its folder under the lake's root, unless it exists. */
+  public void createSchema(String zone) {
+    execute(
+        "CREATE SCHEMA IF NOT EXISTS "
+            + zone
+            + " WITH (location = '"
+            + StorageConfig.trinoLocation(config.storage().zoneLocation(zone))
+            + "')");
+  }
+
+  /** Registers a table Spark wrote, unless Trino knows it already or it does not exist yet. */
+  public Registration register(LakeTable table) {
+    createSchema(table.zone());
+    if (isRegistered(table)) {
+      return Registration.ALREADY_REGISTERED;
+    }
+    try (Connection connection = connection();
+        PreparedStatement call =
+            connection.prepareStatement(
+                "CALL system.register_table(schema_name => ?, table_name => ?, table_location => ?)")) {
+      call.setString(1, table.zone());
+      call.setString(2, table.table());
+      call.setString(3, StorageConfig.trinoLocation(table.location(config.storage())));
+      call.execute();
+      return Registration.REGISTERED;
+    } catch (SQLException e) {
+      String message = String.valueOf(e.getMessage());
+      if (message.contains("No transaction log found")
+          || message.contains("does not exist")
+          || message.contains("not a Delta Lake table")) {
+        return Registration.NOT_WRITTEN_YET;
+      }
+      throw failure("registering " + table.qualifiedName(), e);
+    }
+  }
+
+  private boolean isRegistered(LakeTable table) {
+    try (Connection connection = connection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
+      query.setString(1, table.zone());
+      query.setString(2, table.table());
+      try (ResultSet result = query.executeQuery()) {
+        result.next();
+        return result.getLong(1) > 0;
+      }
+    } catch (SQLException e) {
+      throw failure("looking up " + table.qualifiedName(), e);
+    }
+  }
+
+  public void execute(String sql) {
+    try (Connection connection = connection();
+        Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    } catch (SQLException e) {
+      throw failure("running " + sql, e);
+    }
+  }
+
+  public Connection connection() throws SQLException {
+    Properties properties = new Properties();
+    properties.setProperty("user", config.trino().user());
+    Connection connection = DriverManager.getConnection(config.trino().url(), properties);
+    connection.setCatalog(config.trino().catalog());
+    return connection;
+  }
+
+  private LakeException failure(String what, SQLException e) {
+    return new LakeException(
+        ErrorCode.SERVER_NOT_AVAILABLE,
+        "Trino at " + config.trino().url() + " failed " + what + ": " + e.getMessage(),
+        e);
+  }
+}
