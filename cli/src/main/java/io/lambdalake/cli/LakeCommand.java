@@ -36,7 +36,7 @@ public final class LakeCommand {
 
   static int execute(String... arguments) {
     LakeCommand root = new LakeCommand();
-    CommandLine commandLine = new CommandLine(root);
+    CommandLine commandLine = new CommandLine(root).setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setExecutionExceptionHandler(
         (exception, command, parseResult) -> {
           PrintWriter err = command.getErr();

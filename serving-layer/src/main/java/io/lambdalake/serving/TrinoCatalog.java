@@ -46,14 +46,17 @@ public final class TrinoCatalog {
     if (isRegistered(table)) {
       return Registration.ALREADY_REGISTERED;
     }
+    // CALL takes no bound parameters; the values come from configuration, quoted as literals.
     try (Connection connection = connection();
-        PreparedStatement call =
-            connection.prepareStatement(
-                "CALL system.register_table(schema_name => ?, table_name => ?, table_location => ?)")) {
-      call.setString(1, table.zone());
-      call.setString(2, table.table());
-      call.setString(3, StorageConfig.trinoLocation(table.location(config.storage())));
-      call.execute();
+        Statement call = connection.createStatement()) {
+      call.execute(
+          "CALL system.register_table(schema_name => "
+              + literal(table.zone())
+              + ", table_name => "
+              + literal(table.table())
+              + ", table_location => "
+              + literal(StorageConfig.trinoLocation(table.location(config.storage())))
+              + ")");
       return Registration.REGISTERED;
     } catch (SQLException e) {
       String message = String.valueOf(e.getMessage());
@@ -64,6 +67,10 @@ public final class TrinoCatalog {
       }
       throw failure("registering " + table.qualifiedName(), e);
     }
+  }
+
+  private static String literal(String value) {
+    return "'" + value.replace("'", "''") + "'";
   }
 
   private boolean isRegistered(LakeTable table) {

@@ -14,6 +14,9 @@ import org.apache.spark.sql.types.StructType;
 
 /** Creates the lake's Delta tables where they are missing, with their columns and properties. */
 public final class DeltaTables {
+  private static final java.util.Set<String> KNOWN_TO_EXIST =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private DeltaTables() {}
 
   /**
@@ -36,7 +39,12 @@ public final class DeltaTables {
   /** Creates the table at its location unless it exists; returns its location. */
   public static String ensure(SparkSession spark, LakeConfig config, LakeTable table) {
     String location = table.location(config.storage());
+    // A table once seen stays: micro-batches ask every few seconds, S3 need not answer each time.
+    if (KNOWN_TO_EXIST.contains(location)) {
+      return location;
+    }
     if (exists(spark, location)) {
+      KNOWN_TO_EXIST.add(location);
       return location;
     }
     var builder =
@@ -54,13 +62,22 @@ public final class DeltaTables {
       builder = builder.partitionedBy(table.partitionColumns().toArray(String[]::new));
     }
     builder.execute();
+    KNOWN_TO_EXIST.add(location);
     return location;
   }
 
   private static Map<String, String> properties(LakeTable table) {
     return switch (table) {
       // The raw zone is the immutable master dataset: Delta refuses updates and deletes.
-      case RAW_EVENTS, RAW_QUARANTINE -> Map.of("delta.appendOnly", "true");
+      case RAW_EVENTS ->
+          Map.of(
+              "delta.appendOnly",
+              "true",
+              // File statistics only where queries filter: long strings (user agents, URLs) would
+              // cost time on every write and help no query.
+              "delta.dataSkippingStatsColumns",
+              "tracking_id,event_name,event_time,received_at,event_id");
+      case RAW_QUARANTINE -> Map.of("delta.appendOnly", "true");
       case SPEED_EVENTS_HOURLY,
           SPEED_PAGES_HOURLY,
           BATCH_EVENTS_HOURLY,

@@ -243,14 +243,29 @@ public final class SpeedJob {
     return message.lines().findFirst().orElse(message);
   }
 
+  /** The last batch reported per query, so each batch's line is printed once. */
+  private static final java.util.Map<java.util.UUID, Long> REPORTED =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private static void report(StreamingQuery query, PrintStream progress) {
-    StreamingQueryProgress last = query.lastProgress();
-    if (last == null) {
-      return;
+    long reported = REPORTED.getOrDefault(query.runId(), -1L);
+    for (StreamingQueryProgress batch : query.recentProgress()) {
+      if (batch.batchId() <= reported
+          || batch.numInputRows() == 0 && batch.batchId() > 0 && reported >= 0) {
+        continue;
+      }
+      java.util.Map<String, Long> durations = batch.durationMs();
+      progress.printf(
+          "%-20s batch %6d  %9d rows  %10.0f rows/s  (batch %d ms, writing %d ms)%n",
+          query.name(),
+          batch.batchId(),
+          batch.numInputRows(),
+          batch.processedRowsPerSecond(),
+          durations.getOrDefault("triggerExecution", 0L),
+          durations.getOrDefault("addBatch", 0L));
+      reported = Math.max(reported, batch.batchId());
     }
-    progress.printf(
-        "%-20s batch %6d  %9d rows  %10.0f rows/s%n",
-        query.name(), last.batchId(), last.numInputRows(), last.processedRowsPerSecond());
+    REPORTED.put(query.runId(), reported);
     progress.flush();
   }
 

@@ -28,6 +28,12 @@ public final class SparkSettings {
     // columns; write them the classic way (see shared/NOTES-stack.md).
     settings.put(
         "spark.databricks.delta.properties.defaults.writePartitionColumnsToParquet", "false");
+    // Streaming state (deduplication, hourly aggregations) in RocksDB, checkpointed as changelogs:
+    // each micro-batch uploads only what changed, not a snapshot per partition.
+    settings.put(
+        "spark.sql.streaming.stateStore.providerClass",
+        "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider");
+    settings.put("spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled", "true");
     settings.putAll(s3a(config.s3()));
     return Map.copyOf(settings);
   }

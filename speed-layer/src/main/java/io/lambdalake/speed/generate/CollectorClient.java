@@ -26,7 +26,13 @@ final class CollectorClient {
   private final URI batchEndpoint;
   private final URI collectEndpoint;
 
-  record Result(long sent, long accepted, long rejected, long badRequestsRefused, double seconds) {}
+  record Result(
+      long sent,
+      long accepted,
+      long rejected,
+      long badRequestsRefused,
+      double seconds,
+      java.util.Optional<String> firstRejection) {}
 
   CollectorClient(String host, int port) {
     this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -38,6 +44,7 @@ final class CollectorClient {
     long started = System.nanoTime();
     long sent = 0;
     long accepted = 0;
+    String firstRejection = null;
     while (sent < events) {
       List<GeneratedEvent> visit = generator.session();
       if (visit.size() > events - sent) {
@@ -49,7 +56,11 @@ final class CollectorClient {
               .collect(Collectors.joining(",", "[", "]"));
       HttpResponse<String> response = post(batchEndpoint, body, visit.get(0).userAgent());
       Matcher matcher = ACCEPTED.matcher(response.body());
-      accepted += matcher.find() ? Long.parseLong(matcher.group(1)) : 0;
+      long acceptedNow = matcher.find() ? Long.parseLong(matcher.group(1)) : 0;
+      accepted += acceptedNow;
+      if (acceptedNow < visit.size() && firstRejection == null) {
+        firstRejection = response.statusCode() + " " + response.body();
+      }
       sent += visit.size();
     }
     long refused = 0;
@@ -69,7 +80,12 @@ final class CollectorClient {
       }
     }
     return new Result(
-        sent, accepted, sent - accepted, refused, (System.nanoTime() - started) / 1e9);
+        sent,
+        accepted,
+        sent - accepted,
+        refused,
+        (System.nanoTime() - started) / 1e9,
+        java.util.Optional.ofNullable(firstRejection));
   }
 
   private HttpResponse<String> post(URI uri, String body, String userAgent)

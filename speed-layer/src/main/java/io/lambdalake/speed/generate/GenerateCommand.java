@@ -72,6 +72,28 @@ public final class GenerateCommand implements Callable<Integer> {
       description = "Share of crawler sessions (default: ${DEFAULT-VALUE}).")
   double botShare;
 
+  /** Where the events go. */
+  public enum Target {
+    KAFKA,
+    COLLECTOR
+  }
+
+  @Option(
+      names = "--to",
+      defaultValue = "KAFKA",
+      description =
+          "KAFKA: straight to the topics (fast, for benchmarks); COLLECTOR: through the running"
+              + " collector's HTTP API, one batch per visit (default: ${DEFAULT-VALUE}).")
+  Target target;
+
+  @Option(
+      names = "--malformed",
+      defaultValue = "0",
+      description =
+          "With --to COLLECTOR, also send this many bad requests, which the collector rejects and"
+              + " quarantines.")
+  int malformed;
+
   @Override
   public Integer call() throws Exception {
     if (events < 1) {
@@ -84,6 +106,24 @@ public final class GenerateCommand implements Callable<Integer> {
     EventGenerator generator =
         new EventGenerator(seed, merchants, end.minus(duration), duration, botShare);
     PrintWriter out = spec.commandLine().getOut();
+    if (target == Target.COLLECTOR) {
+      CollectorClient.Result result =
+          new CollectorClient(config.collector().host(), config.collector().port())
+              .send(generator, events, malformed);
+      out.printf(
+          "Sent %,d events to the collector: %,d accepted, %,d rejected; %,d bad requests refused"
+              + " (%.1f s)%n",
+          result.sent(),
+          result.accepted(),
+          result.rejected(),
+          result.badRequestsRefused(),
+          result.seconds());
+      result
+          .firstRejection()
+          .ifPresent(rejection -> out.println("First rejected answer: " + rejection));
+      out.flush();
+      return 0;
+    }
     long started = System.nanoTime();
     long sent = 0;
     var properties = KafkaClientProperties.producer(config.kafka(), "lake-generate");

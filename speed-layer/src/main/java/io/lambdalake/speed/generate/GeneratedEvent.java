@@ -65,8 +65,10 @@ public record GeneratedEvent(
     StringWriter out = new StringWriter(512);
     try (JsonGenerator generator = JSON.createGenerator(out)) {
       generator.writeStartObject();
-      generator.writeNumberField(
-          EventField.SCHEMA_VERSION.wireName(), CollectedEvent.SCHEMA_VERSION);
+      if (receivedAt.isPresent()) {
+        generator.writeNumberField(
+            EventField.SCHEMA_VERSION.wireName(), CollectedEvent.SCHEMA_VERSION);
+      }
       generator.writeStringField(EventField.EVENT_ID.wireName(), eventId);
       generator.writeStringField(EventField.TRACKING_ID.wireName(), trackingId);
       generator.writeStringField(EventField.EVENT_NAME.wireName(), eventName);

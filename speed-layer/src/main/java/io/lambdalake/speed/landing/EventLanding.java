@@ -41,6 +41,7 @@ import org.apache.spark.storage.StorageLevel;
  * application id and the batch id, so a batch replayed after a crash is not written twice.
  */
 public final class EventLanding {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventLanding.class);
   public static final String QUERY_NAME = "landing";
   static final String MALFORMED_JSON = "malformed_json";
   static final String UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version";
@@ -218,8 +219,25 @@ public final class EventLanding {
       DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE);
       batch.persist(StorageLevel.MEMORY_AND_DISK());
       try {
+        // An empty batch writes nothing, and a replay of it writes nothing either.
+        long started = System.nanoTime();
+        if (batch.isEmpty()) {
+          return;
+        }
+        long read = System.nanoTime();
         append(events(batch), eventsLocation, applicationId, batchId);
-        append(quarantine(batch), quarantineLocation, applicationId, batchId);
+        long landed = System.nanoTime();
+        Dataset<Row> quarantined = quarantine(batch);
+        if (!quarantined.isEmpty()) {
+          append(quarantined, quarantineLocation, applicationId, batchId);
+        }
+        LOG.info(
+            "Landing batch {}: read and deduplicated in {} ms, events written in {} ms,"
+                + " quarantine in {} ms",
+            batchId,
+            (read - started) / 1_000_000,
+            (landed - read) / 1_000_000,
+            (System.nanoTime() - landed) / 1_000_000);
       } finally {
         batch.unpersist();
       }

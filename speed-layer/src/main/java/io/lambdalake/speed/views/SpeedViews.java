@@ -17,6 +17,7 @@ import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * The speed views: the hourly views of {@link HourlyViews}, kept current from the stream of {@code
@@ -66,6 +67,10 @@ public final class SpeedViews {
     }
   }
 
+  /** Per view, the coverage up to which this JVM already dropped speed hours. */
+  private static final java.util.Map<View, Timestamp> prunedUntil =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private SpeedViews() {}
 
   /** The stream of one view's changed rows, from the stream of raw.events. */
@@ -99,17 +104,31 @@ public final class SpeedViews {
       DeltaTables.ensure(spark, config, view.table);
       DeltaTable target = DeltaTable.forPath(spark, location);
       Optional<Timestamp> coveredUntil = coveredUntil(spark, config, view);
-      Dataset<Row> uncovered =
-          coveredUntil.map(until -> changes.filter(col("hour").geq(lit(until)))).orElse(changes);
-      target
-          .as("t")
-          .merge(uncovered.as("s"), condition)
-          .whenMatched()
-          .updateAll()
-          .whenNotMatched()
-          .insertAll()
-          .execute();
-      coveredUntil.ifPresent(until -> target.delete(col("hour").lt(lit(until))));
+      // The changed hours are computed once (the aggregation's state moves on only once).
+      changes.persist(StorageLevel.MEMORY_AND_DISK());
+      try {
+        Dataset<Row> uncovered =
+            coveredUntil.map(until -> changes.filter(col("hour").geq(lit(until)))).orElse(changes);
+        if (!uncovered.isEmpty()) {
+          target
+              .as("t")
+              .merge(uncovered.as("s"), condition)
+              .whenMatched()
+              .updateAll()
+              .whenNotMatched()
+              .insertAll()
+              .execute();
+        }
+      } finally {
+        changes.unpersist();
+      }
+      coveredUntil.ifPresent(
+          until -> {
+            if (!prunedUntil.containsKey(view) || prunedUntil.get(view).before(until)) {
+              target.delete(col("hour").lt(lit(until)));
+              prunedUntil.put(view, until);
+            }
+          });
     };
   }
 
