@@ -170,6 +170,42 @@ class SpeedLayerIT {
     List<GeneratedEvent> counted = new ArrayList<>(valid);
     counted.add(lateInside);
     assertViewsMatch(spark, run, counted, lateOutside);
+
+    // The batch layer now covers everything before 11:00: the speed job drops those hours and
+    // does not write them again, even for a new event in a covered hour.
+    Instant coveredUntil = Instant.parse("2026-11-20T11:00:00Z");
+    spark
+        .sql(
+            "SELECT 'events_hourly' AS view, TIMESTAMP '2026-11-20 11:00:00' AS covered_until,"
+                + " 'test-run' AS run_id, 'batch-1' AS logic_version, current_timestamp() AS updated_at"
+                + " UNION ALL SELECT 'pages_hourly', TIMESTAMP '2026-11-20 11:00:00', 'test-run',"
+                + " 'batch-1', current_timestamp()")
+        .write()
+        .format("delta")
+        .save(LakeTable.BATCH_COVERAGE.location(run.config.storage()));
+    GeneratedEvent inCoveredHour =
+        relabel(valid.get(12), "covered-hour", Instant.parse("2026-11-20T10:45:00Z"));
+    GeneratedEvent afterCoverage =
+        relabel(valid.get(13), "after-coverage", Instant.parse("2026-11-20T11:15:00Z"));
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      send(producer, run, List.of(inCoveredHour, afterCoverage));
+      producer.flush();
+    }
+    SpeedJob.run(spark, run.config, availableNow(), quietly());
+
+    for (LakeTable view : List.of(LakeTable.SPEED_EVENTS_HOURLY, LakeTable.SPEED_PAGES_HOURLY)) {
+      Dataset<Row> rows = table(spark, run, view);
+      assertThat(rows.filter(col("hour").lt(java.sql.Timestamp.from(coveredUntil))).count())
+          .as("%s rows before the coverage", view)
+          .isZero();
+      assertThat(rows.filter(col("hour").geq(java.sql.Timestamp.from(coveredUntil))).count())
+          .isPositive();
+    }
+    List<GeneratedEvent> uncovered =
+        new ArrayList<>(
+            counted.stream().filter(event -> !event.eventTime().isBefore(coveredUntil)).toList());
+    uncovered.add(afterCoverage);
+    assertViewsMatch(spark, run, uncovered, lateOutside, inCoveredHour);
   }
 
   @Test
