@@ -49,6 +49,15 @@ public final class HourlyViews {
   }
 
   public static Dataset<Row> eventsHourly(Dataset<Row> events, String logicVersion) {
+    return eventsHourly(events, logicVersion, current_timestamp());
+  }
+
+  /**
+   * The events view with a given {@code computed_at}: the batch layer passes a value that depends
+   * only on its input, so recomputing unchanged input gives identical rows.
+   */
+  public static Dataset<Row> eventsHourly(
+      Dataset<Row> events, String logicVersion, Column computedAt) {
     Dataset<Row> aggregated =
         events
             .groupBy(
@@ -70,10 +79,16 @@ public final class HourlyViews {
         col("value_sum").cast("decimal(28,4)").as("value_sum"),
         col("valued_events"),
         lit(logicVersion).as("logic_version"),
-        current_timestamp().as("computed_at"));
+        computedAt.as("computed_at"));
   }
 
   public static Dataset<Row> pagesHourly(Dataset<Row> events, String logicVersion) {
+    return pagesHourly(events, logicVersion, current_timestamp());
+  }
+
+  /** The pages view with a given {@code computed_at} (see {@link #eventsHourly}). */
+  public static Dataset<Row> pagesHourly(
+      Dataset<Row> events, String logicVersion, Column computedAt) {
     Dataset<Row> aggregated =
         events
             .filter(col("event_name").equalTo(PAGE_VIEW).and(col("page_url").isNotNull()))
@@ -89,7 +104,7 @@ public final class HourlyViews {
         col("pageviews"),
         col("users_sketch"),
         lit(logicVersion).as("logic_version"),
-        current_timestamp().as("computed_at"));
+        computedAt.as("computed_at"));
   }
 
   /** The user an event counts for. */

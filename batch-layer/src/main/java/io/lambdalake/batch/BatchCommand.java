@@ -1,0 +1,70 @@
+package io.lambdalake.batch;
+
+import io.lambdalake.common.error.LakeException;
+import io.lambdalake.spark.views.HourlyViews;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lake batch}: recompute the batch views of a range of days from raw.events. */
+@Command(
+    name = "batch",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Recompute the hourly batch views from raw.events for each day of a range (UTC), check them,"
+          + " replace each day atomically, then advance batch.coverage.",
+      "Default range: yesterday and the --late-days before it."
+    })
+public final class BatchCommand implements Callable<Integer> {
+  @Option(names = "--from", description = "First day, e.g. 2026-11-01.")
+  LocalDate from;
+
+  @Option(names = "--to", description = "Last day (inclusive).")
+  LocalDate to;
+
+  @Option(
+      names = "--late-days",
+      defaultValue = "2",
+      description =
+          "Without --from: also recompute this many days before yesterday, for late events (default: ${DEFAULT-VALUE}).")
+  int lateDays;
+
+  @Option(
+      names = "--logic-version",
+      defaultValue = "batch-1",
+      description = "Written on every row (default: ${DEFAULT-VALUE}).")
+  String logicVersion;
+
+  @Option(names = "--include-bots", description = "Count events flagged as bots.")
+  boolean includeBots;
+
+  public BatchJob.Options options() {
+    LocalDate yesterday = LocalDate.now(ZoneOffset.UTC).minusDays(1);
+    LocalDate last = to == null ? yesterday : to;
+    LocalDate first = from == null ? last.minusDays(lateDays) : from;
+    return new BatchJob.Options(
+        first,
+        last,
+        logicVersion,
+        includeBots ? HourlyViews.BotPolicy.INCLUDE_BOTS : HourlyViews.BotPolicy.EXCLUDE_BOTS);
+  }
+
+  @Override
+  public Integer call() {
+    BatchJob.runWithOwnSession(options());
+    return 0;
+  }
+
+  static int execute(String... arguments) {
+    CommandLine commandLine = new CommandLine(new BatchCommand());
+    commandLine.setExecutionExceptionHandler(
+        (exception, command, parseResult) -> {
+          command.getErr().println("lake batch: " + exception.getMessage());
+          return exception instanceof LakeException ? 2 : 1;
+        });
+    return commandLine.execute(arguments);
+  }
+}

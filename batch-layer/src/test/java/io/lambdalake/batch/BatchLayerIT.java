@@ -1,0 +1,254 @@
+package io.lambdalake.batch;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.hex;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.kafka.KafkaClientProperties;
+import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.spark.sketch.UniqueUsers;
+import io.lambdalake.spark.views.HourlyViews;
+import io.lambdalake.speed.SpeedJob;
+import io.lambdalake.speed.generate.EventGenerator;
+import io.lambdalake.speed.generate.GeneratedEvent;
+import io.lambdalake.stack.testing.SharedStack;
+import io.lambdalake.stack.testing.TestSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The batch layer on the real stack: events land through the speed layer's landing, and the batch
+ * views of each day equal an independent computation, are identical when recomputed, pick up late
+ * events on the next run, and move the coverage only forward and never into today.
+ */
+class BatchLayerIT {
+  private static final Clock TODAY =
+      Clock.fixed(Instant.parse("2026-11-22T06:00:00Z"), ZoneOffset.UTC);
+
+  @Test
+  void recomputesEachDayFromRawIdenticallyAndAdvancesTheCoverage() {
+    SparkSession spark = TestSpark.session();
+    String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    String bucket = SharedStack.config().s3().bucket();
+    LakeConfig config =
+        LakeConfigLoader.load(
+            System.getenv(),
+            Map.of(
+                "lake.topics.events-prefix", name + ".events.",
+                "lake.topics.events-other", name + ".events.other",
+                "lake.topics.events-quarantine", name + ".events.quarantine",
+                "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
+                "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints"));
+    // Two days: 2026-11-19 20:00 to 2026-11-20 04:00.
+    List<GeneratedEvent> events =
+        new EventGenerator(
+                5,
+                List.of("LL-A", "LL-B"),
+                Instant.parse("2026-11-19T20:00:00Z"),
+                Duration.ofHours(8),
+                0.1)
+            .generate(2_500);
+    land(spark, config, events);
+    BatchJob.Options range =
+        new BatchJob.Options(
+            LocalDate.parse("2026-11-19"),
+            LocalDate.parse("2026-11-20"),
+            "batch-1",
+            HourlyViews.BotPolicy.EXCLUDE_BOTS);
+
+    BatchJob.run(spark, config, range, quietly(), TODAY);
+
+    assertMatches(spark, config, events);
+    assertThat(coverage(spark, config))
+        .containsEntry("events_hourly", Instant.parse("2026-11-21T00:00:00Z"))
+        .containsEntry("pages_hourly", Instant.parse("2026-11-21T00:00:00Z"));
+    List<String> first = contents(spark, config, LakeTable.BATCH_EVENTS_HOURLY);
+    List<String> firstPages = contents(spark, config, LakeTable.BATCH_PAGES_HOURLY);
+
+    BatchJob.run(spark, config, range, quietly(), TODAY);
+
+    assertThat(contents(spark, config, LakeTable.BATCH_EVENTS_HOURLY)).isEqualTo(first);
+    assertThat(contents(spark, config, LakeTable.BATCH_PAGES_HOURLY)).isEqualTo(firstPages);
+
+    // A late event for the first day: the next run that includes that day counts it.
+    GeneratedEvent late = late(events.get(0), Instant.parse("2026-11-19T21:30:00Z"));
+    land(spark, config, List.of(late));
+    BatchJob.run(
+        spark,
+        config,
+        new BatchJob.Options(
+            LocalDate.parse("2026-11-19"),
+            LocalDate.parse("2026-11-19"),
+            "batch-2",
+            HourlyViews.BotPolicy.EXCLUDE_BOTS),
+        quietly(),
+        TODAY);
+    List<GeneratedEvent> all = new ArrayList<>(events);
+    all.add(late);
+    assertMatches(spark, config, all);
+    // The second day kept its rows and version; the recomputed day carries the new one.
+    Dataset<Row> views = table(spark, config, LakeTable.BATCH_EVENTS_HOURLY);
+    assertThat(
+            views
+                .filter(col("event_date").equalTo("2026-11-19"))
+                .select("logic_version")
+                .distinct()
+                .collectAsList())
+        .extracting(row -> row.getString(0))
+        .containsExactly("batch-2");
+    assertThat(
+            views
+                .filter(col("event_date").equalTo("2026-11-20"))
+                .select("logic_version")
+                .distinct()
+                .collectAsList())
+        .extracting(row -> row.getString(0))
+        .containsExactly("batch-1");
+    // Recomputing an earlier day does not move the coverage back.
+    assertThat(coverage(spark, config))
+        .containsEntry("events_hourly", Instant.parse("2026-11-21T00:00:00Z"));
+  }
+
+  private static void assertMatches(
+      SparkSession spark, LakeConfig config, List<GeneratedEvent> events) {
+    Map<String, Long> expected = new HashMap<>();
+    Map<String, BigDecimal> expectedValues = new HashMap<>();
+    Map<String, Set<String>> expectedUsers = new HashMap<>();
+    Map<String, Long> expectedPages = new HashMap<>();
+    for (GeneratedEvent event : events) {
+      if (event.bot()) {
+        continue;
+      }
+      String hour = event.eventTime().truncatedTo(ChronoUnit.HOURS).toString();
+      String key = event.trackingId() + "|" + hour + "|" + event.eventName();
+      expected.merge(key, 1L, Long::sum);
+      event.value().ifPresent(value -> expectedValues.merge(key, value, BigDecimal::add));
+      expectedUsers.computeIfAbsent(key, ignored -> new HashSet<>()).add(event.countedUser());
+      if (event.eventName().equals("page_view")) {
+        expectedPages.merge(event.trackingId() + "|" + hour + "|" + event.page(), 1L, Long::sum);
+      }
+    }
+    Map<String, Long> actual = new HashMap<>();
+    for (Row row : table(spark, config, LakeTable.BATCH_EVENTS_HOURLY).collectAsList()) {
+      String key =
+          row.<String>getAs("tracking_id")
+              + "|"
+              + row.<Timestamp>getAs("hour").toInstant()
+              + "|"
+              + row.<String>getAs("event_name");
+      actual.put(key, row.getAs("events"));
+      BigDecimal value = row.getAs("value_sum");
+      if (expectedValues.containsKey(key)) {
+        assertThat(value).as(key).isEqualByComparingTo(expectedValues.get(key));
+      } else {
+        assertThat(value).as(key).isNull();
+      }
+      double users = expectedUsers.get(key).size();
+      assertThat((double) UniqueUsers.cardinality(row.getAs("users_sketch")))
+          .as("unique users of %s", key)
+          .isCloseTo(users, org.assertj.core.data.Offset.offset(Math.max(1.0, users * 0.03)));
+    }
+    assertThat(actual).isEqualTo(expected);
+    Map<String, Long> actualPages = new HashMap<>();
+    for (Row row : table(spark, config, LakeTable.BATCH_PAGES_HOURLY).collectAsList()) {
+      actualPages.put(
+          row.<String>getAs("tracking_id")
+              + "|"
+              + row.<Timestamp>getAs("hour").toInstant()
+              + "|"
+              + row.<String>getAs("page_url"),
+          row.getAs("pageviews"));
+    }
+    assertThat(actualPages).isEqualTo(expectedPages);
+  }
+
+  private static Map<String, Instant> coverage(SparkSession spark, LakeConfig config) {
+    Map<String, Instant> coverage = new HashMap<>();
+    for (Row row : table(spark, config, LakeTable.BATCH_COVERAGE).collectAsList()) {
+      coverage.put(row.getAs("view"), row.<Timestamp>getAs("covered_until").toInstant());
+    }
+    return coverage;
+  }
+
+  /** Every row of a view as text, sketches as hex, in a stable order. */
+  private static List<String> contents(SparkSession spark, LakeConfig config, LakeTable view) {
+    Dataset<Row> rows =
+        table(spark, config, view).withColumn("users_sketch", hex(col("users_sketch")));
+    return rows.collectAsList().stream().map(Row::toString).sorted().toList();
+  }
+
+  private static GeneratedEvent late(GeneratedEvent event, Instant time) {
+    return new GeneratedEvent(
+        "late-" + event.eventId(),
+        event.trackingId(),
+        "page_view",
+        time,
+        event.clientId(),
+        event.userId(),
+        event.sessionId(),
+        event.pageUrl(),
+        event.referrer(),
+        "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+        false,
+        Map.of(),
+        java.util.Optional.empty(),
+        java.util.Optional.empty());
+  }
+
+  private static void land(SparkSession spark, LakeConfig config, List<GeneratedEvent> events) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(KafkaClientProperties.producer(config.kafka(), "batch-it"))) {
+      for (GeneratedEvent event : events) {
+        producer.send(
+            new ProducerRecord<>(
+                config.topics().eventsOther(),
+                event.clientId().getBytes(UTF_8),
+                event.toJson(event.eventTime().plusSeconds(1)).getBytes(UTF_8)));
+      }
+      producer.flush();
+    }
+    SpeedJob.Options landing =
+        new SpeedJob.Options(
+            SpeedJob.Queries.LANDING,
+            SpeedJob.Mode.AVAILABLE_NOW,
+            Duration.ofSeconds(1),
+            Duration.ofHours(2),
+            Duration.ofHours(1),
+            100_000,
+            HourlyViews.BotPolicy.EXCLUDE_BOTS,
+            Duration.ofSeconds(5));
+    SpeedJob.run(spark, config, landing, quietly());
+  }
+
+  private static Dataset<Row> table(SparkSession spark, LakeConfig config, LakeTable table) {
+    return spark.read().format("delta").load(table.location(config.storage()));
+  }
+
+  private static PrintStream quietly() {
+    return new PrintStream(new ByteArrayOutputStream(), true, UTF_8);
+  }
+}
