@@ -98,11 +98,15 @@ public final class EventLanding {
 
   /** Kafka's subscribe pattern for every event topic, quarantine included. */
   public static String topicPattern(TopicsConfig topics) {
-    return Pattern.quote(topics.eventsPrefix())
+    // Anchored: Spark's Kafka source matched the unanchored pattern anywhere in a topic's name,
+    // so "<prefix>.events.page_view" of a benchmark or test was landed as if it were ours.
+    return "^(?:"
+        + Pattern.quote(topics.eventsPrefix())
         + ".+|"
         + Pattern.quote(topics.eventsOther())
         + "|"
-        + Pattern.quote(topics.eventsQuarantine());
+        + Pattern.quote(topics.eventsQuarantine())
+        + ")$";
   }
 
   /** The landing stream: records of every event topic, deduplicated, ready for the writer. */
