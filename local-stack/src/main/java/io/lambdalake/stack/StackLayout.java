@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.stream.Collectors;
 
 /**
  * The folders of the local stack under {@code lake.local-dir}: {@code dist/} (server distributions
@@ -46,7 +45,7 @@ public record StackLayout(Path localDirectory, Path confDirectory) {
       if (!complete) {
         throw missingDistribution(server, file);
       }
-      return Arrays.stream(classPath.split(":")).collect(Collectors.joining(":"));
+      return classPath;
     } catch (IOException e) {
       throw missingDistribution(server, file);
     }

@@ -3,12 +3,11 @@ package io.lambdalake.serving;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.StorageConfig;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
+import io.lambdalake.stack.testing.TrinoSql;
 import java.math.BigDecimal;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -17,7 +16,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -32,24 +30,21 @@ class SparkToTrinoIT {
   private static final String SCHEMA = "stack_checks";
   private static LakeConfig config;
   private static SparkSession spark;
+  private static TrinoSql trino;
   private static final List<String> registeredTables = new ArrayList<>();
 
   @BeforeAll
-  static void start() throws SQLException {
+  static void start() {
     config = SharedStack.config();
     spark = TestSpark.session();
-    trino(
-        "CREATE SCHEMA IF NOT EXISTS "
-            + SCHEMA
-            + " WITH (location = '"
-            + StorageConfig.trinoLocation(config.storage().zoneLocation(SCHEMA))
-            + "')");
+    trino = new TrinoSql(config);
+    trino.createSchema(SCHEMA);
   }
 
   @AfterAll
-  static void unregister() throws SQLException {
+  static void unregister() {
     for (String table : registeredTables) {
-      trino("CALL system.unregister_table('" + SCHEMA + "', '" + table + "')");
+      trino.unregister(SCHEMA, table);
     }
   }
 
@@ -79,7 +74,7 @@ class SparkToTrinoIT {
     List<String> fromSpark =
         rows.orderBy("id").collectAsList().stream().map(SparkToTrinoIT::sparkRow).toList();
     List<String> fromTrino = new ArrayList<>();
-    try (Connection connection = connection();
+    try (Connection connection = trino.connection();
         Statement statement = connection.createStatement();
         ResultSet result =
             statement.executeQuery(
@@ -107,7 +102,7 @@ class SparkToTrinoIT {
   }
 
   @Test
-  void trinoSeesLaterSparkAppendsWithoutRegisteringAgain() throws SQLException {
+  void trinoSeesLaterSparkAppendsWithoutRegisteringAgain() {
     String table = "spark_appends_" + UUID.randomUUID().toString().replace("-", "");
     String location = config.storage().tableLocation(SCHEMA, table);
     spark.range(0, 100).toDF("id").write().format("delta").save(location);
@@ -135,43 +130,16 @@ class SparkToTrinoIT {
         row.getDate(6).toLocalDate().toString());
   }
 
-  private static void register(String table, String location) throws SQLException {
-    trino(
-        "CALL system.register_table(schema_name => '"
-            + SCHEMA
-            + "', table_name => '"
-            + table
-            + "', table_location => '"
-            + StorageConfig.trinoLocation(location)
-            + "')");
+  private static void register(String table, String location) {
+    trino.register(SCHEMA, table, location);
     registeredTables.add(table);
   }
 
-  private static long count(String table) throws SQLException {
+  private static long count(String table) {
     return scalar("SELECT count(*) FROM " + SCHEMA + "." + table);
   }
 
-  private static long scalar(String sql) throws SQLException {
-    try (Connection connection = connection();
-        Statement statement = connection.createStatement();
-        ResultSet result = statement.executeQuery(sql)) {
-      assertThat(result.next()).isTrue();
-      return result.getLong(1);
-    }
-  }
-
-  private static void trino(String sql) throws SQLException {
-    try (Connection connection = connection();
-        Statement statement = connection.createStatement()) {
-      statement.execute(sql);
-    }
-  }
-
-  private static Connection connection() throws SQLException {
-    Properties properties = new Properties();
-    properties.setProperty("user", config.trino().user());
-    Connection connection = DriverManager.getConnection(config.trino().url(), properties);
-    connection.setCatalog(config.trino().catalog());
-    return connection;
+  private static long scalar(String sql) {
+    return ((Number) trino.scalar(sql)).longValue();
   }
 }

@@ -87,7 +87,8 @@ public final class TrinoSql {
             + "')");
   }
 
-  private Connection connection() throws SQLException {
+  /** A connection to the lake catalog, for reads that need JDBC types. */
+  public Connection connection() throws SQLException {
     Properties properties = new Properties();
     properties.setProperty("user", config.trino().user());
     Connection connection = DriverManager.getConnection(config.trino().url(), properties);

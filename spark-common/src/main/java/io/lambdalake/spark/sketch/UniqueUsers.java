@@ -77,18 +77,11 @@ public final class UniqueUsers {
     }
   }
 
-  private static final class SketchOfIds extends Aggregator<String, Sketch, byte[]> {
+  /** What both aggregators share: the buffer, merging buffers, and the serialized result. */
+  private abstract static class SketchAggregator<T> extends Aggregator<T, Sketch, byte[]> {
     @Override
     public Sketch zero() {
       return new Sketch();
-    }
-
-    @Override
-    public Sketch reduce(Sketch sketch, String id) {
-      if (id != null) {
-        sketch.add(id);
-      }
-      return sketch;
     }
 
     @Override
@@ -113,39 +106,23 @@ public final class UniqueUsers {
     }
   }
 
-  private static final class MergeOfSketches extends Aggregator<byte[], Sketch, byte[]> {
+  private static final class SketchOfIds extends SketchAggregator<String> {
     @Override
-    public Sketch zero() {
-      return new Sketch();
+    public Sketch reduce(Sketch sketch, String id) {
+      if (id != null) {
+        sketch.add(id);
+      }
+      return sketch;
     }
+  }
 
+  private static final class MergeOfSketches extends SketchAggregator<byte[]> {
     @Override
     public Sketch reduce(Sketch sketch, byte[] serialized) {
       if (serialized != null) {
         sketch.mergeWith(serialized);
       }
       return sketch;
-    }
-
-    @Override
-    public Sketch merge(Sketch left, Sketch right) {
-      left.mergeWith(right);
-      return left;
-    }
-
-    @Override
-    public byte[] finish(Sketch sketch) {
-      return sketch.toBytes();
-    }
-
-    @Override
-    public Encoder<Sketch> bufferEncoder() {
-      return Encoders.javaSerialization(Sketch.class);
-    }
-
-    @Override
-    public Encoder<byte[]> outputEncoder() {
-      return Encoders.BINARY();
     }
   }
 }
