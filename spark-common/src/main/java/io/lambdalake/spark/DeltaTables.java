@@ -82,6 +82,9 @@ public final class DeltaTables {
           SPEED_PAGES_HOURLY,
           BATCH_EVENTS_HOURLY,
           BATCH_PAGES_HOURLY,
+          BATCH_EVENTS_DAILY,
+          BATCH_PAGES_DAILY,
+          BATCH_TRAFFIC_DAILY,
           BATCH_COVERAGE ->
           Map.of();
     };

@@ -71,6 +71,9 @@ public enum LakeTable {
   SPEED_PAGES_HOURLY("speed", "pages_hourly", ViewColumns.PAGES_HOURLY, List.of()),
   BATCH_EVENTS_HOURLY("batch", "events_hourly", ViewColumns.EVENTS_HOURLY, List.of("event_date")),
   BATCH_PAGES_HOURLY("batch", "pages_hourly", ViewColumns.PAGES_HOURLY, List.of("event_date")),
+  BATCH_EVENTS_DAILY("batch", "events_daily", DailyColumns.EVENTS_DAILY, List.of("event_date")),
+  BATCH_PAGES_DAILY("batch", "pages_daily", DailyColumns.PAGES_DAILY, List.of("event_date")),
+  BATCH_TRAFFIC_DAILY("batch", "traffic_daily", DailyColumns.TRAFFIC_DAILY, List.of("event_date")),
   BATCH_COVERAGE(
       "batch",
       "coverage",
@@ -120,6 +123,64 @@ public enum LakeTable {
   /** Where the table lives, as Spark addresses it (s3a://). */
   public String location(StorageConfig storage) {
     return storage.tableLocation(zone, table);
+  }
+
+  /**
+   * The daily views, computed by the batch layer only (sessions need the whole day). A session is a
+   * client's run of events with no gap over 30 minutes, cut at midnight UTC; it bounces when it has
+   * exactly one event. Traffic and device of a session are those of its first event. Keys that the
+   * event did not carry are {@code (none)}, so no key column is null.
+   */
+  private static final class DailyColumns {
+    static final String EVENTS_DAILY =
+        String.join(
+            ", ",
+            "tracking_id STRING NOT NULL",
+            "event_date DATE NOT NULL",
+            "events BIGINT NOT NULL",
+            "pageviews BIGINT NOT NULL",
+            "users_sketch BINARY NOT NULL",
+            "users BIGINT NOT NULL",
+            "sessions BIGINT NOT NULL",
+            "bounced_sessions BIGINT NOT NULL",
+            "bounce_rate DOUBLE",
+            "session_seconds BIGINT NOT NULL",
+            "purchases BIGINT NOT NULL",
+            "revenue MAP<STRING, DECIMAL(28, 4)> NOT NULL",
+            "logic_version STRING NOT NULL",
+            "computed_at TIMESTAMP NOT NULL");
+    static final String PAGES_DAILY =
+        String.join(
+            ", ",
+            "tracking_id STRING NOT NULL",
+            "event_date DATE NOT NULL",
+            "page_url STRING NOT NULL",
+            "pageviews BIGINT NOT NULL",
+            "users_sketch BINARY NOT NULL",
+            "users BIGINT NOT NULL",
+            "entrances BIGINT NOT NULL",
+            "page_rank INT NOT NULL",
+            "logic_version STRING NOT NULL",
+            "computed_at TIMESTAMP NOT NULL");
+    static final String TRAFFIC_DAILY =
+        String.join(
+            ", ",
+            "tracking_id STRING NOT NULL",
+            "event_date DATE NOT NULL",
+            "traffic_source STRING NOT NULL",
+            "traffic_medium STRING NOT NULL",
+            "traffic_campaign STRING NOT NULL",
+            "device_class STRING NOT NULL",
+            "browser STRING NOT NULL",
+            "sessions BIGINT NOT NULL",
+            "bounced_sessions BIGINT NOT NULL",
+            "events BIGINT NOT NULL",
+            "users_sketch BINARY NOT NULL",
+            "users BIGINT NOT NULL",
+            "logic_version STRING NOT NULL",
+            "computed_at TIMESTAMP NOT NULL");
+
+    private DailyColumns() {}
   }
 
   /** The column lists the batch and speed views share. */
