@@ -1,7 +1,9 @@
 package io.lambdalake.batch;
 
 import static java.util.Objects.requireNonNull;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
@@ -16,19 +18,27 @@ import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
 import io.lambdalake.spark.views.HourlyViews;
 import java.io.PrintStream;
+import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -57,41 +67,73 @@ public final class BatchJob {
     }
   }
 
-  /** One view of the batch layer: its table, its coverage name, its definition. */
-  private enum View {
-    EVENTS_HOURLY(LakeTable.BATCH_EVENTS_HOURLY, "events_hourly", "events"),
-    PAGES_HOURLY(LakeTable.BATCH_PAGES_HOURLY, "pages_hourly", "pageviews");
+  /** One view of the batch layer: its table and its definition over a day's input. */
+  enum View {
+    EVENTS_HOURLY(LakeTable.BATCH_EVENTS_HOURLY),
+    PAGES_HOURLY(LakeTable.BATCH_PAGES_HOURLY),
+    EVENTS_DAILY(LakeTable.BATCH_EVENTS_DAILY),
+    PAGES_DAILY(LakeTable.BATCH_PAGES_DAILY),
+    TRAFFIC_DAILY(LakeTable.BATCH_TRAFFIC_DAILY);
 
     private final LakeTable table;
-    private final String coverageName;
-    private final String countColumn;
 
-    View(LakeTable table, String coverageName, String countColumn) {
+    View(LakeTable table) {
       this.table = table;
-      this.coverageName = coverageName;
-      this.countColumn = countColumn;
     }
 
-    Dataset<Row> compute(Dataset<Row> counted, String logicVersion, Timestamp computedAt) {
+    LakeTable table() {
+      return table;
+    }
+
+    Dataset<Row> compute(DayInput input, String logicVersion, Column computedAt) {
       return switch (this) {
-        case EVENTS_HOURLY -> HourlyViews.eventsHourly(counted, logicVersion, lit(computedAt));
-        case PAGES_HOURLY -> HourlyViews.pagesHourly(counted, logicVersion, lit(computedAt));
+        case EVENTS_HOURLY -> HourlyViews.eventsHourly(input.counted(), logicVersion, computedAt);
+        case PAGES_HOURLY -> HourlyViews.pagesHourly(input.counted(), logicVersion, computedAt);
+        case EVENTS_DAILY ->
+            DailyViews.eventsDaily(input.sessionized(), input.sessions(), logicVersion, computedAt);
+        case PAGES_DAILY ->
+            DailyViews.pagesDaily(input.sessionized(), input.sessions(), logicVersion, computedAt);
+        case TRAFFIC_DAILY ->
+            DailyViews.trafficDaily(
+                input.sessionized(), input.sessions(), logicVersion, computedAt);
       };
     }
 
-    /** How many input events this view must account for. */
-    long expected(Dataset<Row> counted) {
+    /** The totals this view's rows must add up to, by column. */
+    Map<String, Long> expectedTotals(DayTotals totals) {
       return switch (this) {
-        case EVENTS_HOURLY -> counted.count();
-        case PAGES_HOURLY ->
-            counted
-                .filter(
-                    col("event_name")
-                        .equalTo(HourlyViews.PAGE_VIEW)
-                        .and(col("page_url").isNotNull()))
-                .count();
+        case EVENTS_HOURLY -> Map.of("events", totals.events());
+        case PAGES_HOURLY -> Map.of("pageviews", totals.pageviews());
+        case EVENTS_DAILY ->
+            Map.of(
+                "events",
+                totals.events(),
+                "pageviews",
+                totals.pageviews(),
+                "sessions",
+                totals.sessions());
+        case PAGES_DAILY ->
+            Map.of("pageviews", totals.pageviews(), "entrances", totals.entrances());
+        case TRAFFIC_DAILY -> Map.of("events", totals.events(), "sessions", totals.sessions());
       };
     }
+  }
+
+  /** What a day's views are computed from. */
+  record DayInput(Dataset<Row> counted, Dataset<Row> sessionized, Dataset<Row> sessions) {}
+
+  /** A day's input totals, computed once, that every view must reconcile with. */
+  record DayTotals(long events, long pageviews, long sessions, long entrances) {}
+
+  /**
+   * How the views are defined. The job uses {@link View#compute}; a test can put a faulty
+   * definition in its place to prove that a failed check publishes nothing.
+   */
+  @FunctionalInterface
+  interface Definitions {
+    Definitions STANDARD = View::compute;
+
+    Dataset<Row> compute(View view, DayInput input, String logicVersion, Column computedAt);
   }
 
   public static void main(String[] arguments) {
@@ -109,31 +151,49 @@ public final class BatchJob {
    */
   public static void run(
       SparkSession spark, LakeConfig config, Options options, PrintStream progress, Clock clock) {
+    run(spark, config, options, progress, clock, Definitions.STANDARD);
+  }
+
+  static void run(
+      SparkSession spark,
+      LakeConfig config,
+      Options options,
+      PrintStream progress,
+      Clock clock,
+      Definitions definitions) {
     String runId = UUID.randomUUID().toString();
     String rawLocation = DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
     Dataset<Row> raw = spark.read().format("delta").load(rawLocation);
     List<Dataset<Row>> toUnpersist = new ArrayList<>();
-    List<Runnable> writes = new ArrayList<>();
+    Map<LocalDate, List<Runnable>> writes = new LinkedHashMap<>();
     try {
       for (LocalDate day = options.from(); !day.isAfter(options.to()); day = day.plusDays(1)) {
         long started = System.nanoTime();
-        Dataset<Row> dayEvents =
-            raw.filter(col("event_date").equalTo(lit(java.sql.Date.valueOf(day))));
-        Dataset<Row> counted = HourlyViews.countedEvents(dayEvents, options.botPolicy());
-        Row newest = dayEvents.agg(max(col("landed_at"))).first();
-        Timestamp computedAt =
-            newest.isNullAt(0)
-                ? Timestamp.from(day.atStartOfDay(ZoneOffset.UTC).toInstant())
-                : newest.getTimestamp(0);
+        Dataset<Row> dayEvents = raw.filter(col("event_date").equalTo(lit(Date.valueOf(day))));
+        Dataset<Row> counted =
+            HourlyViews.countedEvents(dayEvents, options.botPolicy())
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        toUnpersist.add(counted);
+        Dataset<Row> sessionized =
+            DailyViews.sessionized(counted).persist(StorageLevel.MEMORY_AND_DISK());
+        toUnpersist.add(sessionized);
+        Dataset<Row> sessions =
+            DailyViews.sessions(sessionized).persist(StorageLevel.MEMORY_AND_DISK());
+        toUnpersist.add(sessions);
+        DayInput input = new DayInput(counted, sessionized, sessions);
+        DayTotals totals = totals(input);
+        Column computedAt = lit(computedAt(dayEvents, day));
+        List<Runnable> dayWrites = new ArrayList<>();
         for (View view : View.values()) {
           Dataset<Row> rows =
-              view.compute(counted, options.logicVersion(), computedAt)
+              definitions
+                  .compute(view, input, options.logicVersion(), computedAt)
                   .persist(StorageLevel.MEMORY_AND_DISK());
           toUnpersist.add(rows);
-          check(view, day, rows, view.expected(counted));
-          String location = DeltaTables.ensure(spark, config, view.table);
+          check(view, day, rows, view.expectedTotals(totals));
+          String location = DeltaTables.ensure(spark, config, view.table());
           String condition = "event_date = '" + day + "'";
-          writes.add(
+          dayWrites.add(
               () ->
                   rows.write()
                       .format("delta")
@@ -141,49 +201,121 @@ public final class BatchJob {
                       .option("replaceWhere", condition)
                       .save(location));
         }
+        writes.put(day, dayWrites);
         progress.printf(
-            "batch %s: computed and checked in %.1f s%n", day, (System.nanoTime() - started) / 1e9);
+            "batch %s: %,d events, %,d sessions computed and checked in %.1f s%n",
+            day, totals.events(), totals.sessions(), (System.nanoTime() - started) / 1e9);
         progress.flush();
       }
       // Every day passed its checks: now publish, one atomic replacement per day and view.
-      for (Runnable write : writes) {
-        write.run();
+      for (Map.Entry<LocalDate, List<Runnable>> day : writes.entrySet()) {
+        long started = System.nanoTime();
+        day.getValue().forEach(Runnable::run);
+        progress.printf(
+            "batch %s: published in %.1f s%n", day.getKey(), (System.nanoTime() - started) / 1e9);
+        progress.flush();
       }
       progress.printf(
-          "batch %s..%s: %d day(s) published%n", options.from(), options.to(), writes.size() / 2);
+          "batch %s..%s: %d day(s) published%n", options.from(), options.to(), writes.size());
       advanceCoverage(spark, config, options, raw, runId, clock, progress);
     } finally {
       toUnpersist.forEach(Dataset::unpersist);
     }
   }
 
-  private static void check(View view, LocalDate day, Dataset<Row> rows, long expected) {
-    Row totals =
-        rows.agg(
-                sum(col(view.countColumn)),
-                min(col(view.countColumn)),
-                sum(col("tracking_id").isNull().cast("int")),
-                sum(col("hour").isNull().cast("int")))
+  /** The newest landing time of the day's input, so that unchanged input gives identical rows. */
+  private static Timestamp computedAt(Dataset<Row> dayEvents, LocalDate day) {
+    Row newest = dayEvents.agg(max(col("landed_at"))).first();
+    return newest.isNullAt(0)
+        ? Timestamp.from(day.atStartOfDay(ZoneOffset.UTC).toInstant())
+        : newest.getTimestamp(0);
+  }
+
+  private static DayTotals totals(DayInput input) {
+    Row events =
+        input.counted().agg(count(lit(1)), sum(DailyViews.isPageView().cast("long"))).first();
+    Row sessions = input.sessions().agg(count(lit(1)), count(col("entrance_page"))).first();
+    return new DayTotals(
+        events.getLong(0),
+        events.isNullAt(1) ? 0 : events.getLong(1),
+        sessions.getLong(0),
+        sessions.getLong(1));
+  }
+
+  /**
+   * The view's rows reconcile with the day's input totals, have no null in a NOT NULL column (which
+   * Delta would reject halfway through publishing) and no negative count.
+   */
+  private static void check(
+      View view, LocalDate day, Dataset<Row> rows, Map<String, Long> expected) {
+    List<String> checked = List.copyOf(new TreeMap<>(expected).keySet());
+    List<String> required = requiredColumns(view.table());
+    List<Column> aggregates = new ArrayList<>();
+    for (String column : checked) {
+      aggregates.add(coalesce(sum(col(column)), lit(0L)));
+      aggregates.add(min(col(column)));
+    }
+    for (String column : required) {
+      aggregates.add(sum(col(column).isNull().cast("long")));
+    }
+    // raw.events is partitioned by event_date: a row outside the day means an event whose time is
+    // not on its event_date (corrupt input), and publishing it would fail the day's replaceWhere.
+    aggregates.add(sum(col("event_date").notEqual(lit(Date.valueOf(day))).cast("long")));
+    Row result =
+        rows.agg(aggregates.get(0), aggregates.subList(1, aggregates.size()).toArray(Column[]::new))
             .first();
-    long counted = totals.isNullAt(0) ? 0 : totals.getLong(0);
-    if (counted != expected) {
+    for (int index = 0; index < checked.size(); index++) {
+      String column = checked.get(index);
+      long total = result.getLong(2 * index);
+      if (total != expected.get(column)) {
+        throw qualityFailure(
+            view,
+            day,
+            "adds up to "
+                + total
+                + " "
+                + column
+                + " but the day's input has "
+                + expected.get(column));
+      }
+      if (!result.isNullAt(2 * index + 1) && result.getLong(2 * index + 1) < 0) {
+        throw qualityFailure(view, day, "has a negative " + column);
+      }
+    }
+    for (int index = 0; index < required.size(); index++) {
+      int position = 2 * checked.size() + index;
+      if (!result.isNullAt(position) && result.getLong(position) > 0) {
+        throw qualityFailure(
+            view,
+            day,
+            "has " + result.getLong(position) + " row(s) with a null " + required.get(index));
+      }
+    }
+    int outside = 2 * checked.size() + required.size();
+    if (!result.isNullAt(outside) && result.getLong(outside) > 0) {
       throw qualityFailure(
-          view, day, "counts " + counted + " events but raw.events has " + expected);
+          view,
+          day,
+          "has "
+              + result.getLong(outside)
+              + " row(s) outside the day: raw.events holds events whose event_time is not on"
+              + " their event_date");
     }
-    if (!totals.isNullAt(1) && totals.getLong(1) < 0) {
-      throw qualityFailure(view, day, "has a negative count");
-    }
-    if ((!totals.isNullAt(2) && totals.getLong(2) > 0)
-        || (!totals.isNullAt(3) && totals.getLong(3) > 0)) {
-      throw qualityFailure(view, day, "has rows with a null key");
-    }
+  }
+
+  /** The columns the table declares NOT NULL. */
+  private static List<String> requiredColumns(LakeTable table) {
+    return Arrays.stream(StructType.fromDDL(table.columns()).fields())
+        .filter(field -> !field.nullable())
+        .map(StructField::name)
+        .toList();
   }
 
   private static LakeException qualityFailure(View view, LocalDate day, String problem) {
     return new LakeException(
-        ErrorCode.INTERNAL_ERROR,
-        "Quality check failed, nothing published: batch."
-            + view.coverageName
+        ErrorCode.QUALITY_CHECK_FAILED,
+        "Quality check failed, nothing published: "
+            + view.table().qualifiedName()
             + " for "
             + day
             + " "

@@ -4,11 +4,15 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.hex;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.sketch.UniqueUsers;
 import io.lambdalake.spark.views.HourlyViews;
 import io.lambdalake.speed.SpeedJob;
@@ -18,7 +22,10 @@ import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,38 +40,55 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The batch layer on the real stack: events land through the speed layer's landing, and the batch
  * views of each day equal an independent computation, are identical when recomputed, pick up late
  * events on the next run, and move the coverage only forward and never into today.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BatchLayerIT {
   private static final Clock TODAY =
       Clock.fixed(Instant.parse("2026-11-22T06:00:00Z"), ZoneOffset.UTC);
+  private static final LocalDate FIRST_DAY = LocalDate.parse("2026-11-19");
+  private static final LocalDate SECOND_DAY = LocalDate.parse("2026-11-20");
+  private static final List<LakeTable> VIEWS =
+      List.of(
+          LakeTable.BATCH_EVENTS_HOURLY,
+          LakeTable.BATCH_PAGES_HOURLY,
+          LakeTable.BATCH_EVENTS_DAILY,
+          LakeTable.BATCH_PAGES_DAILY,
+          LakeTable.BATCH_TRAFFIC_DAILY);
 
-  @Test
-  void recomputesEachDayFromRawIdenticallyAndAdvancesTheCoverage() {
-    SparkSession spark = TestSpark.session();
+  private static Map<String, String> overrides;
+  private static LakeConfig config;
+  private static List<GeneratedEvent> events;
+
+  /** Two days of events, 2026-11-19 20:00 to 2026-11-20 04:00, landed through the real landing. */
+  @BeforeAll
+  static void land() {
     String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     String bucket = SharedStack.config().s3().bucket();
-    LakeConfig config =
-        LakeConfigLoader.load(
-            System.getenv(),
-            Map.of(
-                "lake.topics.events-prefix", name + ".events.",
-                "lake.topics.events-other", name + ".events.other",
-                "lake.topics.events-quarantine", name + ".events.quarantine",
-                "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-                "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints"));
-    // Two days: 2026-11-19 20:00 to 2026-11-20 04:00.
-    List<GeneratedEvent> events =
+    overrides =
+        Map.of(
+            "lake.topics.events-prefix", name + ".events.",
+            "lake.topics.events-other", name + ".events.other",
+            "lake.topics.events-quarantine", name + ".events.quarantine",
+            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
+            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints");
+    config = LakeConfigLoader.load(System.getenv(), overrides);
+    events =
         new EventGenerator(
                 5,
                 List.of("LL-A", "LL-B"),
@@ -72,27 +96,29 @@ class BatchLayerIT {
                 Duration.ofHours(8),
                 0.1)
             .generate(2_500);
-    land(spark, config, events);
+    land(TestSpark.session(), config, events);
+  }
+
+  @Test
+  @Order(1)
+  void recomputesEachDayFromRawIdenticallyAndAdvancesTheCoverage() {
+    SparkSession spark = TestSpark.session();
     BatchJob.Options range =
-        new BatchJob.Options(
-            LocalDate.parse("2026-11-19"),
-            LocalDate.parse("2026-11-20"),
-            "batch-1",
-            HourlyViews.BotPolicy.EXCLUDE_BOTS);
+        new BatchJob.Options(FIRST_DAY, SECOND_DAY, "batch-1", HourlyViews.BotPolicy.EXCLUDE_BOTS);
 
     BatchJob.run(spark, config, range, quietly(), TODAY);
 
     assertMatches(spark, config, events);
+    DailyExpectation.fromRaw(table(spark, config, LakeTable.RAW_EVENTS))
+        .assertMatches(spark, config);
     assertThat(coverage(spark, config))
         .containsEntry("events_hourly", Instant.parse("2026-11-21T00:00:00Z"))
         .containsEntry("pages_hourly", Instant.parse("2026-11-21T00:00:00Z"));
-    List<String> first = contents(spark, config, LakeTable.BATCH_EVENTS_HOURLY);
-    List<String> firstPages = contents(spark, config, LakeTable.BATCH_PAGES_HOURLY);
+    Map<LakeTable, List<String>> first = contents(spark, config);
 
     BatchJob.run(spark, config, range, quietly(), TODAY);
 
-    assertThat(contents(spark, config, LakeTable.BATCH_EVENTS_HOURLY)).isEqualTo(first);
-    assertThat(contents(spark, config, LakeTable.BATCH_PAGES_HOURLY)).isEqualTo(firstPages);
+    assertThat(contents(spark, config)).isEqualTo(first);
 
     // A late event for the first day: the next run that includes that day counts it.
     GeneratedEvent late = late(events.get(0), Instant.parse("2026-11-19T21:30:00Z"));
@@ -110,6 +136,8 @@ class BatchLayerIT {
     List<GeneratedEvent> all = new ArrayList<>(events);
     all.add(late);
     assertMatches(spark, config, all);
+    DailyExpectation.fromRaw(table(spark, config, LakeTable.RAW_EVENTS))
+        .assertMatches(spark, config);
     // The second day kept its rows and version; the recomputed day carries the new one.
     Dataset<Row> views = table(spark, config, LakeTable.BATCH_EVENTS_HOURLY);
     assertThat(
@@ -131,6 +159,134 @@ class BatchLayerIT {
     // Recomputing an earlier day does not move the coverage back.
     assertThat(coverage(spark, config))
         .containsEntry("events_hourly", Instant.parse("2026-11-21T00:00:00Z"));
+  }
+
+  @Test
+  @Order(2)
+  void aFailedQualityCheckPublishesNothing() {
+    SparkSession spark = TestSpark.session();
+    Map<LakeTable, List<String>> before = contents(spark, config);
+    List<String> coverageBefore = coverageRows(spark, config);
+    // A logic bug: the traffic view loses a row on the second day only, after the first day and
+    // every other view passed their checks.
+    BatchJob.Definitions faulty =
+        (view, input, logicVersion, computedAt) -> {
+          Dataset<Row> rows =
+              BatchJob.Definitions.STANDARD.compute(view, input, logicVersion, computedAt);
+          boolean secondDay =
+              input.counted().filter(col("event_date").equalTo(SECOND_DAY.toString())).count() > 0;
+          return view == BatchJob.View.TRAFFIC_DAILY && secondDay
+              ? rows.orderBy("browser", "device_class", "traffic_source").offset(1)
+              : rows;
+        };
+
+    assertThatThrownBy(
+            () ->
+                BatchJob.run(
+                    spark,
+                    config,
+                    new BatchJob.Options(
+                        FIRST_DAY, SECOND_DAY, "batch-broken", HourlyViews.BotPolicy.EXCLUDE_BOTS),
+                    quietly(),
+                    TODAY,
+                    faulty))
+        .isInstanceOf(LakeException.class)
+        .hasMessageStartingWith(
+            "Quality check failed, nothing published: batch.traffic_daily for 2026-11-20 adds up to")
+        .hasMessageContaining("but the day's input has");
+
+    assertThat(contents(spark, config)).isEqualTo(before);
+    assertThat(coverageRows(spark, config)).isEqualTo(coverageBefore);
+  }
+
+  @Test
+  @Order(3)
+  void aJobKilledWhilePublishingLeavesWholeDaysAndTheCoverageAndARerunCompletes() throws Exception {
+    SparkSession spark = TestSpark.session();
+    List<String> coverageBefore = coverageRows(spark, config);
+    Path log = Files.createTempFile("batch-job-", ".log");
+    Process job =
+        startJobProcess(
+            log, "--from=" + FIRST_DAY, "--to=" + SECOND_DAY, "--logic-version=batch-killed");
+    try {
+      // Kill it without warning as soon as the first day is published, while it publishes the
+      // second.
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> !job.isAlive() || Files.readString(log).contains(FIRST_DAY + ": published"));
+      assertThat(job.isAlive()).as("batch job alive; log: %s", log).isTrue();
+    } finally {
+      job.destroyForcibly();
+      assertThat(job.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    assertThat(coverageRows(spark, config)).as("coverage after the kill").isEqualTo(coverageBefore);
+    for (LakeTable view : VIEWS) {
+      assertThat(logicVersions(spark, config, view, FIRST_DAY))
+          .as("%s on the published day", view)
+          .containsExactly("batch-killed");
+      assertThat(logicVersions(spark, config, view, SECOND_DAY))
+          .as(
+              "%s on the day being published: the old day (or none) or the new one, never a mix",
+              view)
+          .hasSizeLessThan(2);
+    }
+
+    BatchJob.run(
+        spark,
+        config,
+        new BatchJob.Options(
+            FIRST_DAY, SECOND_DAY, "batch-killed", HourlyViews.BotPolicy.EXCLUDE_BOTS),
+        quietly(),
+        TODAY);
+
+    for (LakeTable view : VIEWS) {
+      for (LocalDate day : List.of(FIRST_DAY, SECOND_DAY)) {
+        assertThat(logicVersions(spark, config, view, day))
+            .as("%s %s", view, day)
+            .containsExactly("batch-killed");
+      }
+    }
+    DailyExpectation.fromRaw(table(spark, config, LakeTable.RAW_EVENTS))
+        .assertMatches(spark, config);
+    assertThat(coverage(spark, config))
+        .containsEntry("events_hourly", Instant.parse("2026-11-21T00:00:00Z"));
+  }
+
+  private static List<String> logicVersions(
+      SparkSession spark, LakeConfig config, LakeTable view, LocalDate day) {
+    return table(spark, config, view)
+        .filter(col("event_date").equalTo(day.toString()))
+        .select("logic_version")
+        .distinct()
+        .collectAsList()
+        .stream()
+        .map(row -> row.getString(0))
+        .toList();
+  }
+
+  private static Process startJobProcess(Path log, String... arguments) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx1g");
+    for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (argument.startsWith("--add-opens")
+          || argument.startsWith("-Dlake.conf.dir")
+          || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
+          || argument.startsWith("-Djdk.reflect")) {
+        command.add(argument);
+      }
+    }
+    overrides.forEach((key, value) -> command.add("-D" + key + "=" + value));
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(BatchJob.class.getName());
+    command.addAll(List.of(arguments));
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
   }
 
   private static void assertMatches(
@@ -194,11 +350,25 @@ class BatchLayerIT {
     return coverage;
   }
 
-  /** Every row of a view as text, sketches as hex, in a stable order. */
-  private static List<String> contents(SparkSession spark, LakeConfig config, LakeTable view) {
-    Dataset<Row> rows =
-        table(spark, config, view).withColumn("users_sketch", hex(col("users_sketch")));
-    return rows.collectAsList().stream().map(Row::toString).sorted().toList();
+  private static List<String> coverageRows(SparkSession spark, LakeConfig config) {
+    if (!DeltaTables.exists(spark, LakeTable.BATCH_COVERAGE.location(config.storage()))) {
+      return List.of();
+    }
+    return table(spark, config, LakeTable.BATCH_COVERAGE).collectAsList().stream()
+        .map(Row::toString)
+        .sorted()
+        .toList();
+  }
+
+  /** Every row of every view as text, sketches as hex, in a stable order. */
+  private static Map<LakeTable, List<String>> contents(SparkSession spark, LakeConfig config) {
+    Map<LakeTable, List<String>> contents = new java.util.LinkedHashMap<>();
+    for (LakeTable view : VIEWS) {
+      Dataset<Row> rows =
+          table(spark, config, view).withColumn("users_sketch", hex(col("users_sketch")));
+      contents.put(view, rows.collectAsList().stream().map(Row::toString).sorted().toList());
+    }
+    return contents;
   }
 
   private static GeneratedEvent late(GeneratedEvent event, Instant time) {
@@ -244,7 +414,7 @@ class BatchLayerIT {
     SpeedJob.run(spark, config, landing, quietly());
   }
 
-  private static Dataset<Row> table(SparkSession spark, LakeConfig config, LakeTable table) {
+  static Dataset<Row> table(SparkSession spark, LakeConfig config, LakeTable table) {
     return spark.read().format("delta").load(table.location(config.storage()));
   }
 

@@ -1,0 +1,257 @@
+package io.lambdalake.batch;
+
+import static org.apache.spark.sql.functions.array_sort;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.lag;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map_from_entries;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.udaf;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.unix_micros;
+import static org.apache.spark.sql.functions.when;
+
+import io.lambdalake.spark.sketch.UniqueUsers;
+import io.lambdalake.spark.views.HourlyViews;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * The daily views of the batch layer, over one UTC day of counted events (see {@link
+ * HourlyViews#countedEvents}). They need the whole day, so only the batch layer computes them.
+ *
+ * <ul>
+ *   <li>A session is a run of one client's events (per tracking ID) with no gap longer than 30
+ *       minutes; sessions are cut at midnight UTC, so a day's sessions depend on that day only. A
+ *       session bounces when it has exactly one event. Its traffic source, medium, campaign, device
+ *       class and browser are those of its first event; its entrance is its first page view.
+ *   <li>Revenue is the sum of {@code value} over {@code purchase} events, per currency; a purchase
+ *       without a value or currency counts as a purchase but adds no revenue.
+ *   <li>Dimension values an event did not carry are {@code (none)}, so no key is null.
+ * </ul>
+ *
+ * Every ordering is total (event time, then event ID), so recomputing a day gives the same rows.
+ */
+final class DailyViews {
+  static final Duration SESSION_GAP = Duration.ofMinutes(30);
+  static final String NONE = "(none)";
+  static final String PURCHASE = "purchase";
+
+  private static final UserDefinedFunction USERS =
+      udaf(UniqueUsers.sketch(), Encoders.STRING()).withName("unique_users_sketch");
+  private static final UserDefinedFunction CARDINALITY =
+      udf((UDF1<byte[], Long>) sketch -> UniqueUsers.cardinality(sketch), DataTypes.LongType)
+          .withName("unique_users_cardinality");
+  private static final List<String> TRAFFIC_DIMENSIONS =
+      List.of("traffic_source", "traffic_medium", "traffic_campaign", "device_class", "browser");
+
+  private DailyViews() {}
+
+  /**
+   * The day's counted events, each with its session ({@code session_number}, per tracking ID and
+   * client) and the session's attributes: {@code session_*} dimensions and {@code entrance_page}.
+   */
+  static Dataset<Row> sessionized(Dataset<Row> counted) {
+    WindowSpec byClient =
+        Window.partitionBy(col("tracking_id"), col("client_id"))
+            .orderBy(col("event_time"), col("event_id"));
+    Column gapMicros =
+        unix_micros(col("event_time")).minus(unix_micros(lag(col("event_time"), 1).over(byClient)));
+    Column startsSession =
+        when(gapMicros.isNull().or(gapMicros.gt(SESSION_GAP.toNanos() / 1_000)), 1).otherwise(0);
+    Dataset<Row> numbered =
+        counted
+            .withColumn("page", HourlyViews.pageOf(col("page_url")))
+            .withColumn("starts_session", startsSession)
+            .withColumn("session_number", sum(col("starts_session")).over(byClient));
+    WindowSpec bySession =
+        Window.partitionBy(col("tracking_id"), col("client_id"), col("session_number"))
+            .orderBy(col("event_time"), col("event_id"))
+            .rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing());
+    Dataset<Row> withAttributes = numbered;
+    for (String dimension : TRAFFIC_DIMENSIONS) {
+      withAttributes =
+          withAttributes.withColumn(
+              "session_" + dimension, coalesce(first(col(dimension)).over(bySession), lit(NONE)));
+    }
+    Column pageViewPage =
+        when(col("event_name").equalTo(HourlyViews.PAGE_VIEW), col("page")).otherwise(lit(null));
+    return withAttributes.withColumn("entrance_page", first(pageViewPage, true).over(bySession));
+  }
+
+  /** One row per session: its events, length, bounce and attributes. */
+  static Dataset<Row> sessions(Dataset<Row> sessionized) {
+    Column[] keys =
+        concat(
+            List.of(col("tracking_id"), col("client_id"), col("session_number")),
+            TRAFFIC_DIMENSIONS.stream().map(dimension -> col("session_" + dimension)).toList(),
+            List.of(col("entrance_page")));
+    return sessionized
+        .groupBy(keys)
+        .agg(
+            count(lit(1)).as("session_events"),
+            floor(
+                    unix_micros(max(col("event_time")))
+                        .minus(unix_micros(min(col("event_time"))))
+                        .divide(1_000_000))
+                .cast("long")
+                .as("session_seconds"))
+        .withColumn("bounced", when(col("session_events").equalTo(1), 1L).otherwise(0L));
+  }
+
+  static Dataset<Row> eventsDaily(
+      Dataset<Row> sessionized, Dataset<Row> sessions, String logicVersion, Column computedAt) {
+    Dataset<Row> events =
+        sessionized
+            .groupBy(col("tracking_id"), col("event_date"))
+            .agg(
+                count(lit(1)).as("events"),
+                sum(isPageView().cast("long")).as("pageviews"),
+                USERS.apply(HourlyViews.userOf()).as("users_sketch"),
+                sum(col("event_name").equalTo(PURCHASE).cast("long")).as("purchases"));
+    Dataset<Row> sessionTotals =
+        sessions
+            .groupBy(col("tracking_id"))
+            .agg(
+                count(lit(1)).as("sessions"),
+                sum(col("bounced")).as("bounced_sessions"),
+                sum(col("session_seconds")).as("session_seconds"));
+    Dataset<Row> revenue =
+        sessionized
+            .filter(
+                col("event_name")
+                    .equalTo(PURCHASE)
+                    .and(col("value").isNotNull())
+                    .and(col("currency").isNotNull()))
+            .groupBy(col("tracking_id"), col("currency"))
+            .agg(sum(col("value")).cast("decimal(28,4)").as("amount"))
+            .groupBy(col("tracking_id"))
+            .agg(
+                map_from_entries(array_sort(collect_list(struct(col("currency"), col("amount")))))
+                    .as("revenue"));
+    Column emptyRevenue = org.apache.spark.sql.functions.map().cast("map<string,decimal(28,4)>");
+    return events
+        .join(sessionTotals, "tracking_id")
+        .join(revenue, new String[] {"tracking_id"}, "left")
+        .select(
+            col("tracking_id"),
+            col("event_date"),
+            col("events"),
+            col("pageviews"),
+            col("users_sketch"),
+            CARDINALITY.apply(col("users_sketch")).as("users"),
+            col("sessions"),
+            col("bounced_sessions"),
+            col("bounced_sessions").cast("double").divide(col("sessions")).as("bounce_rate"),
+            col("session_seconds"),
+            col("purchases"),
+            coalesce(col("revenue"), emptyRevenue).as("revenue"),
+            lit(logicVersion).as("logic_version"),
+            computedAt.as("computed_at"));
+  }
+
+  static Dataset<Row> pagesDaily(
+      Dataset<Row> sessionized, Dataset<Row> sessions, String logicVersion, Column computedAt) {
+    Dataset<Row> pages =
+        sessionized
+            .filter(isPageView())
+            .groupBy(col("tracking_id"), col("event_date"), col("page").as("page_url"))
+            .agg(
+                count(lit(1)).as("pageviews"),
+                USERS.apply(HourlyViews.userOf()).as("users_sketch"));
+    Dataset<Row> entrances =
+        sessions
+            .filter(col("entrance_page").isNotNull())
+            .groupBy(col("tracking_id"), col("entrance_page").as("page_url"))
+            .agg(count(lit(1)).as("entrances"));
+    WindowSpec byMerchant =
+        Window.partitionBy(col("tracking_id"))
+            .orderBy(col("pageviews").desc(), col("page_url").asc());
+    return pages
+        .join(entrances, new String[] {"tracking_id", "page_url"}, "left")
+        .select(
+            col("tracking_id"),
+            col("event_date"),
+            col("page_url"),
+            col("pageviews"),
+            col("users_sketch"),
+            CARDINALITY.apply(col("users_sketch")).as("users"),
+            coalesce(col("entrances"), lit(0L)).as("entrances"),
+            row_number().over(byMerchant).as("page_rank"),
+            lit(logicVersion).as("logic_version"),
+            computedAt.as("computed_at"));
+  }
+
+  static Dataset<Row> trafficDaily(
+      Dataset<Row> sessionized, Dataset<Row> sessions, String logicVersion, Column computedAt) {
+    Column[] eventKeys =
+        concat(
+            List.of(col("tracking_id"), col("event_date")),
+            TRAFFIC_DIMENSIONS.stream()
+                .map(dimension -> col("session_" + dimension).as(dimension))
+                .toList(),
+            List.of());
+    Dataset<Row> events =
+        sessionized
+            .groupBy(eventKeys)
+            .agg(count(lit(1)).as("events"), USERS.apply(HourlyViews.userOf()).as("users_sketch"));
+    Column[] sessionKeys =
+        concat(
+            List.of(col("tracking_id")),
+            TRAFFIC_DIMENSIONS.stream()
+                .map(dimension -> col("session_" + dimension).as(dimension))
+                .toList(),
+            List.of());
+    Dataset<Row> sessionCounts =
+        sessions
+            .groupBy(sessionKeys)
+            .agg(count(lit(1)).as("sessions"), sum(col("bounced")).as("bounced_sessions"));
+    String[] joinKeys =
+        Stream.concat(Stream.of("tracking_id"), TRAFFIC_DIMENSIONS.stream()).toArray(String[]::new);
+    return events
+        .join(sessionCounts, joinKeys, "inner")
+        .select(
+            col("tracking_id"),
+            col("event_date"),
+            col("traffic_source"),
+            col("traffic_medium"),
+            col("traffic_campaign"),
+            col("device_class"),
+            col("browser"),
+            col("sessions"),
+            col("bounced_sessions"),
+            col("events"),
+            col("users_sketch"),
+            CARDINALITY.apply(col("users_sketch")).as("users"),
+            lit(logicVersion).as("logic_version"),
+            computedAt.as("computed_at"));
+  }
+
+  /** A page view with a URL: what the page views count, as in {@code pages_hourly}. */
+  static Column isPageView() {
+    return col("event_name").equalTo(HourlyViews.PAGE_VIEW).and(col("page_url").isNotNull());
+  }
+
+  private static Column[] concat(List<Column> first, List<Column> second, List<Column> third) {
+    return Stream.of(first, second, third).flatMap(List::stream).toArray(Column[]::new);
+  }
+}
