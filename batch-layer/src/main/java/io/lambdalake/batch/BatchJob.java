@@ -32,6 +32,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -164,10 +170,18 @@ public final class BatchJob {
     String runId = UUID.randomUUID().toString();
     String rawLocation = DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
     Dataset<Row> raw = spark.read().format("delta").load(rawLocation);
-    List<Dataset<Row>> toUnpersist = new ArrayList<>();
+    List<Dataset<Row>> toUnpersist = new CopyOnWriteArrayList<>();
     Map<LocalDate, List<Runnable>> writes = new LinkedHashMap<>();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            View.values().length,
+            task -> {
+              Thread thread = new Thread(task, "batch-view");
+              thread.setDaemon(true);
+              return thread;
+            });
     try {
-      for (LocalDate day = options.from(); !day.isAfter(options.to()); day = day.plusDays(1)) {
+      for (LocalDate day : options.from().datesUntil(options.to().plusDays(1)).toList()) {
         long started = System.nanoTime();
         Dataset<Row> dayEvents = raw.filter(col("event_date").equalTo(lit(Date.valueOf(day))));
         Dataset<Row> counted =
@@ -183,24 +197,29 @@ public final class BatchJob {
         DayInput input = new DayInput(counted, sessionized, sessions);
         DayTotals totals = totals(input);
         Column computedAt = lit(computedAt(dayEvents, day));
-        List<Runnable> dayWrites = new ArrayList<>();
+        // The views of a day are computed, checked and later published side by side: much of the
+        // time of each is waiting on object-store round trips, which overlap well.
+        List<Callable<Runnable>> views = new ArrayList<>();
         for (View view : View.values()) {
-          Dataset<Row> rows =
-              definitions
-                  .compute(view, input, options.logicVersion(), computedAt)
-                  .persist(StorageLevel.MEMORY_AND_DISK());
-          toUnpersist.add(rows);
-          check(view, day, rows, view.expectedTotals(totals));
-          String location = DeltaTables.ensure(spark, config, view.table());
-          String condition = "event_date = '" + day + "'";
-          dayWrites.add(
-              () ->
-                  rows.write()
-                      .format("delta")
-                      .mode(SaveMode.Overwrite)
-                      .option("replaceWhere", condition)
-                      .save(location));
+          views.add(
+              () -> {
+                Dataset<Row> rows =
+                    definitions
+                        .compute(view, input, options.logicVersion(), computedAt)
+                        .persist(StorageLevel.MEMORY_AND_DISK());
+                toUnpersist.add(rows);
+                check(view, day, rows, view.expectedTotals(totals));
+                String location = DeltaTables.ensure(spark, config, view.table());
+                String condition = "event_date = '" + day + "'";
+                return () ->
+                    rows.write()
+                        .format("delta")
+                        .mode(SaveMode.Overwrite)
+                        .option("replaceWhere", condition)
+                        .save(location);
+              });
         }
+        List<Runnable> dayWrites = inParallel(pool, views);
         writes.put(day, dayWrites);
         progress.printf(
             "batch %s: %,d events, %,d sessions computed and checked in %.1f s%n",
@@ -210,7 +229,17 @@ public final class BatchJob {
       // Every day passed its checks: now publish, one atomic replacement per day and view.
       for (Map.Entry<LocalDate, List<Runnable>> day : writes.entrySet()) {
         long started = System.nanoTime();
-        day.getValue().forEach(Runnable::run);
+        inParallel(
+            pool,
+            day.getValue().stream()
+                .map(
+                    write ->
+                        (Callable<Boolean>)
+                            () -> {
+                              write.run();
+                              return true;
+                            })
+                .toList());
         progress.printf(
             "batch %s: published in %.1f s%n", day.getKey(), (System.nanoTime() - started) / 1e9);
         progress.flush();
@@ -219,7 +248,31 @@ public final class BatchJob {
           "batch %s..%s: %d day(s) published%n", options.from(), options.to(), writes.size());
       advanceCoverage(spark, config, options, raw, runId, clock, progress);
     } finally {
+      pool.shutdownNow();
       toUnpersist.forEach(Dataset::unpersist);
+    }
+  }
+
+  /**
+   * Runs the tasks side by side and returns their results in order; the first failure is thrown.
+   */
+  private static <T> List<T> inParallel(ExecutorService pool, List<Callable<T>> tasks) {
+    List<Future<T>> futures = tasks.stream().map(pool::submit).toList();
+    List<T> results = new ArrayList<>();
+    try {
+      for (Future<T> future : futures) {
+        results.add(future.get());
+      }
+      return results;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LakeException(ErrorCode.INTERNAL_ERROR, "The batch job was interrupted", e);
+    } catch (ExecutionException e) {
+      futures.forEach(future -> future.cancel(true));
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new LakeException(ErrorCode.INTERNAL_ERROR, e.getCause().getMessage(), e.getCause());
     }
   }
 

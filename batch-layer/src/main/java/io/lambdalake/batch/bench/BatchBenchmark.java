@@ -205,8 +205,8 @@ public final class BatchBenchmark {
         .createDataFrame(raw.rdd(), schema)
         .write()
         .format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", "event_date = '" + day + "'")
+        // raw.events is append-only; each run of the benchmark has a lake of its own.
+        .mode("append")
         .save(location);
   }
 
@@ -223,11 +223,14 @@ public final class BatchBenchmark {
     Path target = Files.createTempDirectory("bench-batch-");
     FileSystem fileSystem =
         FileSystem.get(URI.create(location), spark.sparkContext().hadoopConfiguration());
+    // The partition value lives in the folder name, as in the table: event_date=.../part.parquet.
+    Path partition = Files.createDirectories(target.resolve("event_date=" + day));
     int index = 0;
     for (String file : files) {
       fileSystem.copyToLocalFile(
           new org.apache.hadoop.fs.Path(file),
-          new org.apache.hadoop.fs.Path(target.resolve("part-" + index++ + ".parquet").toString()));
+          new org.apache.hadoop.fs.Path(
+              partition.resolve("part-" + index++ + ".parquet").toString()));
     }
     return target;
   }
@@ -235,7 +238,7 @@ public final class BatchBenchmark {
   /** The batch views' aggregates in DuckDB, each written to Parquet; returns the seconds taken. */
   static double duckdb(Path input) throws SQLException, IOException {
     Path output = Files.createTempDirectory("bench-batch-duckdb-");
-    String source = input.resolve("*.parquet").toString();
+    String source = input.resolve("*").resolve("*.parquet").toString();
     String sql =
         new String(
                 BatchBenchmark.class.getResourceAsStream("duckdb-views.sql").readAllBytes(),

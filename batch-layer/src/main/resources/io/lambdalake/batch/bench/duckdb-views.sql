@@ -3,7 +3,7 @@
 -- HyperLogLog estimate, since it has no mergeable sketch column. ${input} and ${output} are
 -- replaced by BatchBenchmark. Statements end with a semicolon at the end of a line.
 CREATE TEMP TABLE counted AS
-SELECT * FROM read_parquet('${input}') WHERE NOT is_bot;
+SELECT * FROM read_parquet('${input}', hive_partitioning = true) WHERE NOT is_bot;
 
 COPY (
   SELECT tracking_id, date_trunc('hour', event_time) AS hour, event_name, count(*) AS events,
