@@ -58,6 +58,7 @@ final class ConfigCommand implements Callable<Integer> {
     values.put("lake.trino.url", config.trino().url());
     values.put("lake.trino.user", config.trino().user());
     values.put("lake.trino.catalog", config.trino().catalog());
+    values.put("lake.trino.schema-prefix", config.trino().schemaPrefix());
     values.put("lake.mariadb.host", config.mariaDb().host());
     values.put("lake.mariadb.port", Integer.toString(config.mariaDb().port()));
     values.put("lake.spark.master", config.spark().master());

@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
       CollectorCommand.class,
       io.lambdalake.speed.SpeedCommand.class,
       io.lambdalake.serving.ServingCommand.class,
+      io.lambdalake.serving.verify.VerifyCommand.class,
       io.lambdalake.batch.BatchCommand.class,
       io.lambdalake.speed.generate.GenerateCommand.class,
       CommandLine.HelpCommand.class

@@ -2,14 +2,13 @@ package io.lambdalake.serving;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
-import io.lambdalake.common.table.LakeTable;
-import java.io.PrintWriter;
+import io.lambdalake.spark.LakeSpark;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code lake serving init}: makes every table the pipeline wrote queryable in Trino. */
+/** {@code lake serving init}: makes the lake queryable in Trino, with the merged serving views. */
 @Command(
     name = "serving",
     description = "Serving layer in Trino.",
@@ -19,27 +18,19 @@ public final class ServingCommand {
       name = "init",
       description =
           "Register in Trino every Delta table the pipeline has written (raw, speed, batch),"
-              + " creating the schemas. Idempotent: safe to run at any time.")
+              + " creating the schemas and, empty, the tables the serving views read that no job"
+              + " has written yet; then create or replace the views of the serving schema"
+              + " (docs/serving.md). Idempotent: safe to run at any time.")
   static final class Init implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
       LakeConfig config = LakeConfigLoader.load();
-      TrinoCatalog catalog = new TrinoCatalog(config);
-      PrintWriter out = spec.commandLine().getOut();
-      for (LakeTable table : LakeTable.values()) {
-        TrinoCatalog.Registration registration = catalog.register(table);
-        out.printf(
-            "%-22s %s%n",
-            config.trino().catalog() + "." + table.qualifiedName(),
-            switch (registration) {
-              case REGISTERED -> "registered";
-              case ALREADY_REGISTERED -> "already registered";
-              case NOT_WRITTEN_YET -> "not written yet (registered by a later run)";
-            });
-      }
-      out.flush();
+      new ServingSetup(config)
+          .run(
+              () -> LakeSpark.session(config, "lambda-lake-serving-init"),
+              spec.commandLine().getOut());
       return 0;
     }
   }

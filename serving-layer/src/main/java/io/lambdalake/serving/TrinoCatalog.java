@@ -30,11 +30,14 @@ public final class TrinoCatalog {
     NOT_WRITTEN_YET
   }
 
-  /** Creates the zone's schema with its folder under the lake's root, unless it exists. */
+  /**
+   * Creates the zone's schema ({@code lake.trino.schema-prefix} and the zone) with its folder under
+   * the lake's root, unless it exists.
+   */
   public void createSchema(String zone) {
     execute(
         "CREATE SCHEMA IF NOT EXISTS "
-            + zone
+            + config.trino().schema(zone)
             + " WITH (location = '"
             + StorageConfig.trinoLocation(config.storage().zoneLocation(zone))
             + "')");
@@ -51,7 +54,7 @@ public final class TrinoCatalog {
         Statement call = connection.createStatement()) {
       call.execute(
           "CALL system.register_table(schema_name => "
-              + literal(table.zone())
+              + literal(config.trino().schema(table.zone()))
               + ", table_name => "
               + literal(table.table())
               + ", table_location => "
@@ -69,6 +72,21 @@ public final class TrinoCatalog {
     }
   }
 
+  /** Creates the view in the serving schema, or replaces its definition. */
+  public void createView(ServingView view) {
+    createSchema(ServingView.ZONE);
+    execute(view.createStatement(config.trino()));
+  }
+
+  /** The table's name in Trino, e.g. {@code lake.raw.events}. */
+  public String displayName(LakeTable table) {
+    return config.trino().catalog()
+        + "."
+        + config.trino().schema(table.zone())
+        + "."
+        + table.table();
+  }
+
   private static String literal(String value) {
     return "'" + value.replace("'", "''") + "'";
   }
@@ -78,7 +96,7 @@ public final class TrinoCatalog {
         PreparedStatement query =
             connection.prepareStatement(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
-      query.setString(1, table.zone());
+      query.setString(1, config.trino().schema(table.zone()));
       query.setString(2, table.table());
       try (ResultSet result = query.executeQuery()) {
         result.next();
@@ -94,7 +112,7 @@ public final class TrinoCatalog {
         Statement statement = connection.createStatement()) {
       statement.execute(sql);
     } catch (SQLException e) {
-      throw failure("running " + sql, e);
+      throw failure("running " + sql.lines().findFirst().orElse(sql).strip(), e);
     }
   }
 

@@ -160,7 +160,10 @@ public final class LakeConfigLoader {
             topics.getInt("partitions"),
             topics.getInt("replication-factor")),
         new TrinoConfig(
-            trino.getString("url"), trino.getString("user"), trino.getString("catalog")),
+            trino.getString("url"),
+            trino.getString("user"),
+            trino.getString("catalog"),
+            trino.getString("schema-prefix")),
         new MariaDbConfig(
             mariaDb.getString("host"),
             mariaDb.getInt("port"),

@@ -48,7 +48,7 @@ class LakeConfigLoaderTest {
                 4,
                 1));
     assertThat(config.trino())
-        .isEqualTo(new TrinoConfig("jdbc:trino://127.0.0.1:18080", "lake", "lake"));
+        .isEqualTo(new TrinoConfig("jdbc:trino://127.0.0.1:18080", "lake", "lake", ""));
     assertThat(config.mariaDb())
         .isEqualTo(new MariaDbConfig("127.0.0.1", 13306, "lake", "lake-local-password", 101));
     assertThat(config.maxwell())
@@ -84,6 +84,7 @@ class LakeConfigLoaderTest {
             Map.entry("LAKE_TOPIC_REPLICATION_FACTOR", "3"),
             Map.entry("LAKE_TRINO_URL", "jdbc:trino://trino:8443?SSL=true"),
             Map.entry("LAKE_TRINO_USER", "analyst"),
+            Map.entry("LAKE_TRINO_SCHEMA_PREFIX", "staging_"),
             Map.entry("LAKE_MARIADB_HOST", "db"),
             Map.entry("LAKE_MARIADB_PORT", "3306"),
             Map.entry("LAKE_MARIADB_USER", "importer"),
@@ -114,6 +115,8 @@ class LakeConfigLoaderTest {
     assertThat(config.topics().replicationFactor()).isEqualTo(3);
     assertThat(config.trino().url()).isEqualTo("jdbc:trino://trino:8443?SSL=true");
     assertThat(config.trino().user()).isEqualTo("analyst");
+    assertThat(config.trino().schemaPrefix()).isEqualTo("staging_");
+    assertThat(config.trino().schema("serving")).isEqualTo("staging_serving");
     assertThat(config.mariaDb())
         .isEqualTo(new MariaDbConfig("db", 3306, "importer", "secret", 101));
     assertThat(config.maxwell().user()).isEqualTo("mx");
@@ -192,6 +195,10 @@ class LakeConfigLoaderTest {
         .hasMessage(
             "Configuration key lake.trino.url is http://trino:8080, but must be a JDBC URL starting"
                 + " with jdbc:trino://");
+    assertThatThrownBy(() -> load(Map.of("LAKE_TRINO_SCHEMA_PREFIX", "Test-"), Map.of()))
+        .hasMessage(
+            "Configuration key lake.trino.schema-prefix is Test-, but must be empty or made of"
+                + " lower-case letters, digits and underscores");
     assertThatThrownBy(() -> load(Map.of("LAKE_KAFKA_BOOTSTRAP_SERVERS", " "), Map.of()))
         .hasMessage(
             "Configuration key lake.kafka.bootstrap-servers is empty: set it in conf/ or its"
