@@ -79,7 +79,9 @@ public final class ApiServer implements AutoCloseable {
   private static void serve(MetricsApi api, HttpExchange exchange) throws IOException {
     try (exchange) {
       try (InputStream body = exchange.getRequestBody()) {
-        body.skip(Long.MAX_VALUE); // GET has no body; reading it keeps the connection reusable
+        // GET has no body; one sent anyway is read (not skip()ped: that reads past it on the
+        // socket) so that the connection stays usable.
+        body.transferTo(OutputStream.nullOutputStream());
       }
       MetricsApi.Answer answer =
           api.handle(
@@ -95,8 +97,12 @@ public final class ApiServer implements AutoCloseable {
           out.write(answer.body());
         }
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       LOG.debug("Request {} ended early: {}", exchange.getRequestURI(), e.toString());
+      throw e;
+    } catch (RuntimeException | Error e) {
+      // The JDK's server would drop the connection without a word: say what happened.
+      LOG.error("Request {} failed", exchange.getRequestURI(), e);
       throw e;
     }
   }
