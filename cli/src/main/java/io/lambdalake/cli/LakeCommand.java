@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
       io.lambdalake.serving.verify.VerifyCommand.class,
       io.lambdalake.batch.BatchCommand.class,
       io.lambdalake.speed.generate.GenerateCommand.class,
+      io.lambdalake.serving.api.ApiCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

@@ -11,7 +11,9 @@ import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -189,7 +191,8 @@ public final class LakeConfigLoader {
             optional(stack.getString("trino-java-home")),
             stack.getInt("mariadb-port"),
             stack.getDuration("start-timeout")),
-        collector(lake.getConfig("collector")));
+        collector(lake.getConfig("collector")),
+        api(lake.getConfig("api")));
   }
 
   private static CollectorConfig collector(Config collector) {
@@ -246,6 +249,37 @@ public final class LakeConfigLoader {
         collector.getDuration("drain-timeout"),
         collector.getDuration("readiness-interval"),
         collector.getBoolean("create-topics"));
+  }
+
+  private static ApiConfig api(Config api) {
+    Config views = api.getConfig("views");
+    List<ApiConfig.Key> keys = new ArrayList<>();
+    for (Config key : api.getConfigList("keys")) {
+      keys.add(
+          new ApiConfig.Key(
+              key.getString("key-hash"),
+              key.getString("merchant"),
+              key.getStringList("tracking-ids"),
+              ApiConfig.Key.timeZone(
+                  key.hasPath("time-zone") ? key.getString("time-zone") : "UTC")));
+    }
+    return new ApiConfig(
+        api.getString("host"),
+        api.getInt("port"),
+        api.getInt("threads"),
+        api.getDuration("cache.ttl"),
+        api.getLong("cache.max-entries"),
+        new ApiConfig.RateLimit(
+            api.getDouble("rate-limit.requests-per-second"), api.getInt("rate-limit.burst")),
+        api.getInt("limits.max-points"),
+        api.getDuration("limits.max-range"),
+        api.getInt("limits.max-rows"),
+        new ApiConfig.Views(
+            views.getString("events-hourly"),
+            views.getString("pages-hourly"),
+            views.getString("sessions-daily"),
+            views.getString("traffic-daily")),
+        keys);
   }
 
   private static CollectorConfig.RateLimit rateLimit(Config rateLimit) {

@@ -173,6 +173,7 @@ class LakeConfigLoaderTest {
     assertThat(config.s3().accessKey()).isEmpty();
     assertThat(config.spark().master()).isEqualTo("yarn");
     assertThat(config.topics().replicationFactor()).isEqualTo(3);
+    assertThat(config.api().keys()).isEmpty();
   }
 
   @Test
@@ -370,6 +371,106 @@ class LakeConfigLoaderTest {
         .hasMessage(
             "Configuration key lake.collector.rate-limit.events-per-second is 0.0, but must be a"
                 + " positive number");
+  }
+
+  @Test
+  void pinsEveryApiDefault() {
+    ApiConfig api = load(Map.of(), Map.of()).api();
+
+    assertThat(api)
+        .isEqualTo(
+            new ApiConfig(
+                "127.0.0.1",
+                18095,
+                16,
+                Duration.ofSeconds(5),
+                10_000,
+                new ApiConfig.RateLimit(20, 100),
+                1000,
+                Duration.ofDays(400),
+                100,
+                new ApiConfig.Views(
+                    "serving.events_hourly",
+                    "serving.pages_hourly",
+                    "serving.sessions_daily",
+                    "serving.traffic_daily"),
+                List.of(
+                    new ApiConfig.Key(
+                        "sha256:a7e8774daa457a7ec0e2d62cc70d25db741124ba5b15755ea0eb47d348a260a0",
+                        "demo-shop",
+                        List.of("LL-DEMO-0001"),
+                        java.time.ZoneId.of("Europe/Berlin")))));
+  }
+
+  @Test
+  void apiKeysCanBeOverridden(@TempDir Path directory) throws IOException {
+    Path cluster = directory.resolve("cluster.conf");
+    Files.writeString(
+        cluster,
+        """
+        lake.api.keys = [
+          { key-hash = "sha256:0000000000000000000000000000000000000000000000000000000000000001",
+            merchant = "acme", tracking-ids = ["LL-ACME-1", "LL-ACME-2"] }
+        ]
+        lake.api.views.events-hourly = "test_schema.events_hourly"
+        """);
+
+    ApiConfig api =
+        load(
+                Map.of(
+                    "LAKE_CONFIG_FILE", cluster.toString(),
+                    "LAKE_API_HOST", "0.0.0.0",
+                    "LAKE_API_PORT", "8443",
+                    "LAKE_API_CACHE_TTL", "30s"),
+                Map.of("lake.api.rate-limit.burst", "7"))
+            .api();
+
+    assertThat(api.host()).isEqualTo("0.0.0.0");
+    assertThat(api.port()).isEqualTo(8443);
+    assertThat(api.cacheTtl()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(api.rateLimit().burst()).isEqualTo(7);
+    assertThat(api.views().eventsHourly()).isEqualTo("test_schema.events_hourly");
+    // The list replaces the demo key; a key without a time zone follows UTC.
+    assertThat(api.keys())
+        .containsExactly(
+            new ApiConfig.Key(
+                "sha256:0000000000000000000000000000000000000000000000000000000000000001",
+                "acme",
+                List.of("LL-ACME-1", "LL-ACME-2"),
+                java.time.ZoneId.of("UTC")));
+    assertThat(api.keys().get(0).toString()).doesNotContain("0001");
+  }
+
+  @Test
+  void badApiValuesNameTheirKey(@TempDir Path directory) throws IOException {
+    assertThatThrownBy(
+            () -> load(Map.of(), Map.of("lake.api.views.events-hourly", "serving.x; DROP TABLE y")))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Configuration key lake.api.views.events-hourly is serving.x; DROP TABLE y, but must"
+                + " be schema.view in lower case letters, digits and '_' (e.g. serving.x)");
+    Path plainKey = directory.resolve("plain-key.conf");
+    Files.writeString(
+        plainKey,
+        "lake.api.keys = [{ key-hash = \"plain-key\", merchant = m, tracking-ids = [T] }]");
+    assertThatThrownBy(() -> load(Map.of("LAKE_CONFIG_FILE", plainKey.toString()), Map.of()))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Configuration key lake.api.keys[].key-hash is plain-key, but must be sha256: and 64"
+                + " lower-case hex digits (`lake api keys create` prints it)");
+    Path badZone = directory.resolve("bad-zone.conf");
+    Files.writeString(
+        badZone,
+        "lake.api.keys = [{ key-hash = \"sha256:"
+            + "0".repeat(64)
+            + "\", merchant = m, tracking-ids = [T], time-zone = Mars/Olympus }]");
+    assertThatThrownBy(() -> load(Map.of("LAKE_CONFIG_FILE", badZone.toString()), Map.of()))
+        .hasMessage(
+            "Configuration key lake.api.keys[].time-zone is Mars/Olympus, but must be an IANA time"
+                + " zone, e.g. UTC");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.api.cache.ttl", "0s")))
+        .hasMessage(
+            "Configuration key lake.api.cache.ttl is PT0S, but must be a positive duration");
   }
 
   private static LakeConfig load(Map<String, String> environment, Map<String, String> overrides) {

@@ -1,0 +1,134 @@
+package io.lambdalake.serving.api;
+
+import io.lambdalake.common.config.ApiConfig;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import java.io.PrintWriter;
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code lake api}: the metrics API for merchants; {@code lake api keys create} makes a key. */
+@Command(
+    name = "api",
+    description =
+        "The metrics API: per-merchant time series from the serving views in Trino, over HTTP"
+            + " (lake.api.host/port). Runs until stopped.",
+    subcommands = {ApiCommand.Keys.class})
+public final class ApiCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    LakeConfig config = LakeConfigLoader.load();
+    ApiConfig api = config.api();
+    PrintWriter out = spec.commandLine().getOut();
+    MetricsApi metrics = new MetricsApi(api, new TrinoMetricsSource(config), System::nanoTime);
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (ApiServer server = ApiServer.start(api, metrics)) {
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    server.close();
+                    stopped.countDown();
+                  },
+                  "api-shutdown"));
+      out.printf(
+          "lake api: listening on %s (%d API keys of %d merchants; Trino %s; cache %ss)%n",
+          server.baseUrl(),
+          api.keys().size(),
+          api.keys().stream().map(ApiConfig.Key::merchant).distinct().count(),
+          config.trino().url(),
+          api.cacheTtl().toSeconds());
+      out.printf(
+          "lake api: try  curl -H 'Authorization: Bearer <key>' '%s/v1/metrics?metric=events&from=%s&to=%s'%n",
+          server.baseUrl(), java.time.LocalDate.now().minusDays(6), java.time.LocalDate.now());
+      out.flush();
+      stopped.await();
+    }
+    return 0;
+  }
+
+  @Command(
+      name = "keys",
+      description = "API keys of merchants.",
+      subcommands = {Create.class})
+  static final class Keys {}
+
+  @Command(
+      name = "create",
+      description =
+          "Make a new random API key for a merchant's tracking IDs. Prints the key once (it is not"
+              + " stored anywhere) and the lake.api.keys entry with its SHA-256 to add to conf.")
+  static final class Create implements Callable<Integer> {
+    private static final Pattern TRACKING_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    @Spec CommandSpec spec;
+
+    @Option(names = "--merchant", required = true, description = "The merchant the key belongs to.")
+    String merchant;
+
+    @Option(
+        names = "--tracking-id",
+        required = true,
+        split = ",",
+        description = "A tracking ID the key may read (repeat or comma-separate for several).")
+    List<String> trackingIds;
+
+    @Option(
+        names = "--time-zone",
+        defaultValue = "UTC",
+        description =
+            "The merchant's time zone for days, weeks, months (default: ${DEFAULT-VALUE}).")
+    String timeZone;
+
+    @Override
+    public Integer call() {
+      if (merchant.isBlank() || merchant.contains("\"") || merchant.contains("\\")) {
+        throw new LakeException(
+            ErrorCode.INVALID_ARGUMENT, "--merchant must be a name without quotes or backslashes");
+      }
+      for (String trackingId : trackingIds) {
+        if (!TRACKING_ID.matcher(trackingId).matches()) {
+          throw new LakeException(
+              ErrorCode.INVALID_ARGUMENT,
+              "--tracking-id '" + trackingId + "' must be 1 to 64 letters, digits, '-' and '_'");
+        }
+      }
+      try {
+        ZoneId.of(timeZone);
+      } catch (DateTimeException e) {
+        throw new LakeException(
+            ErrorCode.INVALID_ARGUMENT,
+            "--time-zone '" + timeZone + "' is not an IANA time zone (e.g. Europe/Berlin, UTC)");
+      }
+      String key = ApiKeys.generate();
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("API key (shown only now; give it to the merchant, it is not stored):");
+      out.println();
+      out.println("  " + key);
+      out.println();
+      out.println("Add this entry to lake.api.keys (conf/application.conf or LAKE_CONFIG_FILE):");
+      out.println();
+      out.printf(
+          "  { key-hash = \"%s\", merchant = \"%s\", tracking-ids = [%s], time-zone = \"%s\" }%n",
+          ApiKeys.hash(key),
+          merchant,
+          trackingIds.stream().map(id -> "\"" + id + "\"").collect(Collectors.joining(", ")),
+          timeZone);
+      out.flush();
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package io.lambdalake.serving.api;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A validated {@code /v1/metrics} request: hours whose start is in [from, to), of the given
+ * tracking IDs (all of them the key's own), in periods of the zone.
+ */
+public record MetricsQuery(
+    Metric metric,
+    Granularity granularity,
+    Instant from,
+    Instant to,
+    ZoneId zone,
+    Optional<String> eventName,
+    List<String> trackingIds) {
+  public MetricsQuery {
+    requireNonNull(metric, "metric is null");
+    requireNonNull(granularity, "granularity is null");
+    requireNonNull(from, "from is null");
+    requireNonNull(to, "to is null");
+    if (!from.isBefore(to)) {
+      throw new IllegalArgumentException("from " + from + " is not before to " + to);
+    }
+    requireNonNull(zone, "zone is null");
+    requireNonNull(eventName, "eventName is null");
+    trackingIds = List.copyOf(trackingIds);
+    if (trackingIds.isEmpty()) {
+      throw new IllegalArgumentException("trackingIds is empty");
+    }
+  }
+}
