@@ -202,7 +202,11 @@ public final class ServingVerifier {
   }
 
   private LakeException failure(VerifiedView view, SQLException e) {
-    String message = String.valueOf(e.getMessage());
+    // "Query failed (#id): line 7:8: Schema 'raw' does not exist" -> "Schema 'raw' does not exist"
+    String message =
+        String.valueOf(e.getMessage())
+            .replaceFirst("^Query failed \\(#[^)]*\\): ", "")
+            .replaceFirst("^line \\d+:\\d+: ", "");
     if (message.contains("does not exist")) {
       return new LakeException(
           ErrorCode.INVALID_ARGUMENT,
