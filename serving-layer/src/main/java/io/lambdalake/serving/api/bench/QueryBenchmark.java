@@ -443,16 +443,14 @@ public final class QueryBenchmark {
         line.append((char) c);
       }
     }
+    byte[] body = new byte[8192];
     long remaining = contentLength;
     while (remaining > 0) {
-      long skipped = in.skip(remaining);
-      if (skipped <= 0) {
-        if (in.read() < 0) {
-          throw new IOException("connection closed in a body");
-        }
-        skipped = 1;
+      int read = in.read(body, 0, (int) Math.min(body.length, remaining));
+      if (read < 0) {
+        throw new IOException("connection closed in a body");
       }
-      remaining -= skipped;
+      remaining -= read;
     }
     return status;
   }
