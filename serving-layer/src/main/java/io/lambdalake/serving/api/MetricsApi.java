@@ -98,15 +98,45 @@ public final class MetricsApi {
   /** The answer to one request; {@code header} looks a request header up by name. */
   public Answer handle(
       String method, String path, String rawQuery, Function<String, Optional<String>> header) {
+    Step step = begin(method, path, rawQuery, header);
+    return step instanceof Done done ? done.answer() : complete((Pending) step);
+  }
+
+  /** How far {@link #begin} got: an answer, or a query still to run on Trino. */
+  public sealed interface Step permits Done, Pending {}
+
+  /** Answered without Trino: health, the document, a refusal, or an answer from the cache. */
+  public record Done(Answer answer) implements Step {}
+
+  /** A valid request whose answer is not cached: {@link #complete} runs it (and may block). */
+  public static final class Pending implements Step {
+    private final ApiConfig.Key key;
+    private final Object query;
+    private final String path;
+
+    private Pending(ApiConfig.Key key, Object query, String path) {
+      this.key = key;
+      this.query = query;
+      this.path = path;
+    }
+  }
+
+  /**
+   * Everything that never blocks: authentication, rate limit, parameters, tenant check, cache
+   * lookup. An HTTP server calls it on its I/O thread and hands only {@link Pending} steps to
+   * threads that may wait for Trino.
+   */
+  public Step begin(
+      String method, String path, String rawQuery, Function<String, Optional<String>> header) {
     try {
       if (path.equals("/health")) {
-        return json(200, Map.of(), "{\"status\":\"ok\"}".getBytes(UTF_8));
+        return new Done(json(200, Map.of(), "{\"status\":\"ok\"}".getBytes(UTF_8)));
       }
       if (!method.equals("GET")) {
         throw ApiProblem.methodNotAllowed(method);
       }
       if (path.equals("/v1/openapi.json")) {
-        return json(200, Map.of(), openApi);
+        return new Done(json(200, Map.of(), openApi));
       }
       Endpoint endpoint = endpoint(path);
       ApiConfig.Key key = authenticate(header);
@@ -117,35 +147,51 @@ public final class MetricsApi {
                 throw ApiProblem.tooManyRequests(wait);
               });
       Object query = parse(endpoint, rawQuery, key);
+      byte[] cached = cache.getIfPresent(new CacheKey(key.merchant(), query));
+      if (cached != null) {
+        return new Done(answer(cached, "hit"));
+      }
+      return new Pending(key, query, path);
+    } catch (RuntimeException e) {
+      return new Done(failure(path, e));
+    }
+  }
+
+  /** Runs a pending query (once for concurrent equal ones) and keeps its answer in the cache. */
+  public Answer complete(Pending pending) {
+    try {
       boolean[] computed = {false};
       byte[] body =
           cache.get(
-              new CacheKey(key.merchant(), query),
+              new CacheKey(pending.key.merchant(), pending.query),
               ignored -> {
                 computed[0] = true;
-                return render(key, query);
+                return render(pending.key, pending.query);
               });
-      return json(
-          200,
-          Map.of(
-              "X-Cache",
-              computed[0] ? "miss" : "hit",
-              "Cache-Control",
-              "private, max-age=" + config.cacheTtl().toSeconds()),
-          body);
-    } catch (ApiProblem problem) {
-      return problem(problem);
-    } catch (LakeException e) {
-      if (e.errorCode().type() == ErrorType.EXTERNAL) {
-        LOG.warn("The API could not answer {}: {}", path, e.getMessage());
-        return problem(ApiProblem.unavailable());
-      }
-      LOG.error("The API failed on {}", path, e);
-      return internalError();
+      return answer(body, computed[0] ? "miss" : "hit");
     } catch (RuntimeException e) {
-      LOG.error("The API failed on {}", path, e);
-      return internalError();
+      return failure(pending.path, e);
     }
+  }
+
+  private Answer answer(byte[] body, String cache) {
+    return json(
+        200,
+        Map.of(
+            "X-Cache", cache, "Cache-Control", "private, max-age=" + config.cacheTtl().toSeconds()),
+        body);
+  }
+
+  private static Answer failure(String path, RuntimeException failure) {
+    if (failure instanceof ApiProblem problem) {
+      return problem(problem);
+    }
+    if (failure instanceof LakeException lake && lake.errorCode().type() == ErrorType.EXTERNAL) {
+      LOG.warn("The API could not answer {}: {}", path, lake.getMessage());
+      return problem(ApiProblem.unavailable());
+    }
+    LOG.error("The API failed on {}", path, failure);
+    return internalError();
   }
 
   private enum Endpoint {

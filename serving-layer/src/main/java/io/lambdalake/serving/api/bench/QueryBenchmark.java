@@ -1,0 +1,510 @@
+package io.lambdalake.serving.api.bench;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import io.lambdalake.common.config.ApiConfig;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.config.StorageConfig;
+import io.lambdalake.serving.TrinoCatalog;
+import io.lambdalake.serving.api.ApiKeys;
+import io.lambdalake.serving.api.ApiServer;
+import io.lambdalake.serving.api.Granularity;
+import io.lambdalake.serving.api.Metric;
+import io.lambdalake.serving.api.MetricsApi;
+import io.lambdalake.serving.api.MetricsQuery;
+import io.lambdalake.serving.api.TrinoMetricsSource;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code scripts/bench query}: a 30-day hourly series for one merchant through the merged serving
+ * view, against the same answer computed from the raw events, and the metrics API's requests/s with
+ * and without its cache.
+ *
+ * <p>The data is generated and written by Trino itself (not through Kafka and the layers, to keep
+ * the run short): EVENTS raw events over 32 days for MERCHANTS tracking IDs with a skewed share
+ * (merchant rank r gets a share like r^-2/3, the largest about 10%), partitioned by day; the hourly
+ * events table of the serving contract for the first 30 days as "batch" and the last 2 as "speed",
+ * a coverage row at the watermark and the contract's UNION ALL view over them. The measured series
+ * crosses the watermark. Prints the figures on stderr and, last, {@code query: p50_ms=A p95_ms=B
+ * raw_p95_ms=C ratio=C/B api_cached_rps=R ...} on stdout.
+ */
+public final class QueryBenchmark {
+  private static final Instant START = Instant.parse("2026-10-01T00:00:00Z");
+  private static final Duration SPAN = Duration.ofDays(32);
+  private static final Instant WATERMARK = START.plus(Duration.ofDays(30));
+  private static final Instant SERIES_FROM = START.plus(Duration.ofDays(2));
+  private static final Instant SERIES_TO = START.plus(SPAN);
+  private static final int ITERATIONS = 20;
+
+  private final LakeConfig config;
+  private final TrinoCatalog trino;
+  private final String schema;
+
+  private QueryBenchmark(LakeConfig config, String schema) {
+    this.config = config;
+    this.trino = new TrinoCatalog(config);
+    this.schema = schema;
+  }
+
+  public static void main(String[] arguments) throws Exception {
+    long events = arguments.length > 0 ? Long.parseLong(arguments[0]) : 20_000_000L;
+    int merchants = arguments.length > 1 ? Integer.parseInt(arguments[1]) : 1000;
+    int seconds = arguments.length > 2 ? Integer.parseInt(arguments[2]) : 10;
+    String schema = "bench_query_" + Instant.now().getEpochSecond();
+    QueryBenchmark benchmark = new QueryBenchmark(LakeConfigLoader.load(), schema);
+    try {
+      benchmark.run(events, merchants, seconds);
+    } finally {
+      if (!"keep".equals(System.getenv("LAKE_BENCH_QUERY_DATA"))) {
+        benchmark.dropData();
+      }
+    }
+  }
+
+  private void run(long events, int merchants, int seconds) throws Exception {
+    say(
+        "Generating %,d events for %d merchants over %d days in Trino (schema lake.%s) ...",
+        events, merchants, SPAN.toDays(), schema);
+    long started = System.nanoTime();
+    generate(events, merchants);
+    say("  data ready in %.0f s", (System.nanoTime() - started) / 1e9);
+    List<Object> top =
+        query(
+                "SELECT tracking_id, count(*) FROM "
+                    + schema
+                    + ".raw_events GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+                List.of())
+            .get(0);
+    String merchant = (String) top.get(0);
+    long merchantEvents = ((Number) top.get(1)).longValue();
+    long hourlyRows =
+        ((Number)
+                query("SELECT count(*) FROM " + schema + ".events_hourly", List.of()).get(0).get(0))
+            .longValue();
+    say(
+        "Largest merchant %s: %,d events (%.1f%% of all); the merged hourly view has %,d rows",
+        merchant, merchantEvents, 100.0 * merchantEvents / events, hourlyRows);
+
+    LakeConfig benchConfig = withBenchApi(merchant);
+    TrinoMetricsSource source = new TrinoMetricsSource(benchConfig);
+    MetricsQuery series =
+        new MetricsQuery(
+            Metric.EVENTS,
+            Granularity.HOUR,
+            SERIES_FROM,
+            SERIES_TO,
+            ZoneOffset.UTC,
+            Optional.empty(),
+            List.of(merchant));
+    MetricsQuery users =
+        new MetricsQuery(
+            Metric.USERS,
+            Granularity.HOUR,
+            SERIES_FROM,
+            SERIES_TO,
+            ZoneOffset.UTC,
+            Optional.empty(),
+            List.of(merchant));
+
+    // Same answer first: the view's series equals the raw events' one.
+    SortedMap<Instant, Long> fromView = source.counts(series);
+    SortedMap<Instant, Long> fromRaw = rawSeries(merchant);
+    if (!fromView.equals(fromRaw)) {
+      throw new IllegalStateException(
+          "The merged view and the raw events disagree: "
+              + fromView.size()
+              + " vs "
+              + fromRaw.size()
+              + " hours");
+    }
+    say(
+        "Same answer: %d hours, %,d events from the view and from raw.events",
+        fromView.size(), fromView.values().stream().mapToLong(Long::longValue).sum());
+
+    say(
+        "Timing %d runs each (after 2 warm-ups): view events, view users, raw events ...",
+        ITERATIONS);
+    Percentiles view = time(() -> source.counts(series));
+    Percentiles viewUsers = time(() -> source.counts(users));
+    Percentiles raw = time(() -> rawSeries(merchant));
+    say("  merged view, events per hour:  p50_ms=%.0f p95_ms=%.0f", view.p50(), view.p95());
+    say(
+        "  merged view, users per hour:   p50_ms=%.0f p95_ms=%.0f",
+        viewUsers.p50(), viewUsers.p95());
+    say("  raw.events, events per hour:   p50_ms=%.0f p95_ms=%.0f", raw.p50(), raw.p95());
+
+    String key = ApiKeys.generate();
+    LakeConfig apiConfig = withKey(benchConfig, key, merchant);
+    MetricsApi api =
+        new MetricsApi(apiConfig.api(), new TrinoMetricsSource(apiConfig), System::nanoTime);
+    double cachedRps;
+    double uncachedRps;
+    try (ApiServer server = ApiServer.start(apiConfig.api(), api)) {
+      String path =
+          "/v1/metrics?metric=events&granularity=hour&tz=UTC&from="
+              + SERIES_FROM
+              + "&to="
+              + SERIES_TO;
+      say("API at %s, cached: 16 connections, one query, %d s ...", server.baseUrl(), seconds);
+      cachedRps = load(server.port(), key, 16, seconds, request -> path);
+      say("  api_cached_rps=%.0f", cachedRps);
+      say("API, uncached: 4 connections, a new range each request, %d s ...", seconds);
+      AtomicLong hour = new AtomicLong();
+      uncachedRps =
+          load(
+              server.port(),
+              key,
+              4,
+              seconds,
+              request -> {
+                long shift = hour.incrementAndGet();
+                return "/v1/metrics?metric=events&granularity=hour&tz=UTC&from="
+                    + SERIES_FROM.plus(Duration.ofHours(shift % 700))
+                    + "&to="
+                    + SERIES_TO.minus(Duration.ofHours(shift / 700));
+              });
+      say("  api_uncached_rps=%.1f", uncachedRps);
+    }
+    System.out.printf(
+        "query: p50_ms=%.0f p95_ms=%.0f raw_p95_ms=%.0f ratio=%.1f api_cached_rps=%.0f"
+            + " api_uncached_rps=%.1f users_p95_ms=%.0f events=%d merchants=%d%n",
+        view.p50(),
+        view.p95(),
+        raw.p95(),
+        raw.p95() / view.p95(),
+        cachedRps,
+        uncachedRps,
+        viewUsers.p95(),
+        events,
+        merchants);
+  }
+
+  private SortedMap<Instant, Long> rawSeries(String merchant) {
+    SortedMap<Instant, Long> series = new TreeMap<>();
+    for (List<Object> row :
+        query(
+            "SELECT to_unixtime(date_trunc('hour', event_time)), count(*) FROM "
+                + schema
+                + ".raw_events WHERE tracking_id = ?"
+                + " AND event_date >= CAST(? AS date) AND event_date <= CAST(? AS date)"
+                + " AND event_time >= from_unixtime(?) AND event_time < from_unixtime(?)"
+                + " AND NOT is_bot GROUP BY 1",
+            List.of(
+                merchant,
+                SERIES_FROM.atZone(ZoneOffset.UTC).toLocalDate().toString(),
+                SERIES_TO.minusMillis(1).atZone(ZoneOffset.UTC).toLocalDate().toString(),
+                SERIES_FROM.getEpochSecond(),
+                SERIES_TO.getEpochSecond()))) {
+      series.put(
+          Instant.ofEpochMilli(Math.round(((Number) row.get(0)).doubleValue() * 1000)),
+          ((Number) row.get(1)).longValue());
+    }
+    return series;
+  }
+
+  private void generate(long events, int merchants) {
+    trino.createSchema(schema);
+    long outer = 10_000;
+    long inner = (events + outer - 1) / outer;
+    create(
+        "raw_events",
+        "ARRAY['event_date']",
+        "SELECT tracking_id, event_name, event_time, user_id, page_url, false AS is_bot,"
+            + " CAST(event_time AS date) AS event_date FROM (SELECT"
+            + " 'LL-Q' || lpad(CAST(CAST(floor(pow(random(), 3) * "
+            + merchants
+            + ") AS integer) AS varchar), 4, '0') AS tracking_id,"
+            + " element_at(ARRAY['page_view', 'page_view', 'page_view', 'add_to_cart', 'purchase'],"
+            + " CAST(floor(random() * 5) AS integer) + 1) AS event_name,"
+            + " from_unixtime("
+            + START.getEpochSecond()
+            + " + floor(random() * "
+            + SPAN.toSeconds()
+            + "), 'UTC') AS event_time,"
+            + " 'u' || CAST(CAST(floor(random() * 200000) AS integer) AS varchar) AS user_id,"
+            + " '/p/' || CAST(CAST(floor(pow(random(), 2) * 50) AS integer) AS varchar) AS page_url"
+            + " FROM UNNEST(sequence(1, "
+            + outer
+            + ")) AS a(x) CROSS JOIN UNNEST(sequence(1, "
+            + inner
+            + ")) AS b(y) WHERE (x - 1) * "
+            + inner
+            + " + y <= "
+            + events
+            + ")");
+    say("  raw.events written");
+    String hourly =
+        "SELECT tracking_id, event_date, date_trunc('hour', event_time) AS hour, event_name,"
+            + " count(*) AS events, CAST(approx_set(user_id) AS varbinary) AS users_sketch,"
+            + " CAST(NULL AS decimal(28, 4)) AS value_sum, CAST(0 AS bigint) AS valued_events,"
+            + " 'bench' AS logic_version, current_timestamp AS computed_at FROM "
+            + schema
+            + ".raw_events WHERE NOT is_bot AND event_time %s from_unixtime("
+            + WATERMARK.getEpochSecond()
+            + ") GROUP BY 1, 2, 3, 4";
+    create("batch_events_hourly", "ARRAY['event_date']", String.format(hourly, "<"));
+    create("speed_events_hourly", "ARRAY[]", String.format(hourly, ">="));
+    create(
+        "coverage",
+        "ARRAY[]",
+        "SELECT 'events_hourly' AS view, from_unixtime("
+            + WATERMARK.getEpochSecond()
+            + ", 'UTC') AS covered_until, 'bench' AS run_id, 'bench' AS logic_version,"
+            + " current_timestamp AS updated_at");
+    String coveredUntil =
+        "coalesce((SELECT max(covered_until) FROM "
+            + schema
+            + ".coverage WHERE view = 'events_hourly'), TIMESTAMP '1970-01-01 00:00:00.000 UTC')";
+    trino.execute(
+        "CREATE OR REPLACE VIEW "
+            + schema
+            + ".events_hourly AS SELECT b.*, 'batch' AS layer FROM "
+            + schema
+            + ".batch_events_hourly b WHERE b.hour < "
+            + coveredUntil
+            + " UNION ALL SELECT s.*, 'speed' AS layer FROM "
+            + schema
+            + ".speed_events_hourly s WHERE s.hour >= "
+            + coveredUntil);
+    say("  hourly batch and speed tables, coverage and the merged view written");
+  }
+
+  private void create(String table, String partitionedBy, String select) {
+    trino.execute(
+        "CREATE TABLE "
+            + schema
+            + "."
+            + table
+            + " WITH (location = '"
+            + StorageConfig.trinoLocation(config.storage().tableLocation(schema, table))
+            + "', partitioned_by = "
+            + partitionedBy
+            + ") AS "
+            + select);
+  }
+
+  private void dropData() {
+    say("Dropping the benchmark's tables (LAKE_BENCH_QUERY_DATA=keep keeps them) ...");
+    try {
+      trino.execute("DROP VIEW IF EXISTS " + schema + ".events_hourly");
+      for (String table :
+          List.of("coverage", "speed_events_hourly", "batch_events_hourly", "raw_events")) {
+        trino.execute("DROP TABLE IF EXISTS " + schema + "." + table);
+      }
+      trino.execute("DROP SCHEMA IF EXISTS " + schema);
+    } catch (RuntimeException e) {
+      say("  could not drop everything: %s", e.getMessage());
+    }
+  }
+
+  private LakeConfig withBenchApi(String merchant) {
+    return withKey(config, ApiKeys.generate(), merchant);
+  }
+
+  private LakeConfig withKey(LakeConfig base, String key, String merchant) {
+    ApiConfig api = base.api();
+    ApiConfig benchApi =
+        new ApiConfig(
+            "127.0.0.1",
+            0,
+            api.threads(),
+            api.cacheTtl(),
+            api.cacheMaxEntries(),
+            new ApiConfig.RateLimit(1e9, 1_000_000_000),
+            api.maxPoints(),
+            api.maxRange(),
+            api.maxRows(),
+            new ApiConfig.Views(
+                schema + ".events_hourly",
+                api.views().pagesHourly(),
+                api.views().sessionsDaily(),
+                api.views().trafficDaily()),
+            List.of(
+                new ApiConfig.Key(ApiKeys.hash(key), "bench", List.of(merchant), ZoneOffset.UTC)));
+    return new LakeConfig(
+        base.localDirectory(),
+        base.kafka(),
+        base.s3(),
+        base.storage(),
+        base.topics(),
+        base.trino(),
+        base.mariaDb(),
+        base.maxwell(),
+        base.spark(),
+        base.stack(),
+        base.collector(),
+        benchApi);
+  }
+
+  /** Requests/s over HTTP/1.1 keep-alive connections, each in a closed loop; only 200s count. */
+  private static double load(
+      int port,
+      String key,
+      int connections,
+      int seconds,
+      java.util.function.IntFunction<String> paths)
+      throws InterruptedException {
+    AtomicBoolean measuring = new AtomicBoolean(false);
+    AtomicBoolean stop = new AtomicBoolean(false);
+    AtomicLong answered = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    List<Thread> threads = new ArrayList<>();
+    for (int connection = 0; connection < connections; connection++) {
+      Thread thread =
+          new Thread(
+              () -> {
+                try (Socket socket = new Socket("127.0.0.1", port)) {
+                  socket.setTcpNoDelay(true);
+                  OutputStream out = socket.getOutputStream();
+                  InputStream in = new BufferedInputStream(socket.getInputStream(), 65536);
+                  int request = 0;
+                  while (!stop.get()) {
+                    String path = paths.apply(request++);
+                    out.write(
+                        ("GET "
+                                + path
+                                + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                                + key
+                                + "\r\n\r\n")
+                            .getBytes(US_ASCII));
+                    out.flush();
+                    int status = readResponse(in);
+                    if (measuring.get()) {
+                      (status == 200 ? answered : failed).incrementAndGet();
+                    }
+                  }
+                } catch (IOException e) {
+                  failed.incrementAndGet();
+                }
+              },
+              "bench-client-" + connection);
+      thread.start();
+      threads.add(thread);
+    }
+    Thread.sleep(2000); // warm-up
+    long before = answered.get();
+    measuring.set(true);
+    long started = System.nanoTime();
+    Thread.sleep(seconds * 1000L);
+    long count = answered.get() - before;
+    double elapsed = (System.nanoTime() - started) / 1e9;
+    stop.set(true);
+    for (Thread thread : threads) {
+      thread.join(120_000);
+    }
+    if (failed.get() > 0) {
+      say("  %d requests failed or were not 200", failed.get());
+    }
+    return count / elapsed;
+  }
+
+  /** Reads one HTTP/1.1 response with Content-Length; returns its status. */
+  private static int readResponse(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    int status = -1;
+    long contentLength = 0;
+    boolean first = true;
+    while (true) {
+      int c = in.read();
+      if (c < 0) {
+        throw new IOException("connection closed");
+      }
+      if (c == '\n') {
+        String header = line.toString().strip();
+        line.setLength(0);
+        if (first) {
+          status = Integer.parseInt(header.split(" ")[1]);
+          first = false;
+        } else if (header.isEmpty()) {
+          break;
+        } else if (header.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+          contentLength = Long.parseLong(header.substring(15).strip());
+        }
+      } else {
+        line.append((char) c);
+      }
+    }
+    byte[] body = new byte[8192];
+    long remaining = contentLength;
+    while (remaining > 0) {
+      int read = in.read(body, 0, (int) Math.min(body.length, remaining));
+      if (read < 0) {
+        throw new IOException("connection closed in a body");
+      }
+      remaining -= read;
+    }
+    return status;
+  }
+
+  private interface Run {
+    Object run() throws Exception;
+  }
+
+  private record Percentiles(double p50, double p95) {}
+
+  private static Percentiles time(Run run) throws Exception {
+    run.run();
+    run.run();
+    List<Double> millis = new ArrayList<>();
+    for (int iteration = 0; iteration < ITERATIONS; iteration++) {
+      long started = System.nanoTime();
+      run.run();
+      millis.add((System.nanoTime() - started) / 1e6);
+    }
+    millis.sort(Double::compare);
+    return new Percentiles(percentile(millis, 0.50), percentile(millis, 0.95));
+  }
+
+  /** The nearest-rank percentile. */
+  private static double percentile(List<Double> sorted, double fraction) {
+    int rank = (int) Math.ceil(fraction * sorted.size());
+    return sorted.get(Math.max(0, rank - 1));
+  }
+
+  private List<List<Object>> query(String sql, List<Object> parameters) {
+    try (Connection connection = trino.connection();
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      for (int index = 0; index < parameters.size(); index++) {
+        statement.setObject(index + 1, parameters.get(index));
+      }
+      List<List<Object>> rows = new ArrayList<>();
+      try (ResultSet result = statement.executeQuery()) {
+        int columns = result.getMetaData().getColumnCount();
+        while (result.next()) {
+          List<Object> row = new ArrayList<>();
+          for (int column = 1; column <= columns; column++) {
+            row.add(result.getObject(column));
+          }
+          rows.add(row);
+        }
+      }
+      return rows;
+    } catch (SQLException e) {
+      throw new IllegalStateException("Trino failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void say(String format, Object... arguments) {
+    System.err.printf(format + "%n", arguments);
+    System.err.flush();
+  }
+}

@@ -1,0 +1,85 @@
+package io.lambdalake.serving.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lambdalake.common.config.ApiConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code lake api keys create}: a new key once, and a conf entry that holds only its hash. */
+class ApiCommandTest {
+  @Test
+  void createPrintsTheKeyOnceAndAConfEntryThatAuthenticatesIt(@TempDir Path directory)
+      throws IOException {
+    StringWriter out = new StringWriter();
+    CommandLine command = new CommandLine(new ApiCommand());
+    command.setOut(new PrintWriter(out));
+    int exit =
+        command.execute(
+            "keys",
+            "create",
+            "--merchant",
+            "acme",
+            "--tracking-id",
+            "LL-ACME-1,LL-ACME-2",
+            "--time-zone",
+            "America/New_York");
+
+    assertThat(exit).isZero();
+    List<String> lines = out.toString().lines().map(String::strip).toList();
+    String key = lines.stream().filter(line -> line.startsWith("llk_")).findFirst().orElseThrow();
+    assertThat(key).hasSize(47);
+    String entry =
+        lines.stream().filter(line -> line.startsWith("{ key-hash")).findFirst().orElseThrow();
+    assertThat(entry).doesNotContain(key).contains(ApiKeys.hash(key));
+
+    Path conf = directory.resolve("keys.conf");
+    Files.writeString(conf, "lake.api.keys = [\n" + entry + "\n]\n");
+    ApiConfig api =
+        LakeConfigLoader.load(
+                Map.of(
+                    LakeConfigLoader.CONF_DIRECTORY_VARIABLE, Path.of("..", "conf").toString(),
+                    LakeConfigLoader.CONFIG_FILE_VARIABLE, conf.toString()),
+                Map.of())
+            .api();
+    assertThat(new ApiKeys(api.keys()).find(key))
+        .contains(
+            new ApiConfig.Key(
+                ApiKeys.hash(key),
+                "acme",
+                List.of("LL-ACME-1", "LL-ACME-2"),
+                ZoneId.of("America/New_York")));
+    assertThat(new ApiKeys(api.keys()).find(key + "x")).isEmpty();
+    assertThat(ApiKeys.generate()).isNotEqualTo(ApiKeys.generate());
+  }
+
+  @Test
+  void badArgumentsAreRefused() {
+    CommandLine command = new CommandLine(new ApiCommand());
+    command.setOut(new PrintWriter(new StringWriter()));
+    command.setErr(new PrintWriter(new StringWriter()));
+    assertThat(command.execute("keys", "create", "--merchant", "acme", "--tracking-id", "LL 1"))
+        .isNotZero();
+    assertThat(
+            command.execute(
+                "keys",
+                "create",
+                "--merchant",
+                "acme",
+                "--tracking-id",
+                "LL-1",
+                "--time-zone",
+                "Mars/Olympus"))
+        .isNotZero();
+  }
+}
