@@ -186,7 +186,20 @@ public final class LakeConfigLoader {
             optional(stack.getString("trino-java-home")),
             stack.getInt("mariadb-port"),
             stack.getDuration("start-timeout")),
-        collector(lake.getConfig("collector")));
+        collector(lake.getConfig("collector")),
+        airflow(lake.getConfig("airflow")));
+  }
+
+  private static AirflowConfig airflow(Config airflow) {
+    return new AirflowConfig(
+        airflow.getString("url"),
+        airflow.getString("user"),
+        airflow.getString("password"),
+        airflow.getString("backfill-dag"),
+        airflow.getString("nightly-dag"),
+        airflow.getDuration("poll-interval"),
+        airflow.getDuration("request-timeout"),
+        optional(airflow.getString("local-home")));
   }
 
   private static CollectorConfig collector(Config collector) {
