@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pendulum
 
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk import DAG, Param, get_current_context, task
+from lambda_lake.batch import BatchJobOperator
 
-BATCH_JOB_CLASS = "io.lambdalake.batch.BatchJob"
 VIEWS = ["events_hourly", "pages_hourly"]
 # A backfill longer than this is most likely a typo in a date.
 MAX_DAYS = 400
@@ -95,11 +94,8 @@ with DAG(
         params = get_current_context()["params"]
         return day_arguments(params["from"], params["to"], params["logic_version"], params["views"])
 
-    SparkSubmitOperator.partial(
+    BatchJobOperator.partial(
         task_id="recompute_day",
-        conn_id="spark_default",
-        application="{{ var.value.lake_batch_job_jar }}",
-        java_class=BATCH_JOB_CLASS,
         name="lambda-lake-backfill",
         max_active_tis_per_dag=1,
         map_index_template="{{ task.application_args[1] }}",

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pendulum
 
-from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, Param
 from airflow.timetables.trigger import CronTriggerTimetable
+from lambda_lake.batch import BatchJobOperator
 
 # The range of a run: the day before it was due (scheduled) or triggered, and the late-event
 # window before that day.
@@ -61,11 +61,8 @@ with DAG(
         "max_retry_delay": datetime.timedelta(minutes=30),
     },
 ) as dag:
-    recompute = SparkSubmitOperator(
+    recompute = BatchJobOperator(
         task_id="recompute",
-        conn_id="spark_default",
-        application="{{ var.value.lake_batch_job_jar }}",
-        java_class="io.lambdalake.batch.BatchJob",
         name="lambda-lake-nightly",
         application_args=[
             "--from",

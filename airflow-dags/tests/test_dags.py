@@ -9,6 +9,8 @@ from conftest import DAGS_FOLDER
 
 import lambda_lake_backfill
 import lambda_lake_import
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from lambda_lake.batch import BatchJobOperator
 
 EXPECTED_DAGS = {"lambda_lake_nightly", "lambda_lake_backfill", "lambda_lake_import"}
 
@@ -44,7 +46,7 @@ def test_nightly_recomputes_then_verifies_then_serves(dag_bag):
     assert dag.get_task("recompute").downstream_task_ids == {"verify"}
     assert dag.get_task("verify").downstream_task_ids == {"serving_init"}
     recompute = dag.get_task("recompute")
-    assert type(recompute).__name__ == "SparkSubmitOperator"
+    assert isinstance(recompute, SparkSubmitOperator)
     assert recompute._conn_id == "spark_default"
     assert recompute._java_class == "io.lambdalake.batch.BatchJob"
     assert recompute.application == "{{ var.value.lake_batch_job_jar }}"
@@ -67,8 +69,8 @@ def test_backfill_is_triggered_only_with_typed_params(dag_bag):
     assert dag.params.get_param("views").value == ["events_hourly", "pages_hourly"]
     recompute_day = dag.get_task("recompute_day")
     assert type(recompute_day).__name__ == "MappedOperator"
-    assert recompute_day.partial_kwargs["conn_id"] == "spark_default"
-    assert recompute_day.partial_kwargs["java_class"] == "io.lambdalake.batch.BatchJob"
+    assert issubclass(recompute_day.operator_class, SparkSubmitOperator)
+    assert recompute_day.operator_class is BatchJobOperator
     # One writer per Delta table on S3: one day at a time.
     assert recompute_day.partial_kwargs["max_active_tis_per_dag"] == 1
 
@@ -154,3 +156,26 @@ def test_nightly_range_is_the_day_before_the_run_and_its_late_window(dag_bag):
     for logical_date in (due, None):
         assert render(lambda_lake_nightly.LAST_DAY, logical_date) == "2026-11-21"
         assert render(lambda_lake_nightly.FIRST_DAY, logical_date) == "2026-11-19"
+
+
+def test_batch_job_operator_submits_the_job_jar_and_fails_a_quality_check_without_retry(monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    operator = BatchJobOperator(task_id="recompute", application_args=["--from", "2026-11-01"])
+    assert operator._conn_id == "spark_default"
+    assert operator._java_class == "io.lambdalake.batch.BatchJob"
+    assert operator.application == "{{ var.value.lake_batch_job_jar }}"
+
+    def spark_submit_exits_with(code):
+        def execute(self, context):
+            raise RuntimeError(f"Cannot execute: spark-submit ... Error code is: {code}. Please check the logs.")
+
+        return execute
+
+    monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(4))
+    with pytest.raises(AirflowFailException, match="Quality check failed"):
+        operator.execute({})
+    # Any other failure stays retryable.
+    monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(1))
+    with pytest.raises(RuntimeError, match="Error code is: 1"):
+        operator.execute({})

@@ -177,11 +177,23 @@ public final class BatchJob {
         || (!totals.isNullAt(3) && totals.getLong(3) > 0)) {
       throw qualityFailure(view, day, "has rows with a null key");
     }
+    // raw.events partitions by event_date; an event whose time is on another day is corrupt
+    // input, and publishing it would also fail the day's atomic replacement half-way.
+    long outside = rows.filter(col("event_date").notEqual(lit(java.sql.Date.valueOf(day)))).count();
+    if (outside > 0) {
+      throw qualityFailure(
+          view,
+          day,
+          "has "
+              + outside
+              + " row(s) for hours outside the day: raw.events holds events whose event_time is"
+              + " not on their event_date");
+    }
   }
 
   private static LakeException qualityFailure(View view, LocalDate day, String problem) {
     return new LakeException(
-        ErrorCode.INTERNAL_ERROR,
+        ErrorCode.DATA_QUALITY_FAILED,
         "Quality check failed, nothing published: batch."
             + view.coverageName
             + " for "

@@ -48,13 +48,16 @@ public final class AirflowServer extends ManagedServer {
    * instance with its own storage root: the tasks see {@code config}'s values.
    */
   public AirflowServer(LakeConfig config, StackLayout layout, Path home, Path venv) {
-    super(
-        NAME,
-        home,
-        home.equals(defaultHome(config)) ? layout.logFile(NAME) : home.resolve("server.log"));
+    super(NAME, home, logFile(config, layout, home));
     this.config = config;
     this.layout = layout;
     this.venv = venv.toAbsolutePath();
+  }
+
+  /** logs/airflow.log like the other servers, unless Airflow has a home of its own. */
+  private static Path logFile(LakeConfig config, StackLayout layout, Path home) {
+    boolean stackHome = config.airflow().localHome().isEmpty() && home.equals(defaultHome(config));
+    return stackHome ? layout.logFile(NAME) : home.resolve("server.log");
   }
 
   /** Where scripts/lib/install-airflow puts the environment for this configuration. */
@@ -253,7 +256,12 @@ public final class AirflowServer extends ManagedServer {
   @Override
   public void probe() throws Exception {
     AirflowConfig airflowConfig = config.airflow();
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // HTTP/1.1: uvicorn refuses the h2c upgrade Java's client would ask for, and loses the body.
+    HttpClient client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     HttpResponse<String> tokenResponse =
         client.send(
             HttpRequest.newBuilder(URI.create(airflowConfig.url() + "/auth/token"))
