@@ -22,6 +22,8 @@ import picocli.CommandLine.Option;
       io.lambdalake.serving.ServingCommand.class,
       io.lambdalake.batch.BatchCommand.class,
       io.lambdalake.speed.generate.GenerateCommand.class,
+      io.lambdalake.orchestration.BackfillCommand.class,
+      io.lambdalake.orchestration.DagsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {
