@@ -165,6 +165,7 @@ def test_batch_job_operator_submits_the_job_jar_and_fails_a_quality_check_withou
     assert operator._conn_id == "spark_default"
     assert operator._java_class == "io.lambdalake.batch.BatchJob"
     assert operator.application == "{{ var.value.lake_batch_job_jar }}"
+    assert operator.conf == {"spark.log.level": "WARN"}
 
     def spark_submit_exits_with(code):
         def execute(self, context):

@@ -26,6 +26,9 @@ class BatchJobOperator(SparkSubmitOperator):
         kwargs.setdefault("conn_id", "spark_default")
         kwargs.setdefault("application", BATCH_JOB_JAR)
         kwargs.setdefault("java_class", BATCH_JOB_CLASS)
+        # Spark's INFO lines would flood the task log (each goes through Airflow's logging); the
+        # job's own progress lines are printed, not logged, and stay.
+        kwargs.setdefault("conf", {"spark.log.level": "WARN"})
         super().__init__(**kwargs)
 
     def execute(self, context):
