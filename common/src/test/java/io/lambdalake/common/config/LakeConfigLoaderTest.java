@@ -206,6 +206,8 @@ class LakeConfigLoaderTest {
     assertThat(config.s3().accessKey()).isEmpty();
     assertThat(config.spark().master()).isEqualTo("yarn");
     assertThat(config.topics().replicationFactor()).isEqualTo(3);
+    assertThat(config.airflow().url()).isEqualTo("https://airflow.internal");
+    assertThat(config.airflow().user()).isEqualTo("lake-service");
   }
 
   @Test
