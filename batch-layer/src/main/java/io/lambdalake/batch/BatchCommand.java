@@ -1,5 +1,6 @@
 package io.lambdalake.batch;
 
+import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.spark.views.HourlyViews;
 import java.time.LocalDate;
@@ -19,6 +20,12 @@ import picocli.CommandLine.Option;
       "Default range: yesterday and the --late-days before it."
     })
 public final class BatchCommand implements Callable<Integer> {
+  /**
+   * The exit code of the job (under spark-submit) when a quality check failed: retrying cannot
+   * help, so the Airflow DAGs fail the day at once instead of retrying it.
+   */
+  public static final int QUALITY_CHECK_FAILED_EXIT_CODE = 4;
+
   @Option(names = "--from", description = "First day, e.g. 2026-11-01.")
   LocalDate from;
 
@@ -63,7 +70,12 @@ public final class BatchCommand implements Callable<Integer> {
     commandLine.setExecutionExceptionHandler(
         (exception, command, parseResult) -> {
           command.getErr().println("lake batch: " + exception.getMessage());
-          return exception instanceof LakeException ? 2 : 1;
+          if (exception instanceof LakeException lake) {
+            return lake.errorCode() == ErrorCode.QUALITY_CHECK_FAILED
+                ? QUALITY_CHECK_FAILED_EXIT_CODE
+                : 2;
+          }
+          return 1;
         });
     return commandLine.execute(arguments);
   }

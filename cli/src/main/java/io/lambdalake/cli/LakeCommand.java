@@ -24,6 +24,8 @@ import picocli.CommandLine.Option;
       io.lambdalake.batch.BatchCommand.class,
       io.lambdalake.speed.generate.GenerateCommand.class,
       io.lambdalake.serving.api.ApiCommand.class,
+      io.lambdalake.orchestration.BackfillCommand.class,
+      io.lambdalake.orchestration.DagsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

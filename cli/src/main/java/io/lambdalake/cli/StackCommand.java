@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "stack",
     description =
-        "Start, stop or inspect the local stack (Kafka, s3proxy, Trino, MariaDB, Maxwell).",
+        "Start, stop or inspect the local stack (Kafka, s3proxy, Trino, MariaDB, Maxwell, Airflow).",
     subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class})
 final class StackCommand {
 

@@ -20,10 +20,10 @@ import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
- * The local stack: s3proxy, Kafka, MariaDB, Maxwell's Daemon and Trino on 127.0.0.1, each its own
- * process. {@link #up} starts what is not running and waits until every server answers a real
- * request; closing a stack stops only the servers that this instance started, so a test run reuses
- * a stack that scripts/test brought up and leaves it running.
+ * The local stack: s3proxy, Kafka, MariaDB, Maxwell's Daemon, Trino and Airflow on 127.0.0.1, each
+ * its own process. {@link #up} starts what is not running and waits until every server answers a
+ * real request; closing a stack stops only the servers that this instance started, so a test run
+ * reuses a stack that scripts/test brought up and leaves it running.
  */
 public final class LocalStack implements AutoCloseable {
   private final LakeConfig config;
@@ -39,7 +39,8 @@ public final class LocalStack implements AutoCloseable {
     MariaDbServer mariaDb = new MariaDbServer(config, layout);
     TrinoServer trino = new TrinoServer(config, layout);
     MaxwellServer maxwell = new MaxwellServer(config, layout);
-    this.servers = List.of(s3, kafka, mariaDb, trino, maxwell);
+    AirflowServer airflow = new AirflowServer(config, layout);
+    this.servers = List.of(s3, kafka, mariaDb, trino, maxwell, airflow);
   }
 
   /** The stack described by conf/ of this checkout (or LAKE_CONF_DIR / -Dlake.conf.dir). */
@@ -87,7 +88,7 @@ public final class LocalStack implements AutoCloseable {
     ExecutorService executor = Executors.newFixedThreadPool(servers.size());
     try {
       Map<String, Future<ServerReport>> reports = new java.util.LinkedHashMap<>();
-      for (String name : List.of("s3proxy", "kafka", "mariadb", "trino")) {
+      for (String name : List.of("s3proxy", "kafka", "mariadb", "trino", AirflowServer.NAME)) {
         ManagedServer server = server(name);
         reports.put(name, executor.submit(() -> bringUp(server, start, timeout)));
       }
@@ -98,6 +99,7 @@ public final class LocalStack implements AutoCloseable {
       done.add(bringUp(server("maxwell"), start, timeout));
       progress.accept(done.get(done.size() - 1));
       done.add(report(reports.get("trino"), progress));
+      done.add(report(reports.get(AirflowServer.NAME), progress));
       return List.copyOf(done);
     } finally {
       executor.shutdownNow();
@@ -135,7 +137,8 @@ public final class LocalStack implements AutoCloseable {
   /** Stops every server of the stack that runs from its PID file, dependents first. */
   public List<String> down() {
     List<String> stopped = new ArrayList<>();
-    for (String name : List.of("maxwell", "trino", "kafka", "mariadb", "s3proxy")) {
+    for (String name :
+        List.of(AirflowServer.NAME, "maxwell", "trino", "kafka", "mariadb", "s3proxy")) {
       if (server(name).stop()) {
         stopped.add(name);
       }

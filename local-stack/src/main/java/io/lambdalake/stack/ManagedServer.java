@@ -34,9 +34,14 @@ public abstract class ManagedServer {
   private final Path logFile;
 
   protected ManagedServer(String name, StackLayout layout) {
+    this(name, layout.serverHome(name), layout.logFile(name));
+  }
+
+  /** A server whose folder is configured apart from the stack's (e.g. lake.airflow.local-home). */
+  protected ManagedServer(String name, Path home, Path logFile) {
     this.name = requireNonNull(name, "name is null");
-    this.home = layout.serverHome(name);
-    this.logFile = layout.logFile(name);
+    this.home = requireNonNull(home, "home is null").toAbsolutePath();
+    this.logFile = requireNonNull(logFile, "logFile is null").toAbsolutePath();
   }
 
   public final String name() {

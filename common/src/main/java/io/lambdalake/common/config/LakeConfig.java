@@ -17,7 +17,8 @@ public record LakeConfig(
     SparkConfig spark,
     StackConfig stack,
     CollectorConfig collector,
-    ApiConfig api) {
+    ApiConfig api,
+    AirflowConfig airflow) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -32,5 +33,6 @@ public record LakeConfig(
     requireNonNull(stack, "stack is null");
     requireNonNull(collector, "collector is null");
     requireNonNull(api, "api is null");
+    requireNonNull(airflow, "airflow is null");
   }
 }

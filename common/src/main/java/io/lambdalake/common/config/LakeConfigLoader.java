@@ -192,7 +192,20 @@ public final class LakeConfigLoader {
             stack.getInt("mariadb-port"),
             stack.getDuration("start-timeout")),
         collector(lake.getConfig("collector")),
-        api(lake.getConfig("api")));
+        api(lake.getConfig("api")),
+        airflow(lake.getConfig("airflow")));
+  }
+
+  private static AirflowConfig airflow(Config airflow) {
+    return new AirflowConfig(
+        airflow.getString("url"),
+        airflow.getString("user"),
+        airflow.getString("password"),
+        airflow.getString("backfill-dag"),
+        airflow.getString("nightly-dag"),
+        airflow.getDuration("poll-interval"),
+        airflow.getDuration("request-timeout"),
+        optional(airflow.getString("local-home")));
   }
 
   private static CollectorConfig collector(Config collector) {

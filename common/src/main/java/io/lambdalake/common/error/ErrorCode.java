@@ -11,6 +11,8 @@ public enum ErrorCode {
   SERVER_FAILED_TO_START(101, ErrorType.EXTERNAL),
   SERVER_DISTRIBUTION_MISSING(102, ErrorType.EXTERNAL),
   STREAMING_QUERY_FAILED(103, ErrorType.EXTERNAL),
+  ORCHESTRATION_CONFLICT(111, ErrorType.USER_ERROR),
+  ORCHESTRATION_RUN_FAILED(112, ErrorType.EXTERNAL),
   INTERNAL_ERROR(500, ErrorType.INTERNAL),
   /** A job's output failed a data-quality check: a defect in its logic, nothing was published. */
   QUALITY_CHECK_FAILED(501, ErrorType.INTERNAL);

@@ -66,6 +66,42 @@ class LakeConfigLoaderTest {
                 Optional.empty(),
                 13306,
                 Duration.ofSeconds(180)));
+    assertThat(config.airflow())
+        .isEqualTo(
+            new AirflowConfig(
+                "http://127.0.0.1:18280",
+                "lake",
+                "lake-airflow-local",
+                "lambda_lake_backfill",
+                "lambda_lake_nightly",
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(30),
+                Optional.empty()));
+    assertThat(config.airflow().port()).isEqualTo(18280);
+  }
+
+  @Test
+  void airflowComesFromTheEnvironment() {
+    AirflowConfig airflow =
+        load(
+                Map.of(
+                    "LAKE_AIRFLOW_URL", "https://airflow.example.com/",
+                    "LAKE_AIRFLOW_USER", "scheduler-bot",
+                    "LAKE_AIRFLOW_PASSWORD", "from-a-vault",
+                    "LAKE_AIRFLOW_HOME", "/srv/airflow"),
+                Map.of())
+            .airflow();
+
+    assertThat(airflow.url()).isEqualTo("https://airflow.example.com");
+    assertThat(airflow.port()).isEqualTo(443);
+    assertThat(airflow.user()).isEqualTo("scheduler-bot");
+    assertThat(airflow.password()).isEqualTo("from-a-vault");
+    assertThat(airflow.localHome()).contains("/srv/airflow");
+    assertThat(airflow.toString()).doesNotContain("from-a-vault");
+    assertThatThrownBy(() -> load(Map.of("LAKE_AIRFLOW_URL", "airflow:8080"), Map.of()))
+        .hasMessage(
+            "Configuration key lake.airflow.url is airflow:8080, but must be an http:// or"
+                + " https:// URL");
   }
 
   @Test
@@ -174,6 +210,8 @@ class LakeConfigLoaderTest {
     assertThat(config.spark().master()).isEqualTo("yarn");
     assertThat(config.topics().replicationFactor()).isEqualTo(3);
     assertThat(config.api().keys()).isEmpty();
+    assertThat(config.airflow().url()).isEqualTo("https://airflow.internal");
+    assertThat(config.airflow().user()).isEqualTo("lake-service");
   }
 
   @Test
@@ -217,7 +255,8 @@ class LakeConfigLoaderTest {
     assertThat(config.toString())
         .doesNotContain(config.s3().secretKey().orElseThrow())
         .doesNotContain(config.mariaDb().password())
-        .doesNotContain(config.maxwell().password());
+        .doesNotContain(config.maxwell().password())
+        .doesNotContain(config.airflow().password());
   }
 
   @Test

@@ -1,0 +1,1 @@
+"""Shared pieces of the lambda-lake DAGs (not a DAG file: .airflowignore keeps it from parsing)."""

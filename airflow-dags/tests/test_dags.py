@@ -1,0 +1,182 @@
+"""The DAGs of airflow-dags/dags, parsed by the real Airflow: imports, structure, params, schedules."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+
+from conftest import DAGS_FOLDER
+
+import lambda_lake_backfill
+import lambda_lake_import
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from lambda_lake.batch import BatchJobOperator
+
+EXPECTED_DAGS = {"lambda_lake_nightly", "lambda_lake_backfill", "lambda_lake_import"}
+
+
+@pytest.fixture(scope="module")
+def dag_bag() -> DagBag:
+    return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+def test_every_dag_file_imports_without_errors(dag_bag):
+    assert dag_bag.import_errors == {}
+    assert set(dag_bag.dag_ids) == EXPECTED_DAGS
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
+def test_dag_follows_the_house_rules(dag_bag, dag_id):
+    dag = dag_bag.dags[dag_id]
+    # One DAG per file, named after it.
+    assert dag.fileloc.endswith(f"/{dag_id}.py")
+    assert dag.doc_md and dag.doc_md.strip().startswith(f"### {dag_id}")
+    assert dag.catchup is False
+    assert "lambda-lake" in dag.tags
+    assert dag.max_active_runs == 1
+    for task in dag.tasks:
+        assert task.retry_exponential_backoff or task.retries == 0, task.task_id
+
+
+def test_nightly_recomputes_then_verifies_then_serves(dag_bag):
+    dag = dag_bag.dags["lambda_lake_nightly"]
+    assert type(dag.timetable).__name__ == "CronTriggerTimetable"
+    assert dag.timetable.summary == "30 0 * * *"
+    assert {task.task_id for task in dag.tasks} == {"recompute", "verify", "serving_init"}
+    assert dag.get_task("recompute").downstream_task_ids == {"verify"}
+    assert dag.get_task("verify").downstream_task_ids == {"serving_init"}
+    recompute = dag.get_task("recompute")
+    assert isinstance(recompute, SparkSubmitOperator)
+    assert recompute._conn_id == "spark_default"
+    assert recompute._java_class == "io.lambdalake.batch.BatchJob"
+    assert recompute.application == "{{ var.value.lake_batch_job_jar }}"
+    assert recompute.retries == 3
+    # A failed quality check fails the run at once.
+    verify = dag.get_task("verify")
+    assert verify.retries == 0
+    assert " verify --from " in verify.bash_command
+    assert dag.params.get_param("late_days").value == 2
+    assert dag.params.get_param("logic_version").value == "batch-1"
+
+
+def test_backfill_is_triggered_only_with_typed_params(dag_bag):
+    dag = dag_bag.dags["lambda_lake_backfill"]
+    assert type(dag.timetable).__name__ == "NullTimetable"
+    assert {task.task_id for task in dag.tasks} == {"plan_days", "recompute_day"}
+    assert set(dag.params.keys()) == {"from", "to", "logic_version", "views"}
+    assert dag.params.get_param("from").schema == {"type": "string", "format": "date", "title": "First day (UTC)"}
+    assert dag.params.get_param("logic_version").value == "batch-1"
+    assert dag.params.get_param("views").value == ["events_hourly", "pages_hourly"]
+    recompute_day = dag.get_task("recompute_day")
+    assert type(recompute_day).__name__ == "MappedOperator"
+    assert issubclass(recompute_day.operator_class, SparkSubmitOperator)
+    assert recompute_day.operator_class is BatchJobOperator
+    # One writer per Delta table on S3: one day at a time.
+    assert recompute_day.partial_kwargs["max_active_tis_per_dag"] == 1
+
+
+def test_backfill_plans_one_batch_job_per_day():
+    assert lambda_lake_backfill.day_arguments(
+        "2026-10-30", "2026-11-01", "fix-42", ["pages_hourly", "events_hourly"]
+    ) == [
+        ["--from", "2026-10-30", "--to", "2026-10-30", "--logic-version", "fix-42"],
+        ["--from", "2026-10-31", "--to", "2026-10-31", "--logic-version", "fix-42"],
+        ["--from", "2026-11-01", "--to", "2026-11-01", "--logic-version", "fix-42"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "logic_version", "views", "message"),
+    [
+        ("2026-11-02", "2026-11-01", "v", lambda_lake_backfill.VIEWS, "to 2026-11-01 is before from 2026-11-02"),
+        ("2026-13-01", "2026-11-01", "v", lambda_lake_backfill.VIEWS, "from and to must be dates"),
+        ("2020-01-01", "2026-11-01", "v", lambda_lake_backfill.VIEWS, "more than 400"),
+        ("2026-11-01", "2026-11-01", " ", lambda_lake_backfill.VIEWS, "logic_version is empty"),
+        ("2026-11-01", "2026-11-01", "v", ["pages_hourly"], "views must be all of"),
+    ],
+)
+def test_backfill_refuses_bad_params(first, last, logic_version, views, message):
+    with pytest.raises(ValueError, match=message):
+        lambda_lake_backfill.day_arguments(first, last, logic_version, views)
+
+
+def test_import_runs_one_task_per_job_from_conf(dag_bag):
+    dag = dag_bag.dags["lambda_lake_import"]
+    assert type(dag.timetable).__name__ == "CronTriggerTimetable"
+    assert dag.timetable.summary == "0 2 * * *"
+    assert {task.task_id for task in dag.tasks} == {"plan_imports", "run_import"}
+    assert lambda_lake_import.import_commands(
+        [
+            {"name": "orders", "command": "import-jdbc", "args": ["--table", "orders", "--where", "id > 5"]},
+            {"name": "customers", "command": "import-mongoexport", "args": []},
+        ],
+        "/opt/lake/scripts/lake",
+    ) == [
+        "/opt/lake/scripts/lake import-jdbc --table orders --where 'id > 5'",
+        "/opt/lake/scripts/lake import-mongoexport",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("jobs", "message"),
+    [
+        ({"name": "x"}, "must be a JSON list"),
+        ([{"command": "import-jdbc"}], "import job #1 has no name"),
+        ([{"name": "a", "command": "rm"}], r"import job #1 \(a\): command must be one of"),
+        ([{"name": "a", "command": "import-jdbc", "args": ["--password", "hunter2"]}], "use --password-file"),
+        ([{"name": "a", "command": "import-jdbc"}, {"name": "a", "command": "import-files"}], "used twice"),
+    ],
+)
+def test_import_refuses_a_malformed_job_list(jobs, message):
+    with pytest.raises(ValueError, match=message):
+        lambda_lake_import.import_commands(jobs, "lake")
+
+
+def test_nightly_range_is_the_day_before_the_run_and_its_late_window(dag_bag):
+    import datetime
+    from types import SimpleNamespace
+
+    from airflow.sdk.execution_time import macros
+
+    import lambda_lake_nightly
+
+    dag = dag_bag.dags["lambda_lake_nightly"]
+    environment = dag.get_template_env()
+    due = datetime.datetime(2026, 11, 22, 0, 30, tzinfo=datetime.timezone.utc)
+
+    def render(template, logical_date):
+        return environment.from_string(template).render(
+            logical_date=logical_date,
+            dag_run=SimpleNamespace(run_after=due),
+            params={"late_days": 2},
+            macros=macros,
+        )
+
+    # Scheduled (logical date = when it was due), and triggered by hand (no logical date).
+    for logical_date in (due, None):
+        assert render(lambda_lake_nightly.LAST_DAY, logical_date) == "2026-11-21"
+        assert render(lambda_lake_nightly.FIRST_DAY, logical_date) == "2026-11-19"
+
+
+def test_batch_job_operator_submits_the_job_jar_and_fails_a_quality_check_without_retry(monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    operator = BatchJobOperator(task_id="recompute", application_args=["--from", "2026-11-01"])
+    assert operator._conn_id == "spark_default"
+    assert operator._java_class == "io.lambdalake.batch.BatchJob"
+    assert operator.application == "{{ var.value.lake_batch_job_jar }}"
+    assert operator.conf == {"spark.log.level": "WARN"}
+
+    def spark_submit_exits_with(code):
+        def execute(self, context):
+            raise RuntimeError(f"Cannot execute: spark-submit ... Error code is: {code}. Please check the logs.")
+
+        return execute
+
+    monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(4))
+    with pytest.raises(AirflowFailException, match="Quality check failed"):
+        operator.execute({})
+    # Any other failure stays retryable.
+    monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(1))
+    with pytest.raises(RuntimeError, match="Error code is: 1"):
+        operator.execute({})
