@@ -35,4 +35,22 @@ public record LakeConfig(
     requireNonNull(api, "api is null");
     requireNonNull(airflow, "airflow is null");
   }
+
+  /** This configuration with another {@code lake.api} section, e.g. for a benchmark's own keys. */
+  public LakeConfig withApi(ApiConfig otherApi) {
+    return new LakeConfig(
+        localDirectory,
+        kafka,
+        s3,
+        storage,
+        topics,
+        trino,
+        mariaDb,
+        maxwell,
+        spark,
+        stack,
+        collector,
+        otherApi,
+        airflow);
+  }
 }

@@ -340,19 +340,7 @@ public final class QueryBenchmark {
                 api.views().trafficDaily()),
             List.of(
                 new ApiConfig.Key(ApiKeys.hash(key), "bench", List.of(merchant), ZoneOffset.UTC)));
-    return new LakeConfig(
-        base.localDirectory(),
-        base.kafka(),
-        base.s3(),
-        base.storage(),
-        base.topics(),
-        base.trino(),
-        base.mariaDb(),
-        base.maxwell(),
-        base.spark(),
-        base.stack(),
-        base.collector(),
-        benchApi);
+    return base.withApi(benchApi);
   }
 
   /** Requests/s over HTTP/1.1 keep-alive connections, each in a closed loop; only 200s count. */
