@@ -40,6 +40,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.SparkSession;
@@ -113,7 +119,7 @@ class ServingLayerIT {
   }
 
   @Test
-  void mergedViewsStayExactWhileTheWatermarkMovesAndVerifyFindsACorruptedRow() throws SQLException {
+  void mergedViewsStayExactWhileTheWatermarkMovesAndVerifyFindsACorruptedRow() throws Exception {
     // Three merchants over 2026-11-19 00:00 .. 2026-11-21 06:00; the last day stays speed's.
     List<GeneratedEvent> events =
         new ArrayList<>(
@@ -150,11 +156,40 @@ class ServingLayerIT {
                 LakeTable.BATCH_COVERAGE,
                 LakeTable.BATCH_EVENTS_HOURLY,
                 LakeTable.BATCH_PAGES_HOURLY)) {
+      // Trino drops a transaction idle for transaction.idle-timeout (5 minutes): keep these open.
+      ScheduledExecutorService keepAlive = Executors.newSingleThreadScheduledExecutor();
+      keepAlive.scheduleWithFixedDelay(
+          () -> keepOpen(speedRead, speedAndCoverageRead, wrongOrder), 30, 30, TimeUnit.SECONDS);
+      // Meanwhile a reader queries the view over and over: every answer is the total before the
+      // fresh events or the one after them, never one with hours missing or counted twice.
+      AtomicBoolean moving = new AtomicBoolean(true);
+      ExecutorService reader = Executors.newSingleThreadExecutor();
+      Future<List<Long>> totalsSeen =
+          reader.submit(
+              () -> {
+                List<Long> seen = new ArrayList<>();
+                do {
+                  seen.add(servingEvents());
+                } while (moving.get());
+                return seen;
+              });
       batch(LocalDate.parse("2026-11-20"), "batch-1");
       assertThat(coveredUntil()).isEqualTo(THIRD_DAY);
       // The next speed batch (a few fresh events) drops the hours the batch layer now covers.
       events.addAll(landFresh(22));
       assertThat(speedEventsBefore(THIRD_DAY)).isZero();
+      moving.set(false);
+      List<Long> totals = totalsSeen.get(5, TimeUnit.MINUTES);
+      reader.shutdown();
+      keepAlive.shutdown();
+      assertThat(keepAlive.awaitTermination(2, TimeUnit.MINUTES)).isTrue();
+      long totalBefore = humans(beforeTheMove).size();
+      long totalAfter = humans(events).size();
+      assertThat(totals)
+          .as("totals read while the watermark moved")
+          .isNotEmpty()
+          .allMatch(total -> total == totalBefore || total == totalAfter)
+          .contains(totalAfter);
 
       assertServingEquals(beforeTheMove, speedRead);
       assertServingEquals(beforeTheMove, speedAndCoverageRead);
@@ -162,7 +197,9 @@ class ServingLayerIT {
       // The control: a reader that took the coverage before speed dropped hours behind the new
       // coverage would miss the second day. The view's order of reads is what rules this out.
       assertThat(servingEventsBetween(wrongOrder, SECOND_DAY, THIRD_DAY)).isZero();
-      assertThat(servingEventsBetween(trino.connection(), SECOND_DAY, THIRD_DAY)).isPositive();
+      try (Connection now = trino.connection()) {
+        assertThat(servingEventsBetween(now, SECOND_DAY, THIRD_DAY)).isPositive();
+      }
     }
 
     assertRollUpsEqual(events);
@@ -429,6 +466,12 @@ class ServingLayerIT {
         .longValue();
   }
 
+  private static long servingEvents() throws SQLException {
+    try (Connection connection = trino.connection()) {
+      return servingEventsBetween(connection, FIRST_DAY, Instant.parse("2026-11-22T00:00:00Z"));
+    }
+  }
+
   private static long servingEventsBetween(Connection connection, Instant from, Instant to)
       throws SQLException {
     List<List<Object>> rows =
@@ -457,6 +500,17 @@ class ServingLayerIT {
           "SELECT count(*) FROM " + config.trino().schema(table.zone()) + "." + table.table());
     }
     return connection;
+  }
+
+  /** A query that reads no table: it keeps a transaction open without pinning anything more. */
+  private static void keepOpen(Connection... connections) {
+    for (Connection connection : connections) {
+      try {
+        query(connection, "SELECT 1");
+      } catch (SQLException e) {
+        throw new IllegalStateException("A pinned transaction was closed: " + e.getMessage(), e);
+      }
+    }
   }
 
   /** Every row, read to the end: closing a result early cancels the query and the transaction. */
