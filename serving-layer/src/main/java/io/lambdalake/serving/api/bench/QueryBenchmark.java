@@ -388,7 +388,7 @@ public final class QueryBenchmark {
       thread.start();
       threads.add(thread);
     }
-    Thread.sleep(2000); // warm-up
+    Thread.sleep(5000); // warm-up: the JIT compiles the request path on two busy cores
     long before = answered.get();
     measuring.set(true);
     long started = System.nanoTime();
