@@ -18,7 +18,8 @@ public final class ServingCommand {
   @Command(
       name = "init",
       description =
-          "Register in Trino every Delta table the pipeline has written (raw, speed, batch),"
+          "Register in Trino every Delta table the pipeline has written (raw, speed, batch,"
+              + " mirror),"
               + " creating the schemas. Idempotent: safe to run at any time.")
   static final class Init implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -38,6 +39,20 @@ public final class ServingCommand {
               case ALREADY_REGISTERED -> "already registered";
               case NOT_WRITTEN_YET -> "not written yet (registered by a later run)";
             });
+      }
+      // Mirrors of CDC and imports: one table per source table, found in storage.
+      for (String mirror : MirrorTables.list(config)) {
+        TrinoCatalog.Registration registration =
+            catalog.register(
+                MirrorTables.ZONE,
+                mirror,
+                config.storage().tableLocation(MirrorTables.ZONE, mirror));
+        out.printf(
+            "%-22s %s%n",
+            config.trino().catalog() + "." + MirrorTables.ZONE + "." + mirror,
+            registration == TrinoCatalog.Registration.ALREADY_REGISTERED
+                ? "already registered"
+                : "registered");
       }
       out.flush();
       return 0;

@@ -70,12 +70,15 @@ public sealed interface SourcePosition
 
   /**
    * A MongoDB change stream position: the cluster time (seconds, increment) of the operation, and
-   * the resume token that continues the stream after it.
+   * the resume token that continues the stream after it. Events of one transaction share a cluster
+   * time; their resume tokens ({@code _data}, hex) sort in stream order, so they break the tie.
    */
   record ClusterTime(long seconds, long increment, String resumeToken)
       implements SourcePosition, Comparable<ClusterTime> {
     private static final Comparator<ClusterTime> ORDER =
-        Comparator.comparingLong(ClusterTime::seconds).thenComparingLong(ClusterTime::increment);
+        Comparator.comparingLong(ClusterTime::seconds)
+            .thenComparingLong(ClusterTime::increment)
+            .thenComparing(ClusterTime::resumeToken);
 
     public ClusterTime {
       if (seconds < 0) {

@@ -16,7 +16,8 @@ public record LakeConfig(
     MaxwellConfig maxwell,
     SparkConfig spark,
     StackConfig stack,
-    CollectorConfig collector) {
+    CollectorConfig collector,
+    CdcConfig cdc) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -30,5 +31,6 @@ public record LakeConfig(
     requireNonNull(spark, "spark is null");
     requireNonNull(stack, "stack is null");
     requireNonNull(collector, "collector is null");
+    requireNonNull(cdc, "cdc is null");
   }
 }

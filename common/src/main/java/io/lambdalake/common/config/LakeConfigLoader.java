@@ -186,7 +186,23 @@ public final class LakeConfigLoader {
             optional(stack.getString("trino-java-home")),
             stack.getInt("mariadb-port"),
             stack.getDuration("start-timeout")),
-        collector(lake.getConfig("collector")));
+        collector(lake.getConfig("collector")),
+        cdc(lake.getConfig("cdc")));
+  }
+
+  private static CdcConfig cdc(Config cdc) {
+    Map<String, Map<String, String>> promoted = new LinkedHashMap<>();
+    Config collections = cdc.getConfig("mongo.promoted-fields");
+    for (String collection : collections.root().keySet()) {
+      Config fields = collections.getConfig(ConfigUtil.joinPath(collection));
+      Map<String, String> types = new LinkedHashMap<>();
+      // HOCON keeps no key order: promoted columns come in name order, the same on every run.
+      for (String field : new java.util.TreeSet<>(fields.root().keySet())) {
+        types.put(field, fields.getString(ConfigUtil.joinPath(field)));
+      }
+      promoted.put(collection, types);
+    }
+    return new CdcConfig(promoted);
   }
 
   private static CollectorConfig collector(Config collector) {

@@ -165,6 +165,7 @@ public enum LakeTable {
           "xoffset BIGINT",
           "cluster_time_seconds BIGINT",
           "cluster_time_increment BIGINT",
+          "resume_token STRING",
           "updated_at TIMESTAMP NOT NULL"),
       List.of());
 

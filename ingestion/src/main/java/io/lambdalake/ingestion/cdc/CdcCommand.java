@@ -23,6 +23,13 @@ import picocli.CommandLine.Option;
       "Runs until stopped, or with --available-now over what Kafka holds and then exits."
     })
 public final class CdcCommand implements Callable<Integer> {
+  @Option(
+      names = "--sources",
+      defaultValue = "ALL",
+      description =
+          "Which change topics to follow: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  CdcJob.Sources sources;
+
   @Option(names = "--available-now", description = "Process what is there now, then exit.")
   boolean availableNow;
 
@@ -53,6 +60,7 @@ public final class CdcCommand implements Callable<Integer> {
 
   public CdcJob.Options options() {
     return new CdcJob.Options(
+        sources,
         availableNow ? CdcJob.Mode.AVAILABLE_NOW : CdcJob.Mode.CONTINUOUS,
         Durations.parse(trigger, "--trigger"),
         maxRecordsPerBatch,
@@ -95,7 +103,8 @@ public final class CdcCommand implements Callable<Integer> {
   }
 
   static int execute(String... arguments) {
-    CommandLine commandLine = new CommandLine(new CdcCommand());
+    CommandLine commandLine =
+        new CommandLine(new CdcCommand()).setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setExecutionExceptionHandler(
         (exception, command, parseResult) -> {
           command.getErr().println("lake cdc: " + exception.getMessage());

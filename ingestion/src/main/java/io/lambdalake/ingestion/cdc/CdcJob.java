@@ -18,6 +18,10 @@ import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
@@ -44,16 +48,25 @@ public final class CdcJob {
     AVAILABLE_NOW
   }
 
+  /** Which sources the job follows: Maxwell's topics, the MongoDB connector's, or both. */
+  public enum Sources {
+    ALL,
+    MAXWELL,
+    MONGO
+  }
+
   /**
    * @param databases a regular expression of the source databases to follow
    */
   public record Options(
+      Sources sources,
       Mode mode,
       Duration triggerInterval,
       long maxRecordsPerBatch,
       String databases,
       Duration progressInterval) {
     public Options {
+      requireNonNull(sources, "sources is null");
       requireNonNull(mode, "mode is null");
       requirePositive(triggerInterval, "triggerInterval");
       if (maxRecordsPerBatch < 1) {
@@ -75,7 +88,12 @@ public final class CdcJob {
 
     public static Options defaults() {
       return new Options(
-          Mode.CONTINUOUS, Duration.ofSeconds(2), 200_000, "[^.]+", Duration.ofSeconds(10));
+          Sources.ALL,
+          Mode.CONTINUOUS,
+          Duration.ofSeconds(2),
+          200_000,
+          "[^.]+",
+          Duration.ofSeconds(10));
     }
 
     private static void requirePositive(Duration duration, String name) {
@@ -103,40 +121,87 @@ public final class CdcJob {
     requireNonNull(spark, "spark is null");
     requireNonNull(config, "config is null");
     requireNonNull(options, "options is null");
-    String checkpoint = config.storage().checkpointLocation(MaxwellIngestion.QUERY_NAME);
-    StreamingQuery query;
+    List<StreamingQuery> queries = new ArrayList<>();
     try {
-      query =
-          MaxwellIngestion.stream(spark, config, options.databases(), options.maxRecordsPerBatch())
-              .writeStream()
-              .queryName(MaxwellIngestion.QUERY_NAME)
-              .option("checkpointLocation", checkpoint)
-              .trigger(
-                  options.mode() == Mode.AVAILABLE_NOW
-                      ? Trigger.AvailableNow()
-                      : Trigger.ProcessingTime(options.triggerInterval().toMillis()))
-              .foreachBatch(MaxwellIngestion.writer(config, checkpoint))
-              .start();
+      if (options.sources() != Sources.MONGO) {
+        String checkpoint = config.storage().checkpointLocation(MaxwellIngestion.QUERY_NAME);
+        queries.add(
+            start(
+                MaxwellIngestion.stream(
+                    spark, config, options.databases(), options.maxRecordsPerBatch()),
+                MaxwellIngestion.QUERY_NAME,
+                checkpoint,
+                MaxwellIngestion.writer(config, checkpoint),
+                options));
+      }
+      if (options.sources() != Sources.MAXWELL) {
+        String checkpoint = config.storage().checkpointLocation(MongoIngestion.QUERY_NAME);
+        queries.add(
+            start(
+                MongoIngestion.stream(
+                    spark, config, options.databases(), options.maxRecordsPerBatch()),
+                MongoIngestion.QUERY_NAME,
+                checkpoint,
+                MongoIngestion.writer(config, checkpoint),
+                options));
+      }
+      Map<String, Long> reported = new HashMap<>();
+      while (true) {
+        boolean active = false;
+        for (StreamingQuery query : queries) {
+          if (query.exception().isDefined()) {
+            throw new LakeException(
+                ErrorCode.STREAMING_QUERY_FAILED,
+                "The CDC query "
+                    + query.name()
+                    + " failed: "
+                    + rootMessage(query.exception().get()),
+                query.exception().get());
+          }
+          active |= query.isActive();
+          reported.put(
+              query.name(), report(query, progress, reported.getOrDefault(query.name(), -1L)));
+        }
+        if (!active) {
+          return;
+        }
+        spark.streams().awaitAnyTermination(options.progressInterval().toMillis());
+        spark.streams().resetTerminated();
+      }
     } catch (TimeoutException e) {
       throw new LakeException(
-          ErrorCode.STREAMING_QUERY_FAILED, "The CDC query did not start: " + e.getMessage(), e);
-    }
-    long reported = -1;
-    try {
-      while (!query.awaitTermination(options.progressInterval().toMillis())) {
-        reported = report(query, progress, reported);
-      }
-      report(query, progress, reported);
+          ErrorCode.STREAMING_QUERY_FAILED, "A CDC query did not start: " + e.getMessage(), e);
     } catch (StreamingQueryException e) {
       throw new LakeException(
-          ErrorCode.STREAMING_QUERY_FAILED, "The CDC query failed: " + rootMessage(e), e);
+          ErrorCode.STREAMING_QUERY_FAILED, "A CDC query failed: " + rootMessage(e), e);
     } finally {
-      try {
-        query.stop();
-      } catch (TimeoutException e) {
-        // On the way out: the checkpoint keeps what committed.
+      for (StreamingQuery query : queries) {
+        try {
+          query.stop();
+        } catch (TimeoutException e) {
+          // On the way out: the checkpoint keeps what committed.
+        }
       }
     }
+  }
+
+  private static StreamingQuery start(
+      Dataset<Row> stream,
+      String name,
+      String checkpoint,
+      org.apache.spark.api.java.function.VoidFunction2<Dataset<Row>, Long> writer,
+      Options options)
+      throws TimeoutException {
+    return stream
+        .writeStream()
+        .queryName(name)
+        .option("checkpointLocation", checkpoint)
+        .trigger(
+            options.mode() == Mode.AVAILABLE_NOW
+                ? Trigger.AvailableNow()
+                : Trigger.ProcessingTime(options.triggerInterval().toMillis()))
+        .foreachBatch(writer)
+        .start();
   }
 
   private static long report(StreamingQuery query, PrintStream progress, long reported) {
@@ -147,7 +212,8 @@ public final class CdcJob {
       }
       if (batch.numInputRows() > 0) {
         progress.printf(
-            "cdc batch %6d  %9d changes  %10.0f changes/s  (batch %d ms)%n",
+            "%-12s batch %6d  %9d changes  %10.0f changes/s  (batch %d ms)%n",
+            query.name(),
             batch.batchId(),
             batch.numInputRows(),
             batch.processedRowsPerSecond(),

@@ -80,12 +80,8 @@ public final class MaxwellIngestion {
         if (parsed.isEmpty()) {
           return;
         }
-        long changes = apply(spark, config, parsed, applicationId, batchId, true);
-        LOG.info(
-            "CDC batch {}: {} records in {} ms",
-            batchId,
-            changes,
-            (System.nanoTime() - started) / 1_000_000);
+        apply(spark, config, parsed, applicationId, batchId, true);
+        LOG.info("CDC batch {} in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
       } finally {
         parsed.unpersist();
       }
@@ -95,16 +91,15 @@ public final class MaxwellIngestion {
   /**
    * Lands parsed changes: raw log (when {@code landRaw}), mirrors, quarantine, positions. Every
    * write is keyed by (applicationId, version), so running it again with the same key changes
-   * nothing. Returns the number of records.
+   * nothing.
    */
-  static long apply(
+  static void apply(
       SparkSession spark,
       LakeConfig config,
       Dataset<Row> parsed,
       String applicationId,
       long version,
       boolean landRaw) {
-    long records = parsed.count();
     if (landRaw) {
       DeltaTables.ensure(spark, config, LakeTable.RAW_MYSQL_CHANGES);
       append(
@@ -152,7 +147,6 @@ public final class MaxwellIngestion {
           version);
     }
     CdcPositions.advance(spark, config, newest, transaction);
-    return records;
   }
 
   private static Dataset<Row> raw(Dataset<Row> parsed) {

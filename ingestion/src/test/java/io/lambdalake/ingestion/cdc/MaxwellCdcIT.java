@@ -60,6 +60,7 @@ class MaxwellCdcIT {
 
     CdcJob.Options availableNow() {
       return new CdcJob.Options(
+          CdcJob.Sources.MAXWELL,
           CdcJob.Mode.AVAILABLE_NOW,
           Duration.ofSeconds(1),
           50_000,
@@ -93,7 +94,7 @@ class MaxwellCdcIT {
               + " sku VARCHAR(20) NOT NULL, qty INT NOT NULL, PRIMARY KEY (order_id, line))",
           "CREATE TABLE " + run.database + ".no_key (x INT)");
       // Phase 1, before the job runs.
-      workload(source, run, random, 0, 400);
+      workload(source, run, random, 0, 200);
       execute(source, "INSERT INTO " + run.database + ".no_key VALUES (1), (2)");
 
       // The job in its own JVM, killed without warning while it applies phase 2.
@@ -105,7 +106,7 @@ class MaxwellCdcIT {
             .pollInterval(Duration.ofMillis(500))
             .until(() -> !job.isAlive() || mirrorRows(spark, run, "customers") > 0);
         assertThat(job.isAlive()).as("cdc job alive; log: %s", log).isTrue();
-        workload(source, run, random, 400, 800);
+        workload(source, run, random, 200, 400);
         await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
       } finally {
         job.destroyForcibly();
@@ -121,13 +122,13 @@ class MaxwellCdcIT {
               + ".late_table (code CHAR(3) PRIMARY KEY, label VARCHAR(20))",
           "INSERT INTO " + run.database + ".late_table VALUES ('AAA', 'first'), ('BBB', 'second')",
           "UPDATE " + run.database + ".late_table SET code = 'CCC' WHERE code = 'AAA'");
-      workload(source, run, random, 800, 1000);
+      workload(source, run, random, 400, 500);
       execute(
           source, "UPDATE " + run.database + ".customers SET loyalty = id % 5 WHERE id % 3 = 0");
 
       // Restarted (in process, over what Kafka holds) until Maxwell delivered everything.
       await()
-          .atMost(Duration.ofMinutes(5))
+          .atMost(Duration.ofMinutes(8))
           .pollInterval(Duration.ofSeconds(1))
           .untilAsserted(
               () -> {
@@ -205,11 +206,6 @@ class MaxwellCdcIT {
                 "{\"database\":\"" + run.database + "\",\"type\":\"insert\"}",
                 "{\"database\":\""
                     + run.database
-                    + "\",\"table\":\"items\",\"type\":\"insert\","
-                    + "\"ts\":1,\"position\":\"mariadb-bin.000001:4\",\"data\":{\"id\":99,"
-                    + "\"price\":\"not a number\"}}",
-                "{\"database\":\""
-                    + run.database
                     + "\",\"table\":\"items\",\"type\":\"truncate\","
                     + "\"ts\":1,\"position\":\"mariadb-bin.000001:4\"}")) {
           producer.send(new ProducerRecord<>(topic, garbage.getBytes(UTF_8)));
@@ -221,6 +217,21 @@ class MaxwellCdcIT {
       // The snapshot hand-off: rows before the recorded position are the import's, not CDC's.
       execute(source, "UPDATE " + run.database + ".items SET price = 9.99 WHERE id = 2");
       String[] position = masterStatus(source);
+      try (KafkaProducer<byte[], byte[]> producer =
+          new KafkaProducer<>(KafkaClientProperties.producer(run.config.kafka(), "cdc-it"))) {
+        // After the snapshot position, so it is not skipped: a value the column cannot hold.
+        String incompatible =
+            "{\"database\":\""
+                + run.database
+                + "\",\"table\":\"items\",\"type\":\"insert\","
+                + "\"ts\":1,\"position\":\""
+                + position[0]
+                + ":"
+                + (Long.parseLong(position[1]) + 1)
+                + "\",\"data\":{\"id\":99,\"price\":\"not a number\"}}";
+        producer.send(new ProducerRecord<>(topic, incompatible.getBytes(UTF_8)));
+        producer.flush();
+      }
       execute(
           source,
           "INSERT INTO " + run.database + ".items VALUES (4, 4.50)",
@@ -243,7 +254,7 @@ class MaxwellCdcIT {
           .save(LakeTable.STATE_SNAPSHOT_POSITIONS.location(run.config.storage()));
 
       await()
-          .atMost(Duration.ofMinutes(3))
+          .atMost(Duration.ofMinutes(8))
           .pollInterval(Duration.ofSeconds(1))
           .untilAsserted(
               () -> {
@@ -452,6 +463,10 @@ class MaxwellCdcIT {
                 org.apache.spark.sql.functions.date_format(
                     col(column), "yyyy-MM-dd HH:mm:ss.SSSSSS");
             case "avatar" -> org.apache.spark.sql.functions.base64(col(column));
+            // MariaDB prints a whole DOUBLE without ".0"; the digits are otherwise the same.
+            case "ratio" ->
+                org.apache.spark.sql.functions.regexp_replace(
+                    col(column).cast("string"), "\\.0$", "");
             default -> col(column).cast("string");
           };
       texts.add(
@@ -504,9 +519,10 @@ class MaxwellCdcIT {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(CdcJob.class.getName());
+    command.add("--sources=maxwell");
     command.add("--databases=" + run.database);
     command.add("--trigger=1s");
-    command.add("--max-records-per-batch=300");
+    command.add("--max-records-per-batch=600");
     command.add("--progress=2s");
     return new ProcessBuilder(command)
         .redirectErrorStream(true)

@@ -224,7 +224,7 @@ public final class ParsedChanges {
         envelope.flatMap(ChangeEnvelope::after).map(ChangeEnvelope.Image::json).orElse(null));
   }
 
-  private static Optional<String> utf8(byte[] bytes) {
+  static Optional<String> utf8(byte[] bytes) {
     try {
       return Optional.of(
           StandardCharsets.UTF_8
