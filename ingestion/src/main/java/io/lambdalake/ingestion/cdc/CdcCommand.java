@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "cdc",
     mixinStandardHelpOptions = true,
-    subcommands = {CdcCommand.Resync.class},
+    subcommands = {CdcCommand.Resync.class, SampleChangesCommand.class},
     description = {
       "Apply Maxwell's change topics to raw.mysql_changes and mirror.<database>__<table>"
           + " (exactly once, in binlog order), quarantining what cannot be applied.",
