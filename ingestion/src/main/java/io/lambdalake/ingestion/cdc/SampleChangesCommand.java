@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code lake cdc sample-changes}: a few inserts, updates (one of a key) and a delete on a sample
- * table in the source database, then waits until Maxwell put the last of them on Kafka. For the quickstart and for trying {@code lake cdc} by hand.
+ * table in the source database, then waits until Maxwell put the last of them on Kafka. For the
+ * quickstart and for trying {@code lake cdc} by hand.
  */
 @Command(
     name = "sample-changes",
@@ -60,19 +61,34 @@ final class SampleChangesCommand implements Callable<Integer> {
     String table = database + ".customers";
     try (Connection connection =
             DriverManager.getConnection(
-                config.mariaDb().jdbcUrl(""), config.mariaDb().user(), config.mariaDb().password());
+                config.mariaDb().jdbcUrl(""),
+                config.mariaDb().user(),
+                config.mariaDb().password());
         Statement statement = connection.createStatement()) {
       statement.execute("CREATE DATABASE IF NOT EXISTS " + database);
       statement.execute(
-          "CREATE TABLE IF NOT EXISTS " + table + " (id INT PRIMARY KEY, name VARCHAR(60) NOT NULL,"
+          "CREATE TABLE IF NOT EXISTS "
+              + table
+              + " (id INT PRIMARY KEY, name VARCHAR(60) NOT NULL,"
               + " balance DECIMAL(10,2), signed_up DATETIME(6), note VARCHAR(80))");
       int base = nextId(statement, table);
       statement.execute(
-          "INSERT INTO " + table + " (id, name, balance, signed_up) VALUES"
-              + " (" + base + ", 'Ada', 10.50, NOW(6)), (" + (base + 1) + ", 'Grace', 20.25, NOW(6)),"
-              + " (" + (base + 2) + ", 'Edsger', NULL, NOW(6)), (" + (base + 3) + ", 'Barbara 🚀', 3.00, NOW(6))");
+          "INSERT INTO "
+              + table
+              + " (id, name, balance, signed_up) VALUES"
+              + " ("
+              + base
+              + ", 'Ada', 10.50, NOW(6)), ("
+              + (base + 1)
+              + ", 'Grace', 20.25, NOW(6)),"
+              + " ("
+              + (base + 2)
+              + ", 'Edsger', NULL, NOW(6)), ("
+              + (base + 3)
+              + ", 'Barbara 🚀', 3.00, NOW(6))");
       statement.execute("UPDATE " + table + " SET balance = balance + 1 WHERE id = " + base);
-      statement.execute("UPDATE " + table + " SET id = " + (base + 100) + " WHERE id = " + (base + 1));
+      statement.execute(
+          "UPDATE " + table + " SET id = " + (base + 100) + " WHERE id = " + (base + 1));
       statement.execute("DELETE FROM " + table + " WHERE id = " + (base + 2));
       statement.execute("UPDATE " + table + " SET note = '" + token + "' WHERE id = " + (base + 3));
       out.printf(
@@ -82,7 +98,9 @@ final class SampleChangesCommand implements Callable<Integer> {
           ErrorCode.SERVER_NOT_AVAILABLE, "Cannot change " + table + ": " + e.getMessage(), e);
     }
     awaitMaxwell(config, config.topics().maxwellTopic(database, "customers"), token);
-    out.printf("Maxwell delivered the changes to %s%n", config.topics().maxwellTopic(database, "customers"));
+    out.printf(
+        "Maxwell delivered the changes to %s%n",
+        config.topics().maxwellTopic(database, "customers"));
     out.flush();
     return 0;
   }
@@ -111,7 +129,10 @@ final class SampleChangesCommand implements Callable<Integer> {
     }
     throw new LakeException(
         ErrorCode.SERVER_NOT_AVAILABLE,
-        "Maxwell did not deliver the changes to " + topic + " within " + timeoutSeconds
+        "Maxwell did not deliver the changes to "
+            + topic
+            + " within "
+            + timeoutSeconds
             + " s: is it running (scripts/stack status)?");
   }
 }

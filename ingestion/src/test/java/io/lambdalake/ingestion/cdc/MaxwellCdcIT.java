@@ -102,7 +102,7 @@ class MaxwellCdcIT {
       Process job = startJobProcess(run, log);
       try {
         await()
-            .atMost(Duration.ofMinutes(4))
+            .atMost(Duration.ofMinutes(10))
             .pollInterval(Duration.ofMillis(500))
             .until(() -> !job.isAlive() || mirrorRows(spark, run, "customers") > 0);
         assertThat(job.isAlive()).as("cdc job alive; log: %s", log).isTrue();
@@ -128,7 +128,7 @@ class MaxwellCdcIT {
 
       // Restarted (in process, over what Kafka holds) until Maxwell delivered everything.
       await()
-          .atMost(Duration.ofMinutes(8))
+          .atMost(Duration.ofMinutes(20))
           .pollInterval(Duration.ofSeconds(1))
           .untilAsserted(
               () -> {
@@ -254,7 +254,7 @@ class MaxwellCdcIT {
           .save(LakeTable.STATE_SNAPSHOT_POSITIONS.location(run.config.storage()));
 
       await()
-          .atMost(Duration.ofMinutes(8))
+          .atMost(Duration.ofMinutes(20))
           .pollInterval(Duration.ofSeconds(1))
           .untilAsserted(
               () -> {
