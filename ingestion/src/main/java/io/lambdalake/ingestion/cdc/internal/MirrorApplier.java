@@ -285,10 +285,11 @@ public final class MirrorApplier {
     }
     String value = text.get();
     if (value.length() >= 2 && value.startsWith("'") && value.endsWith("'")) {
-      return Optional.of(lit(value.substring(1, value.length() - 1).replace("''", "'")).cast(type));
+      return Optional.of(
+          lit(value.substring(1, value.length() - 1).replace("''", "'")).try_cast(type));
     }
     if (value.matches("-?[0-9]+(\\.[0-9]+)?")) {
-      return Optional.of(lit(new java.math.BigDecimal(value)).cast(type));
+      return Optional.of(lit(new java.math.BigDecimal(value)).try_cast(type));
     }
     LOG.warn(
         "Column {} has the default expression {}: rows older than the column stay NULL in the"

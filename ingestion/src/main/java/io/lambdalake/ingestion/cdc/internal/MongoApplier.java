@@ -91,7 +91,8 @@ public final class MongoApplier {
     for (Map.Entry<String, DataType> field : types.entrySet()) {
       Column text = col("promoted").getItem(field.getKey());
       bad.add(
-          when(text.isNotNull().and(text.cast(field.getValue()).isNull()), lit(field.getKey())));
+          when(
+              text.isNotNull().and(text.try_cast(field.getValue()).isNull()), lit(field.getKey())));
     }
     Dataset<Row> checked =
         newer.withColumn(
@@ -108,7 +109,8 @@ public final class MongoApplier {
     upsert.add(col("full_document").as(DOCUMENT));
     delete.add(lit(null).cast("string").as(DOCUMENT));
     for (Map.Entry<String, DataType> field : types.entrySet()) {
-      upsert.add(col("promoted").getItem(field.getKey()).cast(field.getValue()).as(field.getKey()));
+      upsert.add(
+          col("promoted").getItem(field.getKey()).try_cast(field.getValue()).as(field.getKey()));
       delete.add(lit(null).cast(field.getValue()).as(field.getKey()));
     }
     List<Column> metadata =
