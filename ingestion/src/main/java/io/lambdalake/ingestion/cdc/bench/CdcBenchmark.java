@@ -285,7 +285,8 @@ public final class CdcBenchmark {
             lags.add(visible.containsKey(id) ? (visible.get(id) - at) / 1000.0 : Double.MAX_VALUE));
     Collections.sort(lags);
     out.printf(
-        "lag: %d rows at %d/s for %d s, %d visible, p50 %.1f s%n",
+        "lag: %d rows at %d/s for %d s, %d visible in the window (the others count as lower"
+            + " bounds), p50 %.1f s%n",
         committed.size(), rate, seconds, visible.size(), lags.get(lags.size() / 2));
     return lags.get((int) Math.ceil(lags.size() * 0.95) - 1);
   }
