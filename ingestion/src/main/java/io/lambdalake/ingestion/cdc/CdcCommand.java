@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     subcommands = {CdcCommand.Resync.class, SampleChangesCommand.class},
     description = {
-      "Apply Maxwell's change topics to raw.mysql_changes and mirror.<database>__<table>"
-          + " (exactly once, in binlog order), quarantining what cannot be applied.",
+      "Apply Maxwell's change topics (MariaDB/MySQL) and the MongoDB connector's to"
+          + " raw.mysql_changes / raw.mongo_changes and mirror.<database>__<table> (exactly once,"
+          + " in source order), quarantining what cannot be applied.",
       "Runs until stopped, or with --available-now over what Kafka holds and then exits."
     })
 public final class CdcCommand implements Callable<Integer> {
