@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
       io.lambdalake.serving.api.ApiCommand.class,
       io.lambdalake.orchestration.BackfillCommand.class,
       io.lambdalake.orchestration.DagsCommand.class,
+      io.lambdalake.ingestion.cdc.CdcCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

@@ -17,7 +17,8 @@ public final class ServingCommand {
   @Command(
       name = "init",
       description =
-          "Register in Trino every Delta table the pipeline has written (raw, speed, batch),"
+          "Register in Trino every Delta table the pipeline has written (raw, mirror, speed, batch,"
+              + " consumers),"
               + " creating the schemas and, empty, the tables the serving views read that no job"
               + " has written yet; then create or replace the views of the serving schema"
               + " (docs/serving.md). Idempotent: safe to run at any time.")

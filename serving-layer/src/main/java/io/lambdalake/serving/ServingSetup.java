@@ -48,6 +48,16 @@ public final class ServingSetup {
         report(out, catalog.displayName(table), describe(registration));
       }
     }
+    // Mirrors of CDC and imports: one table per source table, found in storage.
+    for (String mirror : MirrorTables.list(config)) {
+      TrinoCatalog.Registration registration =
+          catalog.register(
+              MirrorTables.ZONE, mirror, config.storage().tableLocation(MirrorTables.ZONE, mirror));
+      report(
+          out,
+          config.trino().catalog() + "." + config.trino().schema(MirrorTables.ZONE) + "." + mirror,
+          describe(registration));
+    }
     for (ServingView view : ServingView.values()) {
       catalog.createView(view);
       report(

@@ -45,8 +45,16 @@ public final class TrinoCatalog {
 
   /** Registers a table Spark wrote, unless Trino knows it already or it does not exist yet. */
   public Registration register(LakeTable table) {
-    createSchema(table.zone());
-    if (isRegistered(table)) {
+    return register(table.zone(), table.table(), table.location(config.storage()));
+  }
+
+  /**
+   * Registers a Delta table Spark wrote at a location (as Spark addresses it), e.g. a mirror,
+   * unless Trino knows it already or it does not exist yet.
+   */
+  public Registration register(String zone, String table, String location) {
+    createSchema(zone);
+    if (isRegistered(zone, table)) {
       return Registration.ALREADY_REGISTERED;
     }
     // CALL takes no bound parameters; the values come from configuration, quoted as literals.
@@ -54,11 +62,11 @@ public final class TrinoCatalog {
         Statement call = connection.createStatement()) {
       call.execute(
           "CALL system.register_table(schema_name => "
-              + literal(config.trino().schema(table.zone()))
+              + literal(config.trino().schema(zone))
               + ", table_name => "
-              + literal(table.table())
+              + literal(table)
               + ", table_location => "
-              + literal(StorageConfig.trinoLocation(table.location(config.storage())))
+              + literal(StorageConfig.trinoLocation(location))
               + ")");
       return Registration.REGISTERED;
     } catch (SQLException e) {
@@ -68,7 +76,7 @@ public final class TrinoCatalog {
           || message.contains("not a Delta Lake table")) {
         return Registration.NOT_WRITTEN_YET;
       }
-      throw failure("registering " + table.qualifiedName(), e);
+      throw failure("registering " + zone + "." + table, e);
     }
   }
 
@@ -91,19 +99,19 @@ public final class TrinoCatalog {
     return "'" + value.replace("'", "''") + "'";
   }
 
-  private boolean isRegistered(LakeTable table) {
+  private boolean isRegistered(String zone, String table) {
     try (Connection connection = connection();
         PreparedStatement query =
             connection.prepareStatement(
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
-      query.setString(1, config.trino().schema(table.zone()));
-      query.setString(2, table.table());
+      query.setString(1, config.trino().schema(zone));
+      query.setString(2, table);
       try (ResultSet result = query.executeQuery()) {
         result.next();
         return result.getLong(1) > 0;
       }
     } catch (SQLException e) {
-      throw failure("looking up " + table.qualifiedName(), e);
+      throw failure("looking up " + zone + "." + table, e);
     }
   }
 

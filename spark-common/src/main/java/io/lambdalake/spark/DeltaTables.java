@@ -78,6 +78,7 @@ public final class DeltaTables {
               "delta.dataSkippingStatsColumns",
               "tracking_id,event_name,event_time,received_at,event_id");
       case RAW_QUARANTINE -> Map.of("delta.appendOnly", "true");
+      case RAW_MYSQL_CHANGES, RAW_MONGO_CHANGES -> Map.of("delta.appendOnly", "true");
       case SPEED_EVENTS_HOURLY,
           SPEED_PAGES_HOURLY,
           BATCH_EVENTS_HOURLY,
@@ -85,7 +86,9 @@ public final class DeltaTables {
           BATCH_EVENTS_DAILY,
           BATCH_PAGES_DAILY,
           BATCH_TRAFFIC_DAILY,
-          BATCH_COVERAGE ->
+          BATCH_COVERAGE,
+          STATE_SNAPSHOT_POSITIONS,
+          STATE_CDC_POSITIONS ->
           Map.of();
     };
   }

@@ -18,7 +18,8 @@ public record LakeConfig(
     StackConfig stack,
     CollectorConfig collector,
     ApiConfig api,
-    AirflowConfig airflow) {
+    AirflowConfig airflow,
+    CdcConfig cdc) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -34,6 +35,7 @@ public record LakeConfig(
     requireNonNull(collector, "collector is null");
     requireNonNull(api, "api is null");
     requireNonNull(airflow, "airflow is null");
+    requireNonNull(cdc, "cdc is null");
   }
 
   /** This configuration with another {@code lake.api} section, e.g. for a benchmark's own keys. */
@@ -51,6 +53,7 @@ public record LakeConfig(
         stack,
         collector,
         otherApi,
-        airflow);
+        airflow,
+        cdc);
   }
 }

@@ -193,7 +193,8 @@ public final class LakeConfigLoader {
             stack.getDuration("start-timeout")),
         collector(lake.getConfig("collector")),
         api(lake.getConfig("api")),
-        airflow(lake.getConfig("airflow")));
+        airflow(lake.getConfig("airflow")),
+        cdc(lake.getConfig("cdc")));
   }
 
   private static AirflowConfig airflow(Config airflow) {
@@ -206,6 +207,21 @@ public final class LakeConfigLoader {
         airflow.getDuration("poll-interval"),
         airflow.getDuration("request-timeout"),
         optional(airflow.getString("local-home")));
+  }
+
+  private static CdcConfig cdc(Config cdc) {
+    Map<String, Map<String, String>> promoted = new LinkedHashMap<>();
+    Config collections = cdc.getConfig("mongo.promoted-fields");
+    for (String collection : collections.root().keySet()) {
+      Config fields = collections.getConfig(ConfigUtil.joinPath(collection));
+      Map<String, String> types = new LinkedHashMap<>();
+      // HOCON keeps no key order: promoted columns come in name order, the same on every run.
+      for (String field : new java.util.TreeSet<>(fields.root().keySet())) {
+        types.put(field, fields.getString(ConfigUtil.joinPath(field)));
+      }
+      promoted.put(collection, types);
+    }
+    return new CdcConfig(promoted);
   }
 
   private static CollectorConfig collector(Config collector) {

@@ -67,6 +67,58 @@ public enum LakeTable {
           "quarantined_at TIMESTAMP NOT NULL",
           "quarantine_date DATE NOT NULL"),
       List.of("quarantine_date")),
+  /** Every MySQL/MariaDB change Maxwell sent, as received, with its binlog position. */
+  RAW_MYSQL_CHANGES(
+      "raw",
+      "mysql_changes",
+      String.join(
+          ", ",
+          "source_database STRING NOT NULL",
+          "source_table STRING NOT NULL",
+          "type STRING NOT NULL",
+          "op STRING",
+          "binlog_file STRING",
+          "binlog_position BIGINT",
+          "xoffset BIGINT",
+          "xid BIGINT",
+          "commit BOOLEAN",
+          "server_id BIGINT",
+          "committed_at TIMESTAMP",
+          "primary_key STRING",
+          "data STRING",
+          "old STRING",
+          "source_topic STRING NOT NULL",
+          "source_partition INT NOT NULL",
+          "source_offset BIGINT NOT NULL",
+          "received_at TIMESTAMP",
+          "landed_at TIMESTAMP NOT NULL",
+          "change_date DATE NOT NULL"),
+      List.of("change_date")),
+  /** Every MongoDB change event the Kafka source connector sent, as received. */
+  RAW_MONGO_CHANGES(
+      "raw",
+      "mongo_changes",
+      String.join(
+          ", ",
+          "source_database STRING NOT NULL",
+          "source_collection STRING NOT NULL",
+          "operation_type STRING NOT NULL",
+          "op STRING",
+          "cluster_time_seconds BIGINT",
+          "cluster_time_increment BIGINT",
+          "resume_token STRING",
+          "document_key STRING",
+          "full_document STRING",
+          "update_description STRING",
+          "committed_at TIMESTAMP",
+          "event STRING NOT NULL",
+          "source_topic STRING NOT NULL",
+          "source_partition INT NOT NULL",
+          "source_offset BIGINT NOT NULL",
+          "received_at TIMESTAMP",
+          "landed_at TIMESTAMP NOT NULL",
+          "change_date DATE NOT NULL"),
+      List.of("change_date")),
   SPEED_EVENTS_HOURLY("speed", "events_hourly", ViewColumns.EVENTS_HOURLY, List.of()),
   SPEED_PAGES_HOURLY("speed", "pages_hourly", ViewColumns.PAGES_HOURLY, List.of()),
   BATCH_EVENTS_HOURLY("batch", "events_hourly", ViewColumns.EVENTS_HOURLY, List.of("event_date")),
@@ -83,6 +135,40 @@ public enum LakeTable {
           "covered_until TIMESTAMP NOT NULL",
           "run_id STRING NOT NULL",
           "logic_version STRING NOT NULL",
+          "updated_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /**
+   * The binlog position each snapshot import of a source table read before it began (written by the
+   * JDBC import; newest recorded_at wins): CDC skips that table's changes at or before it.
+   */
+  STATE_SNAPSHOT_POSITIONS(
+      "state",
+      "snapshot_positions",
+      String.join(
+          ", ",
+          "source_table STRING NOT NULL",
+          "binlog_file STRING NOT NULL",
+          "binlog_position BIGINT NOT NULL",
+          "target_table STRING NOT NULL",
+          "snapshot_id STRING NOT NULL",
+          "recorded_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /**
+   * Per source table, the newest change the CDC job applied to its mirror: an older change seen
+   * again (a replay, Maxwell resending after its own restart) is skipped.
+   */
+  STATE_CDC_POSITIONS(
+      "state",
+      "cdc_positions",
+      String.join(
+          ", ",
+          "source_table STRING NOT NULL",
+          "binlog_file STRING",
+          "binlog_position BIGINT",
+          "xoffset BIGINT",
+          "cluster_time_seconds BIGINT",
+          "cluster_time_increment BIGINT",
+          "resume_token STRING",
           "updated_at TIMESTAMP NOT NULL"),
       List.of());
 

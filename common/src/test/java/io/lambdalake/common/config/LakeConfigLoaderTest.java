@@ -55,6 +55,7 @@ class LakeConfigLoaderTest {
         .isEqualTo(
             new MaxwellConfig("maxwell", "maxwell-local-password", 6379, "lambda-lake", "maxwell"));
     assertThat(config.spark()).isEqualTo(new SparkConfig("local[2]", 4, "2g"));
+    assertThat(config.cdc()).isEqualTo(new CdcConfig(Map.of()));
     assertThat(config.stack())
         .isEqualTo(
             new StackConfig(
@@ -516,5 +517,32 @@ class LakeConfigLoaderTest {
     Map<String, String> withConf = new java.util.HashMap<>(environment);
     withConf.put(LakeConfigLoader.CONF_DIRECTORY_VARIABLE, CONF_DIRECTORY);
     return LakeConfigLoader.load(withConf, overrides);
+  }
+
+  @Test
+  void mongoPromotedFieldsAreReadPerCollection(@TempDir Path directory) throws IOException {
+    Path cluster = directory.resolve("cluster.conf");
+    Files.writeString(
+        cluster,
+        """
+        lake.cdc.mongo.promoted-fields {
+          "shop.orders" { status = "STRING", total = "DECIMAL(18,2)" }
+        }
+        """);
+
+    CdcConfig cdc = load(Map.of("LAKE_CONFIG_FILE", cluster.toString()), Map.of()).cdc();
+
+    assertThat(cdc.mongoPromotedFields())
+        .containsExactly(
+            Map.entry("shop.orders", Map.of("status", "STRING", "total", "DECIMAL(18,2)")));
+    assertThat(cdc.mongoPromotedFields().get("shop.orders").keySet())
+        .containsExactly("status", "total");
+  }
+
+  @Test
+  void mongoPromotedFieldsNeedADatabaseAndCollection() {
+    assertThatThrownBy(() -> new CdcConfig(Map.of("orders", Map.of("status", "STRING"))))
+        .hasMessageContaining("lake.cdc.mongo.promoted-fields")
+        .hasMessageContaining("orders");
   }
 }

@@ -1,0 +1,33 @@
+package io.lambdalake.common.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Change data capture ({@code lake cdc}).
+ *
+ * @param mongoPromotedFields per MongoDB collection ({@code <database>.<collection>}), the
+ *     top-level fields its mirror keeps as columns beside the document, each with its Spark SQL
+ *     type (e.g. {@code DECIMAL(18,2)})
+ */
+public record CdcConfig(Map<String, Map<String, String>> mongoPromotedFields) {
+  public CdcConfig {
+    requireNonNull(mongoPromotedFields, "mongoPromotedFields is null");
+    Map<String, Map<String, String>> copy = new LinkedHashMap<>();
+    mongoPromotedFields.forEach(
+        (collection, fields) -> {
+          if (collection.indexOf('.') <= 0 || collection.endsWith(".")) {
+            throw Checks.invalid(
+                "lake.cdc.mongo.promoted-fields", collection, "<database>.<collection> keys");
+          }
+          fields.forEach(
+              (field, type) ->
+                  Checks.checkNotBlank(type, "lake.cdc.mongo.promoted-fields." + field));
+          copy.put(collection, Collections.unmodifiableMap(new LinkedHashMap<>(fields)));
+        });
+    mongoPromotedFields = Collections.unmodifiableMap(copy);
+  }
+}

@@ -1,0 +1,69 @@
+package io.lambdalake.common.cdc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
+import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SourcePositionTest {
+  @Test
+  void binlogPositionsSortByFileThenOffsetThenRowInTransaction() {
+    List<BinlogPosition> positions =
+        new ArrayList<>(
+            List.of(
+                BinlogPosition.parse("mariadb-bin.000010:4", 0),
+                BinlogPosition.parse("mariadb-bin.000002:900", BinlogPosition.LAST_IN_TRANSACTION),
+                BinlogPosition.parse("mariadb-bin.000002:900", 1),
+                BinlogPosition.parse("mariadb-bin.000002:1200", 0),
+                BinlogPosition.parse("mariadb-bin.000002:900", 0)));
+    positions.sort(null);
+    assertThat(positions)
+        .containsExactly(
+            new BinlogPosition("mariadb-bin.000002", 900, 0),
+            new BinlogPosition("mariadb-bin.000002", 900, 1),
+            new BinlogPosition("mariadb-bin.000002", 900, Long.MAX_VALUE),
+            new BinlogPosition("mariadb-bin.000002", 1200, 0),
+            new BinlogPosition("mariadb-bin.000010", 4, 0));
+  }
+
+  @Test
+  void badBinlogPositionsSayWhatIsWrong() {
+    assertThatThrownBy(() -> BinlogPosition.parse("mariadb-bin.000002", 0))
+        .hasMessageContaining("not <file>:<offset>: mariadb-bin.000002");
+    assertThatThrownBy(() -> BinlogPosition.parse("mariadb-bin.000002:x1", 0))
+        .hasMessageContaining("not a number: mariadb-bin.000002:x1");
+    assertThatThrownBy(() -> new BinlogPosition("f", 1, -2)).hasMessageContaining("-2");
+  }
+
+  @Test
+  void clusterTimesOfOneTransactionSortByResumeToken() {
+    ClusterTime first = new ClusterTime(100, 1, "8265A01");
+    ClusterTime second = new ClusterTime(100, 1, "8265A02");
+    ClusterTime later = new ClusterTime(100, 2, "8265A00");
+    assertThat(first).isLessThan(second);
+    assertThat(second).isLessThan(later);
+  }
+
+  @Test
+  void envelopesRequireTheImagesTheirOperationHas() {
+    ChangeEnvelope.SourceName source = new ChangeEnvelope.SourceName("shop", "orders");
+    SourcePosition position = new BinlogPosition("mariadb-bin.000001", 4, 0);
+    assertThatThrownBy(
+            () ->
+                new ChangeEnvelope(
+                    ChangeOperation.UPDATE,
+                    source,
+                    java.util.Optional.empty(),
+                    java.util.Optional.of(new ChangeEnvelope.Image("{}")),
+                    position,
+                    java.time.Instant.EPOCH))
+        .hasMessage("UPDATE change without a before image");
+    assertThat(source.mirrorTableName()).isEqualTo("shop__orders");
+    assertThat(ChangeOperation.fromCode("d")).contains(ChangeOperation.DELETE);
+    assertThat(ChangeOperation.fromCode("x")).isEmpty();
+  }
+}

@@ -1,0 +1,116 @@
+package io.lambdalake.ingestion.cdc;
+
+import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
+import io.lambdalake.common.config.Durations;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import io.lambdalake.spark.LakeSpark;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lake cdc}: MySQL/MariaDB changes (Maxwell) into raw.mysql_changes and the mirrors. */
+@Command(
+    name = "cdc",
+    mixinStandardHelpOptions = true,
+    subcommands = {CdcCommand.Resync.class, SampleChangesCommand.class},
+    description = {
+      "Apply Maxwell's change topics (MariaDB/MySQL) and the MongoDB connector's to"
+          + " raw.mysql_changes / raw.mongo_changes and mirror.<database>__<table> (exactly once,"
+          + " in source order), quarantining what cannot be applied.",
+      "Runs until stopped, or with --available-now over what Kafka holds and then exits."
+    })
+public final class CdcCommand implements Callable<Integer> {
+  @Option(
+      names = "--sources",
+      defaultValue = "ALL",
+      description =
+          "Which change topics to follow: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+  CdcJob.Sources sources;
+
+  @Option(names = "--available-now", description = "Process what is there now, then exit.")
+  boolean availableNow;
+
+  @Option(
+      names = "--trigger",
+      defaultValue = "2s",
+      description = "Micro-batch interval (default: ${DEFAULT-VALUE}).")
+  String trigger;
+
+  @Option(
+      names = "--max-records-per-batch",
+      defaultValue = "200000",
+      description = "Upper bound of Kafka records per micro-batch (default: ${DEFAULT-VALUE}).")
+  long maxRecordsPerBatch;
+
+  @Option(
+      names = "--databases",
+      defaultValue = "[^.]+",
+      description =
+          "Regular expression of the source databases to follow (default: all, ${DEFAULT-VALUE}).")
+  String databases;
+
+  @Option(
+      names = "--progress",
+      defaultValue = "10s",
+      description = "Progress line interval (default: ${DEFAULT-VALUE}).")
+  String progressInterval;
+
+  public CdcJob.Options options() {
+    return new CdcJob.Options(
+        sources,
+        availableNow ? CdcJob.Mode.AVAILABLE_NOW : CdcJob.Mode.CONTINUOUS,
+        Durations.parse(trigger, "--trigger"),
+        maxRecordsPerBatch,
+        databases,
+        Durations.parse(progressInterval, "--progress"));
+  }
+
+  @Override
+  public Integer call() {
+    CdcJob.runWithOwnSession(options());
+    return 0;
+  }
+
+  /** {@code lake cdc resync --table db.table}. */
+  @Command(
+      name = "resync",
+      mixinStandardHelpOptions = true,
+      description =
+          "Rebuild one mirror table from raw.mysql_changes (stop lake cdc first: one writer per"
+              + " table).")
+  static final class Resync implements Callable<Integer> {
+    @Option(
+        names = "--table",
+        required = true,
+        description = "The source table, as <database>.<table>.")
+    String table;
+
+    @Override
+    public Integer call() {
+      int dot = table.indexOf('.');
+      if (dot <= 0 || dot == table.length() - 1) {
+        throw new LakeException(
+            ErrorCode.INVALID_ARGUMENT, "--table must be <database>.<table>, not " + table);
+      }
+      SourceName name = new SourceName(table.substring(0, dot), table.substring(dot + 1));
+      LakeConfig config = LakeConfigLoader.load();
+      CdcJob.resync(LakeSpark.session(config, "lambda-lake-cdc-resync"), config, name, System.out);
+      return 0;
+    }
+  }
+
+  static int execute(String... arguments) {
+    CommandLine commandLine =
+        new CommandLine(new CdcCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+    commandLine.setExecutionExceptionHandler(
+        (exception, command, parseResult) -> {
+          command.getErr().println("lake cdc: " + exception.getMessage());
+          return exception instanceof LakeException ? 2 : 1;
+        });
+    return commandLine.execute(arguments);
+  }
+}

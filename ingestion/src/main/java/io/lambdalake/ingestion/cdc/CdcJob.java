@@ -1,0 +1,305 @@
+package io.lambdalake.ingestion.cdc;
+
+import static java.util.Objects.requireNonNull;
+import static org.apache.spark.sql.functions.col;
+
+import io.delta.tables.DeltaTable;
+import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.ingestion.cdc.internal.CdcPositions;
+import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
+import io.lambdalake.ingestion.cdc.internal.ParsedChanges;
+import io.lambdalake.ingestion.cdc.internal.SourceSchemas;
+import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.LakeSpark;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.StreamingQueryProgress;
+import org.apache.spark.sql.streaming.Trigger;
+
+/**
+ * {@code lake cdc}: MySQL/MariaDB changes from Maxwell's topics into raw.mysql_changes and the
+ * mirror tables, exactly once; and {@link #resync}, which rebuilds one mirror from the change log.
+ */
+public final class CdcJob {
+  private CdcJob() {}
+
+  public enum Mode {
+    CONTINUOUS,
+    AVAILABLE_NOW
+  }
+
+  /** Which sources the job follows: Maxwell's topics, the MongoDB connector's, or both. */
+  public enum Sources {
+    ALL,
+    MAXWELL,
+    MONGO
+  }
+
+  /**
+   * @param databases a regular expression of the source databases to follow
+   */
+  public record Options(
+      Sources sources,
+      Mode mode,
+      Duration triggerInterval,
+      long maxRecordsPerBatch,
+      String databases,
+      Duration progressInterval) {
+    public Options {
+      requireNonNull(sources, "sources is null");
+      requireNonNull(mode, "mode is null");
+      requirePositive(triggerInterval, "triggerInterval");
+      if (maxRecordsPerBatch < 1) {
+        throw new LakeException(
+            ErrorCode.INVALID_ARGUMENT,
+            "maxRecordsPerBatch must be positive, but is " + maxRecordsPerBatch);
+      }
+      requireNonNull(databases, "databases is null");
+      try {
+        Pattern.compile(databases);
+      } catch (PatternSyntaxException e) {
+        throw new LakeException(
+            ErrorCode.INVALID_ARGUMENT,
+            "--databases is not a regular expression: " + e.getDescription(),
+            e);
+      }
+      requirePositive(progressInterval, "progressInterval");
+    }
+
+    public static Options defaults() {
+      return new Options(
+          Sources.ALL,
+          Mode.CONTINUOUS,
+          Duration.ofSeconds(2),
+          200_000,
+          "[^.]+",
+          Duration.ofSeconds(10));
+    }
+
+    private static void requirePositive(Duration duration, String name) {
+      requireNonNull(duration, name + " is null");
+      if (duration.isNegative() || duration.isZero()) {
+        throw new LakeException(
+            ErrorCode.INVALID_ARGUMENT, name + " must be positive, but is " + duration);
+      }
+    }
+  }
+
+  /** For spark-submit: the same arguments as {@code lake cdc}. */
+  public static void main(String[] arguments) {
+    System.exit(CdcCommand.execute(arguments));
+  }
+
+  static void runWithOwnSession(Options options) {
+    LakeConfig config = LakeConfigLoader.load();
+    run(LakeSpark.session(config, "lambda-lake-cdc"), config, options, System.out);
+  }
+
+  /** Runs the stream: until stopped, or in AVAILABLE_NOW over what Kafka holds now. */
+  public static void run(
+      SparkSession spark, LakeConfig config, Options options, PrintStream progress) {
+    requireNonNull(spark, "spark is null");
+    requireNonNull(config, "config is null");
+    requireNonNull(options, "options is null");
+    List<StreamingQuery> queries = new ArrayList<>();
+    try {
+      if (options.sources() != Sources.MONGO) {
+        String checkpoint = config.storage().checkpointLocation(MaxwellIngestion.QUERY_NAME);
+        queries.add(
+            start(
+                MaxwellIngestion.stream(
+                    spark, config, options.databases(), options.maxRecordsPerBatch()),
+                MaxwellIngestion.QUERY_NAME,
+                checkpoint,
+                MaxwellIngestion.writer(config, checkpoint),
+                options));
+      }
+      if (options.sources() != Sources.MAXWELL) {
+        String checkpoint = config.storage().checkpointLocation(MongoIngestion.QUERY_NAME);
+        queries.add(
+            start(
+                MongoIngestion.stream(
+                    spark, config, options.databases(), options.maxRecordsPerBatch()),
+                MongoIngestion.QUERY_NAME,
+                checkpoint,
+                MongoIngestion.writer(config, checkpoint),
+                options));
+      }
+      Map<String, Long> reported = new HashMap<>();
+      while (true) {
+        boolean active = false;
+        for (StreamingQuery query : queries) {
+          if (query.exception().isDefined()) {
+            throw new LakeException(
+                ErrorCode.STREAMING_QUERY_FAILED,
+                "The CDC query "
+                    + query.name()
+                    + " failed: "
+                    + rootMessage(query.exception().get()),
+                query.exception().get());
+          }
+          active |= query.isActive();
+          reported.put(
+              query.name(), report(query, progress, reported.getOrDefault(query.name(), -1L)));
+        }
+        if (!active) {
+          return;
+        }
+        spark.streams().awaitAnyTermination(options.progressInterval().toMillis());
+        spark.streams().resetTerminated();
+      }
+    } catch (TimeoutException e) {
+      throw new LakeException(
+          ErrorCode.STREAMING_QUERY_FAILED, "A CDC query did not start: " + e.getMessage(), e);
+    } catch (StreamingQueryException e) {
+      throw new LakeException(
+          ErrorCode.STREAMING_QUERY_FAILED, "A CDC query failed: " + rootMessage(e), e);
+    } finally {
+      for (StreamingQuery query : queries) {
+        try {
+          query.stop();
+        } catch (TimeoutException e) {
+          // On the way out: the checkpoint keeps what committed.
+        }
+      }
+    }
+  }
+
+  private static StreamingQuery start(
+      Dataset<Row> stream,
+      String name,
+      String checkpoint,
+      org.apache.spark.api.java.function.VoidFunction2<Dataset<Row>, Long> writer,
+      Options options)
+      throws TimeoutException {
+    return stream
+        .writeStream()
+        .queryName(name)
+        .option("checkpointLocation", checkpoint)
+        .trigger(
+            options.mode() == Mode.AVAILABLE_NOW
+                ? Trigger.AvailableNow()
+                : Trigger.ProcessingTime(options.triggerInterval().toMillis()))
+        .foreachBatch(writer)
+        .start();
+  }
+
+  private static long report(StreamingQuery query, PrintStream progress, long reported) {
+    long last = reported;
+    for (StreamingQueryProgress batch : query.recentProgress()) {
+      if (batch.batchId() <= last) {
+        continue;
+      }
+      if (batch.numInputRows() > 0) {
+        progress.printf(
+            "%-12s batch %6d  %9d changes  %10.0f changes/s  (batch %d ms)%n",
+            query.name(),
+            batch.batchId(),
+            batch.numInputRows(),
+            batch.processedRowsPerSecond(),
+            batch.durationMs().getOrDefault("triggerExecution", 0L));
+      }
+      last = batch.batchId();
+    }
+    progress.flush();
+    return last;
+  }
+
+  private static String rootMessage(Throwable error) {
+    Throwable root = error;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage() == null ? root.getClass().getName() : root.getMessage();
+    return message.lines().findFirst().orElse(message);
+  }
+
+  /**
+   * Rebuilds the mirror of one source table from raw.mysql_changes: empties it, then applies the
+   * whole change log in binlog order. Run it while {@code lake cdc} is stopped (one writer per
+   * table). Returns the number of rows the mirror has afterwards.
+   */
+  public static long resync(
+      SparkSession spark, LakeConfig config, SourceName table, PrintStream progress) {
+    String log = LakeTable.RAW_MYSQL_CHANGES.location(config.storage());
+    if (!DeltaTables.exists(spark, log)) {
+      throw new LakeException(
+          ErrorCode.INVALID_ARGUMENT,
+          "There is no change log at " + log + " yet: run lake cdc first");
+    }
+    Dataset<Row> raw =
+        spark
+            .read()
+            .format("delta")
+            .load(log)
+            .filter(
+                col("source_database")
+                    .equalTo(table.database())
+                    .and(col("source_table").equalTo(table.table())));
+    Dataset<Row> parsed =
+        raw.mapPartitions(ParsedChanges.fromRawLog(), Encoders.row(ParsedChanges.SCHEMA))
+            .filter(col("reason").isNull().and(col("op").isNotNull()))
+            .cache();
+    try {
+      long changes = parsed.count();
+      if (changes == 0) {
+        throw new LakeException(
+            ErrorCode.INVALID_ARGUMENT,
+            "The change log has no changes of "
+                + table.qualifiedName()
+                + ": check the name (<database>.<table>)");
+      }
+      MirrorApplier applier =
+          new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb()));
+      String location = applier.mirrorLocation(table);
+      if (DeltaTables.exists(spark, location)) {
+        DeltaTable.forPath(spark, location).delete();
+      }
+      if (CdcPositions.snapshots(spark, config).containsKey(table.qualifiedName())) {
+        progress.printf(
+            "warning: %s was loaded by a snapshot import; rows only the import carried are not in"
+                + " the change log, so run the import again after this resync%n",
+            table.qualifiedName());
+      }
+      progress.printf(
+          "resync %s: applying %d changes from %s%n", table.qualifiedName(), changes, log);
+      MirrorApplier.Outcome outcome =
+          applier.apply(
+              spark,
+              table,
+              parsed,
+              Optional.empty(),
+              new MirrorApplier.Transaction("lambda-lake-cdc-resync:" + UUID.randomUUID(), 0));
+      long quarantined = outcome.quarantined().map(Dataset::count).orElse(0L);
+      long rows = spark.read().format("delta").load(location).count();
+      progress.printf(
+          "resync %s: mirror has %d rows (%d changes could not be applied; lake cdc quarantined"
+              + " them when they arrived)%n",
+          table.qualifiedName(), rows, quarantined);
+      progress.flush();
+      return rows;
+    } finally {
+      parsed.unpersist();
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package io.lambdalake.ingestion.cdc.internal;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.delta.tables.DeltaTable;
+import io.lambdalake.common.cdc.SourcePosition;
+import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
+import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.spark.DeltaTables;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Per source table, the position at or before which changes are not applied again: the newest
+ * change already applied (state.cdc_positions), or the position a snapshot import read before it
+ * began (state.snapshot_positions, newest import wins), whichever is later.
+ */
+public final class CdcPositions {
+  private CdcPositions() {}
+
+  /** The skip thresholds of every table that has one, keyed by {@code <database>.<table>}. */
+  public static Map<String, BinlogPosition> thresholds(SparkSession spark, LakeConfig config) {
+    Map<String, BinlogPosition> thresholds = new HashMap<>();
+    String applied = LakeTable.STATE_CDC_POSITIONS.location(config.storage());
+    if (DeltaTables.exists(spark, applied)) {
+      for (Row row :
+          spark
+              .read()
+              .format("delta")
+              .load(applied)
+              .filter(col("binlog_file").isNotNull())
+              .collectAsList()) {
+        thresholds.merge(
+            row.getAs("source_table"),
+            new BinlogPosition(
+                row.getAs("binlog_file"), row.<Long>getAs("binlog_position"), row.getAs("xoffset")),
+            CdcPositions::later);
+      }
+    }
+    snapshots(spark, config)
+        .forEach((table, position) -> thresholds.merge(table, position, CdcPositions::later));
+    return thresholds;
+  }
+
+  /** The newest snapshot import's position per source table: everything at it is covered. */
+  public static Map<String, BinlogPosition> snapshots(SparkSession spark, LakeConfig config) {
+    Map<String, BinlogPosition> positions = new HashMap<>();
+    String location = LakeTable.STATE_SNAPSHOT_POSITIONS.location(config.storage());
+    if (!DeltaTables.exists(spark, location)) {
+      return positions;
+    }
+    Map<String, Timestamp> newest = new HashMap<>();
+    for (Row row : spark.read().format("delta").load(location).collectAsList()) {
+      String table = row.getAs("source_table");
+      Timestamp recorded = row.getAs("recorded_at");
+      if (newest.containsKey(table) && !recorded.after(newest.get(table))) {
+        continue;
+      }
+      newest.put(table, recorded);
+      positions.put(
+          table,
+          new BinlogPosition(
+              row.getAs("binlog_file"),
+              row.<Long>getAs("binlog_position"),
+              BinlogPosition.LAST_IN_TRANSACTION));
+    }
+    return positions;
+  }
+
+  private static Row row(String table, SourcePosition position, Timestamp now) {
+    if (position instanceof BinlogPosition binlog) {
+      return RowFactory.create(
+          table, binlog.file(), binlog.position(), binlog.xoffset(), null, null, null, now);
+    }
+    ClusterTime time = (ClusterTime) position;
+    return RowFactory.create(
+        table, null, null, null, time.seconds(), time.increment(), time.resumeToken(), now);
+  }
+
+  private static BinlogPosition later(BinlogPosition one, BinlogPosition other) {
+    return one.compareTo(other) >= 0 ? one : other;
+  }
+
+  /** Records the newest applied change per table, never moving a table's position back. */
+  public static void advance(
+      SparkSession spark,
+      LakeConfig config,
+      Map<String, ? extends SourcePosition> newest,
+      MirrorApplier.Transaction transaction) {
+    if (newest.isEmpty()) {
+      return;
+    }
+    String location = DeltaTables.ensure(spark, config, LakeTable.STATE_CDC_POSITIONS);
+    StructType schema = spark.read().format("delta").load(location).schema();
+    List<Row> rows = new ArrayList<>();
+    Timestamp now = Timestamp.from(Instant.now());
+    newest.forEach((table, position) -> rows.add(row(table, position, now)));
+    Dataset<Row> updates = spark.createDataFrame(rows, schema);
+    spark.conf().set("spark.databricks.delta.write.txnAppId", transaction.applicationId());
+    spark
+        .conf()
+        .set("spark.databricks.delta.write.txnVersion", Long.toString(transaction.version()));
+    try {
+      DeltaTable.forPath(spark, location)
+          .as("t")
+          .merge(updates.as("s"), "t.source_table = s.source_table")
+          .whenMatched(
+              "(s.binlog_file IS NOT NULL AND (t.binlog_file IS NULL OR struct(s.binlog_file,"
+                  + " s.binlog_position, s.xoffset) > struct(t.binlog_file, t.binlog_position,"
+                  + " t.xoffset))) OR (s.cluster_time_seconds IS NOT NULL AND"
+                  + " (t.cluster_time_seconds IS NULL OR struct(s.cluster_time_seconds,"
+                  + " s.cluster_time_increment, s.resume_token) > struct(t.cluster_time_seconds,"
+                  + " t.cluster_time_increment, t.resume_token)))")
+          .updateAll()
+          .whenNotMatched()
+          .insertAll()
+          .execute();
+    } finally {
+      spark.conf().unset("spark.databricks.delta.write.txnAppId");
+      spark.conf().unset("spark.databricks.delta.write.txnVersion");
+    }
+  }
+
+  /** The newest applied change per MongoDB collection, keyed by {@code <database>.<collection>}. */
+  public static Map<String, ClusterTime> clusterTimes(SparkSession spark, LakeConfig config) {
+    Map<String, ClusterTime> thresholds = new HashMap<>();
+    String applied = LakeTable.STATE_CDC_POSITIONS.location(config.storage());
+    if (DeltaTables.exists(spark, applied)) {
+      for (Row row :
+          spark
+              .read()
+              .format("delta")
+              .load(applied)
+              .filter(col("cluster_time_seconds").isNotNull())
+              .collectAsList()) {
+        thresholds.put(
+            row.getAs("source_table"),
+            new ClusterTime(
+                row.<Long>getAs("cluster_time_seconds"),
+                row.<Long>getAs("cluster_time_increment"),
+                row.getAs("resume_token")));
+      }
+    }
+    return thresholds;
+  }
+
+  static Optional<BinlogPosition> of(Map<String, BinlogPosition> thresholds, String table) {
+    return Optional.ofNullable(thresholds.get(table));
+  }
+}

@@ -1,0 +1,217 @@
+package io.lambdalake.ingestion.cdc.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lambdalake.common.cdc.ChangeEnvelope;
+import io.lambdalake.common.cdc.ChangeEnvelope.Image;
+import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
+import io.lambdalake.common.cdc.ChangeOperation;
+import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One record of Maxwell's JSON (its documented format: database, table, type, ts, xid, xoffset,
+ * commit, position, server_id, data, old), read exactly: numbers keep every digit.
+ *
+ * @param envelope the change, for row events (insert, update, delete, bootstrap-insert); empty for
+ *     Maxwell's other records (bootstrap-start, bootstrap-complete), which only the raw log keeps
+ */
+public record MaxwellChange(
+    SourceName source,
+    String type,
+    Optional<ChangeEnvelope> envelope,
+    Optional<Long> xid,
+    Optional<Long> xoffset,
+    boolean commit,
+    Optional<Long> serverId,
+    Optional<BinlogPosition> position,
+    Optional<Instant> committedAt,
+    Optional<String> data,
+    Optional<String> old) {
+
+  static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
+          .enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
+          .disable(SerializationFeature.INDENT_OUTPUT)
+          .build();
+
+  public MaxwellChange {
+    requireNonNull(source, "source is null");
+    requireNonNull(type, "type is null");
+    requireNonNull(envelope, "envelope is null");
+    requireNonNull(xid, "xid is null");
+    requireNonNull(xoffset, "xoffset is null");
+    requireNonNull(serverId, "serverId is null");
+    requireNonNull(position, "position is null");
+    requireNonNull(committedAt, "committedAt is null");
+    requireNonNull(data, "data is null");
+    requireNonNull(old, "old is null");
+  }
+
+  /** Why a record cannot be read as a Maxwell change: a stable reason code and a message. */
+  public static final class Unreadable extends Exception {
+    private final String reason;
+
+    Unreadable(String reason, String message) {
+      super(message);
+      this.reason = reason;
+    }
+
+    public String reason() {
+      return reason;
+    }
+  }
+
+  public static final String MALFORMED_JSON = "malformed_json";
+  public static final String MISSING_FIELD = "missing_field";
+  public static final String INVALID_FIELD = "invalid_field";
+  public static final String UNSUPPORTED_TYPE = "unsupported_change_type";
+
+  /** Reads one Kafka record's value. */
+  public static MaxwellChange parse(String json) throws Unreadable {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new Unreadable(MALFORMED_JSON, "not JSON: " + e.getOriginalMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw new Unreadable(MALFORMED_JSON, "the record is not a JSON object");
+    }
+    String database = text(root, "database");
+    String table = text(root, "table");
+    String type = text(root, "type");
+    SourceName source = new SourceName(database, table);
+    Optional<String> data = object(root, "data");
+    Optional<String> old = object(root, "old");
+    Optional<Long> xoffset = number(root, "xoffset");
+    Optional<BinlogPosition> position = Optional.empty();
+    if (root.hasNonNull("position")) {
+      try {
+        position =
+            Optional.of(
+                BinlogPosition.parse(
+                    root.get("position").asText(),
+                    xoffset.orElse(BinlogPosition.LAST_IN_TRANSACTION)));
+      } catch (IllegalArgumentException e) {
+        throw new Unreadable(INVALID_FIELD, "position: " + e.getMessage());
+      }
+    }
+    Optional<Instant> committedAt = number(root, "ts").map(Instant::ofEpochSecond);
+    Optional<ChangeOperation> operation =
+        switch (type) {
+          case "insert" -> Optional.of(ChangeOperation.CREATE);
+          case "update" -> Optional.of(ChangeOperation.UPDATE);
+          case "delete" -> Optional.of(ChangeOperation.DELETE);
+          case "bootstrap-insert" -> Optional.of(ChangeOperation.READ);
+          case "bootstrap-start", "bootstrap-complete" -> Optional.empty();
+          default ->
+              throw new Unreadable(
+                  UNSUPPORTED_TYPE, "type " + type + " is not a Maxwell row event");
+        };
+    Optional<ChangeEnvelope> envelope = Optional.empty();
+    if (operation.isPresent()) {
+      if (data.isEmpty()) {
+        throw new Unreadable(MISSING_FIELD, "data is missing");
+      }
+      if (position.isEmpty()) {
+        throw new Unreadable(MISSING_FIELD, "position is missing");
+      }
+      Image after = new Image(data.get());
+      Optional<Image> before =
+          switch (operation.get()) {
+            case CREATE, READ -> Optional.empty();
+            case UPDATE -> Optional.of(new Image(beforeImage(root.get("data"), root.get("old"))));
+            case DELETE -> Optional.of(after);
+          };
+      envelope =
+          Optional.of(
+              new ChangeEnvelope(
+                  operation.get(),
+                  source,
+                  before,
+                  operation.get() == ChangeOperation.DELETE ? Optional.empty() : Optional.of(after),
+                  position.get(),
+                  committedAt.orElse(Instant.EPOCH)));
+    }
+    return new MaxwellChange(
+        source,
+        type,
+        envelope,
+        number(root, "xid"),
+        xoffset,
+        root.path("commit").asBoolean(false),
+        number(root, "server_id"),
+        position,
+        committedAt,
+        data,
+        old);
+  }
+
+  /** Maxwell's update: data is the row after; old holds the previous values of what changed. */
+  static String beforeImage(JsonNode data, JsonNode old) {
+    ObjectNode before = ((ObjectNode) data).deepCopy();
+    if (old != null && old.isObject()) {
+      Iterator<Map.Entry<String, JsonNode>> fields = old.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        before.set(field.getKey(), field.getValue());
+      }
+    }
+    return write(before);
+  }
+
+  private static String text(JsonNode root, String field) throws Unreadable {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      throw new Unreadable(MISSING_FIELD, field + " is missing");
+    }
+    if (!node.isTextual() || node.asText().isBlank()) {
+      throw new Unreadable(INVALID_FIELD, field + " is not a non-empty string");
+    }
+    return node.asText();
+  }
+
+  private static Optional<String> object(JsonNode root, String field) throws Unreadable {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return Optional.empty();
+    }
+    if (!node.isObject()) {
+      throw new Unreadable(INVALID_FIELD, field + " is not a JSON object");
+    }
+    return Optional.of(write(node));
+  }
+
+  private static Optional<Long> number(JsonNode root, String field) throws Unreadable {
+    JsonNode node = root.get(field);
+    if (node == null || node.isNull()) {
+      return Optional.empty();
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+      throw new Unreadable(INVALID_FIELD, field + " is not an integer");
+    }
+    return Optional.of(node.asLong());
+  }
+
+  static String write(JsonNode node) {
+    try {
+      return JSON.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a parsed JSON tree cannot be written back", e);
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package io.lambdalake.ingestion.cdc;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.kafka.KafkaClientProperties;
+import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.stack.testing.SharedStack;
+import io.lambdalake.stack.testing.TestSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.bson.BsonDocument;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Sequences of change events in the MongoDB Kafka source connector's format, produced to the real
+ * broker, give the expected final documents: inserts, updates (fullDocument from updateLookup),
+ * replaces, deletes, events of one transaction, events out of order and replayed, and garbage.
+ */
+class MongoCdcIT {
+  private static final String OID_A = "6561f0a1b2c3d4e5f6a7b8c9";
+
+  @Test
+  void eventSequencesGiveTheExpectedDocuments() {
+    String database = "mongoit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    String bucket = SharedStack.config().s3().bucket();
+    String collection = database + ".orders";
+    Map<String, String> overrides =
+        Map.of(
+            "lake.storage.root",
+            "s3a://" + bucket + "/" + database + "/warehouse",
+            "lake.storage.checkpoints",
+            "s3a://" + bucket + "/" + database + "/checkpoints",
+            "lake.cdc.mongo.promoted-fields.\"" + collection + "\".status",
+            "STRING",
+            "lake.cdc.mongo.promoted-fields.\"" + collection + "\".total",
+            "DECIMAL(18,2)");
+    LakeConfig config = LakeConfigLoader.load(System.getenv(), overrides);
+    SparkSession spark = TestSpark.session();
+    String topic = config.topics().cdcMongoPrefix() + collection;
+    CdcJob.Options options =
+        new CdcJob.Options(
+            CdcJob.Sources.MONGO,
+            CdcJob.Mode.AVAILABLE_NOW,
+            Duration.ofSeconds(1),
+            10_000,
+            database,
+            Duration.ofSeconds(2));
+
+    String insertA =
+        event(
+            "01",
+            "insert",
+            100,
+            1,
+            "{\"$oid\": \"" + OID_A + "\"}",
+            "{\"_id\": {\"$oid\": \""
+                + OID_A
+                + "\"}, \"status\": \"new\","
+                + " \"total\": {\"$numberDecimal\": \"10.50\"},"
+                + " \"created\": {\"$date\": {\"$numberLong\": \"1763800000000\"}},"
+                + " \"items\": [{\"sku\": \"x\", \"qty\": {\"$numberLong\": \"2\"}}]}",
+            null);
+    send(
+        topic,
+        insertA,
+        event(
+            "02",
+            "insert",
+            100,
+            2,
+            "\"sku-2\"",
+            "{\"_id\": \"sku-2\", \"status\": \"new\", \"total\": 3}",
+            null),
+        // Newer first: the update at 105 arrives before the one at 101; 101 must not win.
+        event(
+            "05",
+            "update",
+            105,
+            1,
+            "{\"$oid\": \"" + OID_A + "\"}",
+            "{\"_id\": {\"$oid\": \""
+                + OID_A
+                + "\"}, \"status\": \"shipped\","
+                + " \"total\": {\"$numberDecimal\": \"12.00\"}}",
+            "{\"updatedFields\": {\"status\": \"shipped\"}, \"removedFields\": []}"),
+        event(
+            "03",
+            "update",
+            101,
+            1,
+            "{\"$oid\": \"" + OID_A + "\"}",
+            "{\"_id\": {\"$oid\": \""
+                + OID_A
+                + "\"}, \"status\": \"paid\","
+                + " \"total\": {\"$numberDecimal\": \"10.50\"}}",
+            "{\"updatedFields\": {\"status\": \"paid\"}, \"removedFields\": []}"),
+        event(
+            "04",
+            "replace",
+            102,
+            1,
+            "\"sku-2\"",
+            "{\"_id\": \"sku-2\", \"kind\": \"replaced\"}",
+            null),
+        event(
+            "06",
+            "insert",
+            103,
+            1,
+            "{\"$numberLong\": \"3\"}",
+            "{\"_id\": {\"$numberLong\": \"3\"}, \"status\": \"gone soon\"}",
+            null),
+        event("07", "delete", 104, 1, "{\"$numberLong\": \"3\"}", null, null),
+        // One transaction: two events with one cluster time; the resume token orders them.
+        event("08a", "insert", 106, 1, "\"tx\"", "{\"_id\": \"tx\", \"status\": \"first\"}", null),
+        event(
+            "08b",
+            "update",
+            106,
+            1,
+            "\"tx\"",
+            "{\"_id\": \"tx\", \"status\": \"second\"}",
+            "{\"updatedFields\": {\"status\": \"second\"}}"),
+        // Garbage and what cannot be applied.
+        "{bad json",
+        event("09", "update", 107, 1, "\"sku-2\"", null, "{\"updatedFields\": {\"a\": 1}}"),
+        event(
+            "10",
+            "insert",
+            108,
+            1,
+            "\"bad-total\"",
+            "{\"_id\": \"bad-total\", \"total\": \"lots\"}",
+            null),
+        event("11", "drop", 109, 1, null, null, null));
+
+    CdcJob.run(spark, config, options, quietly());
+    Map<String, Row> documents = documents(spark, config, database);
+    assertFinalDocuments(documents);
+
+    // The insert of A sent again (a connector restart replays): nothing changes.
+    send(topic, insertA);
+    CdcJob.run(spark, config, options, quietly());
+    assertFinalDocuments(documents(spark, config, database));
+
+    Map<String, Long> reasons =
+        spark
+            .read()
+            .format("delta")
+            .load(LakeTable.RAW_QUARANTINE.location(config.storage()))
+            .filter(col("source").equalTo("cdc"))
+            .groupBy("reason")
+            .count()
+            .collectAsList()
+            .stream()
+            .collect(Collectors.toMap(row -> row.getString(0), row -> row.getLong(1)));
+    assertThat(reasons)
+        .containsEntry("malformed_json", 1L)
+        .containsEntry("no_full_document", 1L)
+        .containsEntry("incompatible_type", 1L);
+    Dataset<Row> raw =
+        spark.read().format("delta").load(LakeTable.RAW_MONGO_CHANGES.location(config.storage()));
+    assertThat(raw.count()).as("every readable event once, the replay included").isEqualTo(12);
+  }
+
+  private static void assertFinalDocuments(Map<String, Row> documents) {
+    assertThat(documents.keySet())
+        .containsExactlyInAnyOrder("{\"$oid\": \"" + OID_A + "\"}", "\"sku-2\"", "\"tx\"");
+    Row a = documents.get("{\"$oid\": \"" + OID_A + "\"}");
+    assertThat(a.<String>getAs("status")).isEqualTo("shipped");
+    assertThat(a.<BigDecimal>getAs("total")).isEqualByComparingTo("12.00");
+    assertThat(
+            BsonDocument.parse(a.getAs("document"))
+                .getDecimal128("total")
+                .getValue()
+                .bigDecimalValue())
+        .isEqualByComparingTo("12.00");
+    Row b = documents.get("\"sku-2\"");
+    assertThat(BsonDocument.parse(b.getAs("document")).getString("kind").getValue())
+        .isEqualTo("replaced");
+    assertThat(b.<String>getAs("status")).isNull();
+    assertThat(documents.get("\"tx\"").<String>getAs("status")).isEqualTo("second");
+  }
+
+  private static Map<String, Row> documents(
+      SparkSession spark, LakeConfig config, String database) {
+    Map<String, Row> documents = new HashMap<>();
+    for (Row row :
+        spark
+            .read()
+            .format("delta")
+            .load(config.storage().tableLocation("mirror", database + "__orders"))
+            .collectAsList()) {
+      documents.put(row.getAs("_id"), row);
+    }
+    return documents;
+  }
+
+  /** One change event as the connector writes it (canonical Extended JSON, resume token as _id). */
+  private static String event(
+      String token,
+      String operationType,
+      long seconds,
+      int increment,
+      String id,
+      String fullDocument,
+      String updateDescription) {
+    StringBuilder json = new StringBuilder();
+    json.append("{\"_id\": {\"_data\": \"8265")
+        .append(String.format("%06d", seconds))
+        .append(token)
+        .append("\"}, \"operationType\": \"")
+        .append(operationType)
+        .append("\"")
+        .append(", \"clusterTime\": {\"$timestamp\": {\"t\": ")
+        .append(seconds)
+        .append(", \"i\": ")
+        .append(increment)
+        .append("}}")
+        .append(", \"wallTime\": {\"$date\": {\"$numberLong\": \"")
+        .append(seconds * 1000)
+        .append("\"}}");
+    if (id != null) {
+      json.append(", \"documentKey\": {\"_id\": ").append(id).append("}");
+    }
+    if (fullDocument != null) {
+      json.append(", \"fullDocument\": ").append(fullDocument);
+    }
+    if (updateDescription != null) {
+      json.append(", \"updateDescription\": ").append(updateDescription);
+    }
+    return json.append("}").toString();
+  }
+
+  private static void send(String topic, String... events) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            KafkaClientProperties.producer(SharedStack.config().kafka(), "mongo-it"))) {
+      for (String value : events) {
+        producer.send(new ProducerRecord<>(topic, value.getBytes(UTF_8)));
+      }
+      producer.flush();
+    }
+  }
+
+  private static PrintStream quietly() {
+    return new PrintStream(new ByteArrayOutputStream(), true, UTF_8);
+  }
+}
