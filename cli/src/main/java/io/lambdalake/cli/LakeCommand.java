@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
       io.lambdalake.serving.ServingCommand.class,
       io.lambdalake.batch.BatchCommand.class,
       io.lambdalake.speed.generate.GenerateCommand.class,
+      io.lambdalake.ingestion.imports.JdbcImportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

@@ -77,12 +77,14 @@ public final class DeltaTables {
               // cost time on every write and help no query.
               "delta.dataSkippingStatsColumns",
               "tracking_id,event_name,event_time,received_at,event_id");
-      case RAW_QUARANTINE -> Map.of("delta.appendOnly", "true");
+      case RAW_QUARANTINE, RAW_MONGO_SNAPSHOTS -> Map.of("delta.appendOnly", "true");
       case SPEED_EVENTS_HOURLY,
           SPEED_PAGES_HOURLY,
           BATCH_EVENTS_HOURLY,
           BATCH_PAGES_HOURLY,
-          BATCH_COVERAGE ->
+          BATCH_COVERAGE,
+          STATE_IMPORT_PROGRESS,
+          STATE_SNAPSHOT_POSITIONS ->
           Map.of();
     };
   }
