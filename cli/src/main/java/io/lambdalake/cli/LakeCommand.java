@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
       io.lambdalake.batch.BatchCommand.class,
       io.lambdalake.speed.generate.GenerateCommand.class,
       io.lambdalake.ingestion.imports.JdbcImportCommand.class,
+      io.lambdalake.ingestion.imports.FilesImportCommand.class,
+      io.lambdalake.ingestion.imports.MongoExportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

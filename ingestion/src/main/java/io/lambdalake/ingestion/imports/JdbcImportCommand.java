@@ -65,7 +65,10 @@ public final class JdbcImportCommand implements Callable<Integer> {
       description = "Rows fetched per round trip (default: ${DEFAULT-VALUE}).")
   int fetchSize;
 
-  @Option(names = "--incremental", description = "append or lastmodified.")
+  @Option(
+      names = "--incremental",
+      description = "append or lastmodified.",
+      converter = IncrementalConverter.class)
   JdbcImportJob.Incremental incremental;
 
   @Option(names = "--check-column", description = "Column --incremental compares.")
@@ -137,5 +140,18 @@ public final class JdbcImportCommand implements Callable<Integer> {
               : 1;
         });
     return commandLine.execute(arguments);
+  }
+
+  static final class IncrementalConverter
+      implements CommandLine.ITypeConverter<JdbcImportJob.Incremental> {
+    @Override
+    public JdbcImportJob.Incremental convert(String value) {
+      try {
+        return JdbcImportJob.Incremental.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(
+            "'" + value + "' is not an incremental mode: use append or lastmodified");
+      }
+    }
   }
 }
