@@ -278,7 +278,8 @@ public final class JdbcImportJob {
           conditions.add(checkColumn + " <= " + literal(upper.get(), quoted));
         }
         case LASTMODIFIED -> {
-          upper = source.scalarText("SELECT CURRENT_TIMESTAMP");
+          // Microseconds: rows changed in the same second as the run are not left for the next.
+          upper = source.scalarText("SELECT CURRENT_TIMESTAMP(6)");
           lowerLiteral.ifPresent(value -> conditions.add(checkColumn + " >= " + value));
           conditions.add(checkColumn + " < " + literal(upper.orElseThrow(), true));
         }

@@ -37,7 +37,8 @@ public final class MongoExportCommand implements Callable<Integer> {
 
   @Option(
       names = "--promote",
-      split = ",",
+      // Commas between fields, not inside a type such as DECIMAL(18,2).
+      split = ",(?![^(]*\\))",
       description =
           "Top-level field to add as a column, FIELD:TYPE in Spark SQL types, e.g."
               + " status:STRING,total:DECIMAL(18,2),created:TIMESTAMP,qty:BIGINT.")

@@ -449,7 +449,7 @@ class JdbcImportIT {
       values.add(((Number) row.get(0)).longValue());
       values.add(row.get(1));
       values.add(row.get(2) == null ? null : (BigDecimal) row.get(2));
-      values.add(row.get(3) == null ? null : (LocalDate) row.get(3));
+      values.add(row.get(3) == null ? null : toLocalDate(row.get(3)));
       values.add(row.get(4) == null ? null : toLocalDateTime(row.get(4)));
       values.add(row.get(5));
       result.add(values);
