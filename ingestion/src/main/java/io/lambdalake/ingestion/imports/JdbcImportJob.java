@@ -242,7 +242,7 @@ public final class JdbcImportJob {
     }
     long version = latest.map(ImportProgress.Run::version).orElse(0L) + 1;
 
-    String from = fromClause(options);
+    String from = fromClause(options, "1 = 1");
     List<String> conditions = new ArrayList<>();
     options.where().ifPresent(where -> conditions.add("(" + where + ")"));
     Optional<String> upper = Optional.empty();
@@ -257,14 +257,21 @@ public final class JdbcImportJob {
       } else if (latest.isEmpty()) {
         lower = options.lastValue();
       }
-      boolean quoted = JdbcSource.needsQuotes(source.columnType(from, checkColumn));
+      String checkOuter = outerName(options, checkColumn);
+      boolean quoted = JdbcSource.needsQuotes(source.columnType(from, checkOuter));
       Optional<String> lowerLiteral = lower.map(value -> literal(value, quoted));
       switch (options.incremental().get()) {
         case APPEND -> {
           String maxWhere = and(conditions, lowerLiteral.map(value -> checkColumn + " > " + value));
+          boolean query = options.query().isPresent();
           upper =
               source.scalarText(
-                  "SELECT MAX(" + checkColumn + ") FROM " + from + " WHERE " + maxWhere);
+                  "SELECT MAX("
+                      + checkOuter
+                      + ") FROM "
+                      + (query ? fromClause(options, maxWhere) : from)
+                      + " WHERE "
+                      + (query ? "1 = 1" : maxWhere));
           if (upper.isEmpty()) {
             progress.accept(
                 "import-jdbc: no rows after "
@@ -365,7 +372,7 @@ public final class JdbcImportJob {
     progress.accept(
         "import-jdbc: binlog position before the snapshot of " + sourceTable + ": " + position);
 
-    String from = fromClause(options);
+    String from = fromClause(options, "1 = 1");
     String condition = and(new ArrayList<>(), Optional.empty());
     List<String> predicates = splitPredicates(options, source, from, condition);
     progress.accept(
@@ -483,7 +490,14 @@ public final class JdbcImportJob {
                                 + options.numMappers()
                                 + " and --query: name the column whose range the parallel"
                                 + " reads split, or import with --num-mappers 1"));
-    SplitPlanner.Bounds bounds = source.bounds(from, splitBy, condition);
+    // A --query's bounds come from its result, with the conditions where $CONDITIONS is, and its
+    // columns there have no table qualifier (o.id -> id); the ranges go inside the query as given.
+    boolean query = options.query().isPresent();
+    SplitPlanner.Bounds bounds =
+        source.bounds(
+            query ? fromClause(options, condition) : from,
+            outerName(options, splitBy),
+            query ? "1 = 1" : condition);
     return SplitPlanner.predicates(splitBy, bounds, options.numMappers());
   }
 
@@ -523,14 +537,20 @@ public final class JdbcImportJob {
     return union;
   }
 
-  private static String fromClause(Options options) {
+  /** The table, or the query with the condition where it says $CONDITIONS, as a FROM item. */
+  private static String fromClause(Options options, String condition) {
     return options
         .table()
         .orElseGet(
             () ->
                 "("
-                    + options.query().orElseThrow().replace(CONDITIONS, "(1 = 1)")
+                    + options.query().orElseThrow().replace(CONDITIONS, "(" + condition + ")")
                     + ") sqoop_query");
+  }
+
+  /** A column as a query over a --query's result names it: without its qualifier. */
+  private static String outerName(Options options, String column) {
+    return options.query().isPresent() ? column.substring(column.lastIndexOf('.') + 1) : column;
   }
 
   private static long rowsOfLastCommit(SparkSession spark, String location, String snapshotId) {

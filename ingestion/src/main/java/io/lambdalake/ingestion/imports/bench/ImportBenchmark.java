@@ -23,9 +23,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code scripts/bench import}: a MariaDB table of N rows imported by {@code lake import-jdbc} with
- * one and with several parallel reads, against the MariaDB client reading the same table in the same
- * run. Arguments: rows, then the mapper counts (e.g. {@code 5000000 1,2,4}). Prints one line per
- * run, and the summary last.
+ * one and with several parallel reads, against the MariaDB client reading the same table in the
+ * same run. Arguments: rows, then the mapper counts (e.g. {@code 5000000 1,2,4}). Prints one line
+ * per run, and the summary last.
  */
 public final class ImportBenchmark {
   private ImportBenchmark() {}
@@ -79,7 +79,12 @@ public final class ImportBenchmark {
         }
         double rate = rows / seconds;
         System.out.printf(
-            Locale.ROOT, "mappers=%d rows=%d seconds=%.1f rows_per_s=%.0f%n", count, rows, seconds, rate);
+            Locale.ROOT,
+            "mappers=%d rows=%d seconds=%.1f rows_per_s=%.0f%n",
+            count,
+            rows,
+            seconds,
+            rate);
         if (rate > bestRate) {
           bestRate = rate;
           bestMappers = count;
@@ -102,7 +107,9 @@ public final class ImportBenchmark {
     dropDatabase(mariaDb, database);
   }
 
-  /** Orders with the column types imports care about, generated inside MariaDB (SEQUENCE engine). */
+  /**
+   * Orders with the column types imports care about, generated inside MariaDB (SEQUENCE engine).
+   */
   private static void createTable(MariaDbConfig mariaDb, String database, long rows)
       throws SQLException {
     long started = System.nanoTime();
