@@ -131,7 +131,9 @@ public final class ImportBenchmark {
                 + ".orders SELECT seq, CONCAT('customer-', seq % 10007), (seq % 100000) / 7.0,"
                 + " DATE '2020-01-01' + INTERVAL (seq % 2000) DAY,"
                 + " TIMESTAMP '2020-01-01 00:00:00' + INTERVAL seq SECOND,"
-                + " IF(seq % 10 = 0, NULL, CONCAT('order note ', seq)) FROM seq_"
+                + " IF(seq % 10 = 0, NULL, CONCAT('order note ', seq)) FROM "
+                + database
+                + ".seq_"
                 + first
                 + "_to_"
                 + last);
