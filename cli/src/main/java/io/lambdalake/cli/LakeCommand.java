@@ -27,6 +27,9 @@ import picocli.CommandLine.Option;
       io.lambdalake.orchestration.BackfillCommand.class,
       io.lambdalake.orchestration.DagsCommand.class,
       io.lambdalake.ingestion.cdc.CdcCommand.class,
+      io.lambdalake.ingestion.imports.JdbcImportCommand.class,
+      io.lambdalake.ingestion.imports.FilesImportCommand.class,
+      io.lambdalake.ingestion.imports.MongoExportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

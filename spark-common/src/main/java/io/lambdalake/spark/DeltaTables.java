@@ -78,7 +78,8 @@ public final class DeltaTables {
               "delta.dataSkippingStatsColumns",
               "tracking_id,event_name,event_time,received_at,event_id");
       case RAW_QUARANTINE -> Map.of("delta.appendOnly", "true");
-      case RAW_MYSQL_CHANGES, RAW_MONGO_CHANGES -> Map.of("delta.appendOnly", "true");
+      case RAW_MYSQL_CHANGES, RAW_MONGO_CHANGES, RAW_MONGO_SNAPSHOTS ->
+          Map.of("delta.appendOnly", "true");
       case SPEED_EVENTS_HOURLY,
           SPEED_PAGES_HOURLY,
           BATCH_EVENTS_HOURLY,
@@ -88,7 +89,8 @@ public final class DeltaTables {
           BATCH_TRAFFIC_DAILY,
           BATCH_COVERAGE,
           STATE_SNAPSHOT_POSITIONS,
-          STATE_CDC_POSITIONS ->
+          STATE_CDC_POSITIONS,
+          STATE_IMPORT_PROGRESS ->
           Map.of();
     };
   }

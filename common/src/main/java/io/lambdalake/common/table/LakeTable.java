@@ -170,6 +170,37 @@ public enum LakeTable {
           "cluster_time_increment BIGINT",
           "resume_token STRING",
           "updated_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /** One row per historical import run: the last value reached, so the next run continues. */
+  STATE_IMPORT_PROGRESS(
+      "state",
+      "import_progress",
+      String.join(
+          ", ",
+          "import_key STRING NOT NULL",
+          "target_table STRING NOT NULL",
+          "source STRING NOT NULL",
+          "mode STRING NOT NULL",
+          "check_column STRING",
+          "run_version BIGINT NOT NULL",
+          "last_value STRING",
+          "rows BIGINT NOT NULL",
+          "snapshot_id STRING NOT NULL",
+          "recorded_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /** mongoexport documents as canonical Extended JSON; promoted top-level fields are added. */
+  RAW_MONGO_SNAPSHOTS(
+      "raw",
+      "mongo_snapshots",
+      String.join(
+          ", ",
+          "collection STRING NOT NULL",
+          "document_id STRING",
+          "document STRING NOT NULL",
+          "snapshot_id STRING NOT NULL",
+          "source_file STRING NOT NULL",
+          "source_line BIGINT NOT NULL",
+          "imported_at TIMESTAMP NOT NULL"),
       List.of());
 
   private final String zone;
