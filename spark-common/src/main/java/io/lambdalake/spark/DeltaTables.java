@@ -77,7 +77,8 @@ public final class DeltaTables {
               // cost time on every write and help no query.
               "delta.dataSkippingStatsColumns",
               "tracking_id,event_name,event_time,received_at,event_id");
-      case RAW_QUARANTINE -> Map.of("delta.appendOnly", "true");
+      case RAW_QUARANTINE, RAW_CDC_QUARANTINE, RAW_IMPORT_QUARANTINE ->
+          Map.of("delta.appendOnly", "true");
       case RAW_MYSQL_CHANGES, RAW_MONGO_CHANGES, RAW_MONGO_SNAPSHOTS ->
           Map.of("delta.appendOnly", "true");
       case SPEED_EVENTS_HOURLY,

@@ -45,28 +45,16 @@ public enum LakeTable {
           "landed_at TIMESTAMP NOT NULL",
           "event_date DATE NOT NULL"),
       List.of("event_date")),
-  RAW_QUARANTINE(
-      "raw",
-      "quarantine",
-      String.join(
-          ", ",
-          "source STRING NOT NULL",
-          "reason STRING NOT NULL",
-          "field STRING",
-          "message STRING",
-          "received_at TIMESTAMP",
-          "endpoint STRING",
-          "tracking_id STRING",
-          "payload STRING",
-          "payload_encoding STRING",
-          "payload_size BIGINT",
-          "payload_truncated BOOLEAN",
-          "source_topic STRING",
-          "source_partition INT",
-          "source_offset BIGINT",
-          "quarantined_at TIMESTAMP NOT NULL",
-          "quarantine_date DATE NOT NULL"),
-      List.of("quarantine_date")),
+  RAW_QUARANTINE("raw", "quarantine", QuarantineColumns.COLUMNS, List.of("quarantine_date")),
+  /**
+   * What the CDC job could not apply. A table of its own, like raw.import_quarantine: each Delta
+   * table has one writer (DESIGN.md), and the landing stream writes raw.quarantine.
+   */
+  RAW_CDC_QUARANTINE(
+      "raw", "cdc_quarantine", QuarantineColumns.COLUMNS, List.of("quarantine_date")),
+  /** What a file import (Sqoop files, mongoexport) could not load, with file and line. */
+  RAW_IMPORT_QUARANTINE(
+      "raw", "import_quarantine", QuarantineColumns.COLUMNS, List.of("quarantine_date")),
   /** Every MySQL/MariaDB change Maxwell sent, as received, with its binlog position. */
   RAW_MYSQL_CHANGES(
       "raw",
@@ -298,6 +286,31 @@ public enum LakeTable {
             "computed_at TIMESTAMP NOT NULL");
 
     private DailyColumns() {}
+  }
+
+  /** The columns of every quarantine table. */
+  private static final class QuarantineColumns {
+    static final String COLUMNS =
+        String.join(
+            ", ",
+            "source STRING NOT NULL",
+            "reason STRING NOT NULL",
+            "field STRING",
+            "message STRING",
+            "received_at TIMESTAMP",
+            "endpoint STRING",
+            "tracking_id STRING",
+            "payload STRING",
+            "payload_encoding STRING",
+            "payload_size BIGINT",
+            "payload_truncated BOOLEAN",
+            "source_topic STRING",
+            "source_partition INT",
+            "source_offset BIGINT",
+            "quarantined_at TIMESTAMP NOT NULL",
+            "quarantine_date DATE NOT NULL");
+
+    private QuarantineColumns() {}
   }
 
   /** The column lists the batch and speed views share. */

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Maxwell's topics into the lake, exactly once: every change as received into raw.mysql_changes (an
  * idempotent append keyed by the query and batch id), each source table's current state into its
  * mirror by MERGE (idempotent per batch, and ordered by binlog position so that nothing older
- * overwrites something newer), and what cannot be applied into raw.quarantine with its reason.
+ * overwrites something newer), and what cannot be applied into raw.cdc_quarantine with its reason.
  */
 public final class MaxwellIngestion {
   private static final Logger LOG = LoggerFactory.getLogger(MaxwellIngestion.class);
@@ -139,10 +139,10 @@ public final class MaxwellIngestion {
     }
     Dataset<Row> toQuarantine = quarantined.stream().reduce(Dataset::unionByName).orElseThrow();
     if (!toQuarantine.isEmpty()) {
-      DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE);
+      DeltaTables.ensure(spark, config, LakeTable.RAW_CDC_QUARANTINE);
       append(
           toQuarantine,
-          LakeTable.RAW_QUARANTINE.location(config.storage()),
+          LakeTable.RAW_CDC_QUARANTINE.location(config.storage()),
           applicationId,
           version);
     }

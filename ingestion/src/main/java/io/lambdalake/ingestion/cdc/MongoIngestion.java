@@ -127,10 +127,10 @@ public final class MongoIngestion {
     }
     Dataset<Row> toQuarantine = quarantined.stream().reduce(Dataset::unionByName).orElseThrow();
     if (!toQuarantine.isEmpty()) {
-      DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE);
+      DeltaTables.ensure(spark, config, LakeTable.RAW_CDC_QUARANTINE);
       MaxwellIngestion.append(
           toQuarantine,
-          LakeTable.RAW_QUARANTINE.location(config.storage()),
+          LakeTable.RAW_CDC_QUARANTINE.location(config.storage()),
           applicationId,
           version);
     }

@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Load files Sqoop 1.4 wrote (to HDFS, S3 or a local folder) into a Delta table. Text lines"
-          + " and Avro records that do not fit go to raw.quarantine with file and line number.",
+          + " and Avro records that do not fit go to raw.import_quarantine with file and line number.",
       "Loading the same files into the same table again writes nothing."
     })
 public final class FilesImportCommand implements Callable<Integer> {

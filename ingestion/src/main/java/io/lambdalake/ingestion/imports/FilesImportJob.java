@@ -44,8 +44,8 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * {@code lake import-files}: loads what Sqoop 1.4 wrote (delimited text, Avro data files, Parquet)
  * into a Delta table. Text lines and Avro records that do not fit the schema go to {@code
- * raw.quarantine} with their file and line (record) number. Loading the same files again writes
- * nothing: both commits are Delta transactions keyed by the set of files.
+ * raw.import_quarantine} with their file and line (record) number. Loading the same files again
+ * writes nothing: both commits are Delta transactions keyed by the set of files.
  */
 public final class FilesImportJob {
   static final String QUARANTINE_SOURCE = "import-files";
@@ -172,7 +172,7 @@ public final class FilesImportJob {
         Dataset<Row> rejected = parsed.filter(col("reason").isNotNull());
         quarantined = rejected.count();
         if (quarantined > 0) {
-          String location = DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE);
+          String location = DeltaTables.ensure(spark, config, LakeTable.RAW_IMPORT_QUARANTINE);
           ImportQuarantine.rows(rejected, QUARANTINE_SOURCE)
               .write()
               .format("delta")
@@ -189,7 +189,7 @@ public final class FilesImportJob {
               + options.target()
               + ", "
               + quarantined
-              + " quarantined (raw.quarantine, source "
+              + " quarantined (raw.import_quarantine, source "
               + QUARANTINE_SOURCE
               + ")");
       return new Result(files.size(), rows, quarantined);

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
       "Load mongoexport files (JSON lines or --jsonArray; relaxed or canonical Extended JSON),"
           + " local or s3://, into raw.mongo_snapshots or mirror.<db>__<collection>.",
       "Documents are kept as canonical Extended JSON; --promote makes top-level fields columns."
-          + " Bad lines go to raw.quarantine with file and line number."
+          + " Bad lines go to raw.import_quarantine with file and line number."
     })
 public final class MongoExportCommand implements Callable<Integer> {
   @Option(

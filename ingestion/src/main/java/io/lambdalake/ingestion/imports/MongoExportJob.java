@@ -36,7 +36,7 @@ import org.apache.spark.storage.StorageLevel;
  * {@code lake import-mongoexport}: mongoexport files (JSON lines or {@code --jsonArray}, relaxed or
  * canonical Extended JSON), local or on S3, into {@code raw.mongo_snapshots} (appended) or a mirror
  * {@code mirror.<db>__<collection>} (replaced). Lines that are not documents, and documents whose
- * promoted fields do not fit their types, go to {@code raw.quarantine} with file and line.
+ * promoted fields do not fit their types, go to {@code raw.import_quarantine} with file and line.
  */
 public final class MongoExportJob {
   static final String QUARANTINE_SOURCE = "import-mongoexport";
@@ -189,7 +189,7 @@ public final class MongoExportJob {
             .mode(SaveMode.Append)
             .option("txnAppId", applicationId)
             .option("txnVersion", 0L)
-            .save(DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE));
+            .save(DeltaTables.ensure(spark, config, LakeTable.RAW_IMPORT_QUARANTINE));
       }
       progress.accept(
           "import-mongoexport: "
@@ -198,7 +198,7 @@ public final class MongoExportJob {
               + options.target()
               + ", "
               + quarantined
-              + " quarantined (raw.quarantine, source "
+              + " quarantined (raw.import_quarantine, source "
               + QUARANTINE_SOURCE
               + ")");
       return new Result(files.size(), written, quarantined, snapshotId);

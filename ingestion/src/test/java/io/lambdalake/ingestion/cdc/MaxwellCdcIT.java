@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Real MariaDB transactions through the real Maxwell and Kafka into the CDC job: every mirror
  * equals its source table row for row (types included), also after the job was killed with kill -9
- * in the middle of the stream; garbage and unappliable changes land in raw.quarantine.
+ * in the middle of the stream; garbage and unappliable changes land in raw.cdc_quarantine.
  */
 class MaxwellCdcIT {
   private static final String NULL = "<null>";
@@ -276,7 +276,7 @@ class MaxwellCdcIT {
         spark
             .read()
             .format("delta")
-            .load(LakeTable.RAW_QUARANTINE.location(run.config.storage()))
+            .load(LakeTable.RAW_CDC_QUARANTINE.location(run.config.storage()))
             .filter(col("reason").equalTo("incompatible_type"))
             .first();
     assertThat(incompatible.<String>getAs("field")).isEqualTo("price");
@@ -487,7 +487,7 @@ class MaxwellCdcIT {
     return spark
         .read()
         .format("delta")
-        .load(LakeTable.RAW_QUARANTINE.location(run.config.storage()))
+        .load(LakeTable.RAW_CDC_QUARANTINE.location(run.config.storage()))
         .filter(col("source").equalTo("cdc"))
         .groupBy("reason")
         .count()

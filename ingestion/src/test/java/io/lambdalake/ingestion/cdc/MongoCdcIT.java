@@ -162,7 +162,7 @@ class MongoCdcIT {
         spark
             .read()
             .format("delta")
-            .load(LakeTable.RAW_QUARANTINE.location(config.storage()))
+            .load(LakeTable.RAW_CDC_QUARANTINE.location(config.storage()))
             .filter(col("source").equalTo("cdc"))
             .groupBy("reason")
             .count()

@@ -234,7 +234,7 @@ class FilesImportIT {
     return spark
         .read()
         .format("delta")
-        .load(LakeTable.RAW_QUARANTINE.location(fixture.config().storage()))
+        .load(LakeTable.RAW_IMPORT_QUARANTINE.location(fixture.config().storage()))
         .filter(col("source").equalTo(source))
         .collectAsList();
   }

@@ -9,7 +9,9 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
-/** Changes that cannot be applied, as rows of raw.quarantine (the columns QuarantinedInput has). */
+/**
+ * Changes that cannot be applied, as rows of raw.cdc_quarantine (the columns QuarantinedInput has).
+ */
 final class Quarantine {
   static final String SOURCE = "cdc";
 

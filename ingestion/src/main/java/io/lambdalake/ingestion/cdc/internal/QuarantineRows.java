@@ -5,7 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
-/** Records that could not be read as changes, as raw.quarantine rows with their own reason. */
+/** Records that could not be read as changes, as raw.cdc_quarantine rows with their own reason. */
 public final class QuarantineRows {
   private QuarantineRows() {}
 

@@ -16,9 +16,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
- * Rejected records of a file import as {@code raw.quarantine} rows: the quarantine's own columns,
- * with the file in {@code endpoint} (where the input arrived) and the line number in {@code
- * source_offset} (its position in that source), and the line itself as the payload.
+ * Rejected records of a file import as {@code raw.import_quarantine} rows: the quarantine's own
+ * columns, with the file in {@code endpoint} (where the input arrived) and the line number in
+ * {@code source_offset} (its position in that source), and the line itself as the payload.
  */
 public final class ImportQuarantine {
   /** The longest payload kept; longer lines are cut and flagged as truncated. */
