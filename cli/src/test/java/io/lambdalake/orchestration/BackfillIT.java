@@ -180,7 +180,7 @@ class BackfillIT {
                     "--wait"));
     AirflowClient client = new AirflowClient(config.airflow());
     await()
-        .atMost(Duration.ofMinutes(1))
+        .atMost(Duration.ofMinutes(5))
         .pollInterval(Duration.ofMillis(500))
         .until(
             () ->
@@ -195,7 +195,7 @@ class BackfillIT {
     assertThat(second.stderr())
         .startsWith("lake: A backfill is already ")
         .contains("(" + CORRUPT + ".." + CORRUPT + ")");
-    Lake.Result failed = corrupt.get(10, TimeUnit.MINUTES);
+    Lake.Result failed = corrupt.get(40, TimeUnit.MINUTES);
     assertThat(failed.exitCode()).as(failed.toString()).isEqualTo(3);
     assertThat(failed.stderr().lines().toList()).hasSize(1);
     assertThat(failed.stderr())
@@ -289,7 +289,8 @@ class BackfillIT {
             new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
         builder.environment().putAll(environment);
         Process process = builder.start();
-        if (!process.waitFor(12, TimeUnit.MINUTES)) {
+        // Generous: on a loaded 2-core machine one day's spark-submit took up to 8 minutes.
+        if (!process.waitFor(40, TimeUnit.MINUTES)) {
           process.destroyForcibly();
           throw new AssertionError("lake " + String.join(" ", arguments) + " did not finish");
         }

@@ -124,7 +124,8 @@ public final class AirflowServer extends ManagedServer {
             "\"$airflow\" api-server --host 127.0.0.1 --port "
                 + airflowConfig.port()
                 + " --workers 1 & pids+=($!)",
-            "\"$airflow\" scheduler & pids+=($!)",
+            // Task logs are files the API server reads itself: no log server on 0.0.0.0:8793.
+            "\"$airflow\" scheduler --skip-serve-logs & pids+=($!)",
             "\"$airflow\" dag-processor & pids+=($!)",
             "trap 'kill -TERM \"${pids[@]}\" 2>/dev/null; wait; exit 0' TERM INT",
             "wait -n",
