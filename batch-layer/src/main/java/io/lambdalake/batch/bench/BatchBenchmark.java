@@ -251,7 +251,8 @@ public final class BatchBenchmark {
       statement.execute("SET threads = " + Runtime.getRuntime().availableProcessors());
       // DuckDB takes 80% of the machine's memory by default, beside this JVM's heap: bound it and
       // let it spill, as Spark does.
-      statement.execute("SET memory_limit = '" + System.getProperty("bench.duckdb-memory", "4GB") + "'");
+      statement.execute(
+          "SET memory_limit = '" + System.getProperty("bench.duckdb-memory", "4GB") + "'");
       statement.execute("SET temp_directory = '" + output.resolve("spill") + "'");
       for (String query : sql.split(";\\s*\\n")) {
         if (!query.isBlank()) {
