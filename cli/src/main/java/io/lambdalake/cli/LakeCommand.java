@@ -23,6 +23,9 @@ import picocli.CommandLine.Option;
       io.lambdalake.batch.BatchCommand.class,
       io.lambdalake.speed.generate.GenerateCommand.class,
       io.lambdalake.ingestion.cdc.CdcCommand.class,
+      io.lambdalake.consumers.sample.GenerateSampleDbCommand.class,
+      io.lambdalake.consumers.spam.SpamCommand.class,
+      io.lambdalake.consumers.match.MatchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

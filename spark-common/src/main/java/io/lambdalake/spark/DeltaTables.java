@@ -85,7 +85,11 @@ public final class DeltaTables {
           BATCH_PAGES_HOURLY,
           BATCH_COVERAGE,
           STATE_SNAPSHOT_POSITIONS,
-          STATE_CDC_POSITIONS ->
+          STATE_CDC_POSITIONS,
+          CONSUMERS_SPAM_FLAGS,
+          CONSUMERS_RECOMMENDATIONS,
+          STATE_SPAM_PUBLICATIONS,
+          STATE_MATCH_RUNS ->
           Map.of();
     };
   }

@@ -17,7 +17,8 @@ public record LakeConfig(
     SparkConfig spark,
     StackConfig stack,
     CollectorConfig collector,
-    CdcConfig cdc) {
+    CdcConfig cdc,
+    ConsumersConfig consumers) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -32,5 +33,6 @@ public record LakeConfig(
     requireNonNull(stack, "stack is null");
     requireNonNull(collector, "collector is null");
     requireNonNull(cdc, "cdc is null");
+    requireNonNull(consumers, "consumers is null");
   }
 }

@@ -56,6 +56,22 @@ class LakeConfigLoaderTest {
             new MaxwellConfig("maxwell", "maxwell-local-password", 6379, "lambda-lake", "maxwell"));
     assertThat(config.spark()).isEqualTo(new SparkConfig("local[2]", 4, "2g"));
     assertThat(config.cdc()).isEqualTo(new CdcConfig(Map.of()));
+    assertThat(config.consumers())
+        .isEqualTo(
+            new ConsumersConfig(
+                "matrimony",
+                new ConsumersConfig.Spam(
+                    "consumers.spam-flags",
+                    Duration.ofMinutes(10),
+                    30,
+                    40,
+                    8,
+                    Duration.ofHours(24),
+                    15,
+                    Duration.ofHours(24),
+                    3,
+                    Duration.ofSeconds(2)),
+                new ConsumersConfig.Match(10)));
     assertThat(config.stack())
         .isEqualTo(
             new StackConfig(
