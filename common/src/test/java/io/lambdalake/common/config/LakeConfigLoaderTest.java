@@ -414,4 +414,17 @@ class LakeConfigLoaderTest {
         .hasMessageContaining("lake.cdc.mongo.promoted-fields")
         .hasMessageContaining("orders");
   }
+
+  @Test
+  void badConsumersValuesNameTheirKey() {
+    assertThatThrownBy(
+            () ->
+                load(Map.of(), Map.of("lake.consumers.spam.window", "0s")).consumers())
+        .isInstanceOf(LakeException.class)
+        .hasMessageContaining("lake.consumers.spam.window");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.consumers.match.top-k", "0")))
+        .hasMessageContaining("lake.consumers.match.top-k");
+    assertThat(load(Map.of("LAKE_SAMPLE_DATABASE", "dating"), Map.of()).consumers().sampleDatabase())
+        .isEqualTo("dating");
+  }
 }

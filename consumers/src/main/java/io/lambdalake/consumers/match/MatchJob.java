@@ -137,7 +137,15 @@ public final class MatchJob {
       Recompute recompute = options.recompute();
       if (recompute == Recompute.INCREMENTAL
           && (last.isEmpty()
-              || last.get().<Long>getAs("profiles_version") > profilesSnapshot.version())) {
+              || last.get().<Long>getAs("profiles_version") > profilesSnapshot.version()
+              // Ages are taken on the snapshot's date: a new day can move anyone in or out of
+              // range.
+              || !last.get()
+                  .<Timestamp>getAs("as_of")
+                  .toInstant()
+                  .atZone(ZoneOffset.UTC)
+                  .toLocalDate()
+                  .equals(referenceDate))) {
         recompute = Recompute.FULL;
       }
       Dataset<Row> seekers =
@@ -146,6 +154,7 @@ public final class MatchJob {
               : affectedSeekers(
                   spark,
                   profiles,
+                  interests,
                   recommendations,
                   profilesLocation,
                   interestsLocation,
@@ -224,13 +233,16 @@ public final class MatchJob {
   }
 
   /**
-   * Seekers whose top K can differ from the last run's: changed profiles themselves, senders of
-   * changed interests, seekers who listed or sent interests to a changed profile, and seekers for
-   * whom a changed profile now meets the hard preferences.
+   * Seekers whose top K can differ from the last run's: changed profiles themselves; senders of
+   * changed interests (their pattern and exclusions); seekers who sent interests to a changed
+   * profile (their pattern counts its attributes); and, for every changed candidate (a changed
+   * profile, or the receiver of a changed interest, whose acceptance rate moved), the seekers who
+   * listed it and those whose hard preferences it now meets.
    */
   private static Dataset<Row> affectedSeekers(
       SparkSession spark,
       Dataset<Row> profiles,
+      Dataset<Row> interests,
       String recommendations,
       String profilesLocation,
       String interestsLocation,
@@ -246,32 +258,39 @@ public final class MatchJob {
             .cache();
     Dataset<Row> changedInterests =
         interestsSnapshot
-            .map(
-                snapshot ->
-                    changes(spark, interestsLocation, lastInterests, snapshot.version())
-                        .select(col("sender_id").as("id")))
-            .orElseGet(() -> changedProfiles.limit(0));
+            .map(snapshot -> changes(spark, interestsLocation, lastInterests, snapshot.version()))
+            .orElseGet(() -> emptyLike(spark, interestsLocation))
+            .select(col("sender_id"), col("receiver_id"))
+            .cache();
+    Dataset<Row> changedCandidates =
+        changedProfiles
+            .unionByName(changedInterests.select(col("receiver_id").as("id")))
+            .distinct()
+            .select(col("id").as("changed_id"));
     Dataset<Row> listing =
         spark
             .read()
             .format("delta")
             .load(recommendations)
-            .join(changedProfiles, col("candidate_id").equalTo(changedProfiles.col("id")))
+            .join(changedCandidates, col("candidate_id").equalTo(col("changed_id")))
             .select(col("profile_id").as("id"));
-    Dataset<Row> active = profiles.filter(col("status").equalTo("active"));
-    Dataset<Row> seekerSide = active.select(prefixed(active, "s_"));
-    Dataset<Row> changedCandidates =
-        active
+    Dataset<Row> sentToChanged =
+        interests
             .join(
                 changedProfiles.select(col("id").as("changed_id")),
-                col("id").equalTo(col("changed_id")))
+                col("receiver_id").equalTo(col("changed_id")))
+            .select(col("sender_id").as("id"));
+    Dataset<Row> active = profiles.filter(col("status").equalTo("active"));
+    Dataset<Row> seekerSide = active.select(prefixed(active, "s_"));
+    Dataset<Row> candidateSide =
+        active
+            .join(changedCandidates, col("id").equalTo(col("changed_id")))
             .select(prefixed(active, "c_"));
     Dataset<Row> nowCandidate =
-        seekerSide
-            .join(changedCandidates, MatchScoring.hardPreferences())
-            .select(col("s_id").as("id"));
+        seekerSide.join(candidateSide, MatchScoring.hardPreferences()).select(col("s_id").as("id"));
     return changedProfiles
-        .unionByName(changedInterests)
+        .unionByName(changedInterests.select(col("sender_id").as("id")))
+        .unionByName(sentToChanged)
         .unionByName(listing)
         .unionByName(nowCandidate);
   }

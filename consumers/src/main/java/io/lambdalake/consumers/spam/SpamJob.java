@@ -98,7 +98,9 @@ public final class SpamJob {
               .foreachBatch(
                   (Dataset<Row> batch, Long batchId) -> {
                     long started = System.nanoTime();
-                    Dataset<Row> found = rules.flags(batch, batchId).cache();
+                    // Each rule reads the batch: read its files once.
+                    Dataset<Row> changes = batch.persist();
+                    Dataset<Row> found = rules.flags(changes, batchId).cache();
                     try {
                       DeltaTable.forPath(spark, flags)
                           .as("t")
@@ -108,6 +110,7 @@ public final class SpamJob {
                           .execute();
                     } finally {
                       found.unpersist();
+                      changes.unpersist();
                     }
                     int published = publisher.publishPending();
                     progress.printf(

@@ -149,7 +149,8 @@ public final class SpamRules {
             .unionByName(
                 crossings(
                     Rule.NEW_ACCOUNT_BURST,
-                    newAccountActivity(interests, messages.drop("body")),
+                    newAccountActivity(
+                        interests, messages.withColumn("group_key", lit("")).drop("body")),
                     rules.window(),
                     rules.newAccountBurst(),
                     false))
