@@ -417,14 +417,13 @@ class LakeConfigLoaderTest {
 
   @Test
   void badConsumersValuesNameTheirKey() {
-    assertThatThrownBy(
-            () ->
-                load(Map.of(), Map.of("lake.consumers.spam.window", "0s")).consumers())
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.consumers.spam.window", "0s")).consumers())
         .isInstanceOf(LakeException.class)
         .hasMessageContaining("lake.consumers.spam.window");
     assertThatThrownBy(() -> load(Map.of(), Map.of("lake.consumers.match.top-k", "0")))
         .hasMessageContaining("lake.consumers.match.top-k");
-    assertThat(load(Map.of("LAKE_SAMPLE_DATABASE", "dating"), Map.of()).consumers().sampleDatabase())
+    assertThat(
+            load(Map.of("LAKE_SAMPLE_DATABASE", "dating"), Map.of()).consumers().sampleDatabase())
         .isEqualTo("dating");
   }
 }
