@@ -100,7 +100,13 @@ public final class MatchJob {
     String interestsLocation = mirrors.require(spark, "interests");
     Snapshot profilesSnapshot = profilesSnapshot(spark, profilesLocation, options);
     Optional<Snapshot> interestsSnapshot =
-        latestAt(spark, interestsLocation, profilesSnapshot.committedAt());
+        interestsFor(
+            spark,
+            config,
+            mirrors,
+            interestsLocation,
+            profilesSnapshot,
+            options.profilesVersion().isEmpty() && options.asOf().isEmpty());
     LocalDate referenceDate = profilesSnapshot.committedAt().atZone(ZoneOffset.UTC).toLocalDate();
     progress.printf(
         "match: %s at version %d (%s), interests at version %s; ages on %s%n",
@@ -220,7 +226,7 @@ public final class MatchJob {
                 .load(profilesLocation),
             snapshot.committedAt().atZone(ZoneOffset.UTC).toLocalDate());
     Dataset<Row> interests =
-        latestAt(spark, interestsLocation, snapshot.committedAt())
+        interestsFor(spark, config, mirrors, interestsLocation, snapshot, false)
             .map(
                 found ->
                     spark
@@ -395,6 +401,57 @@ public final class MatchJob {
                       "The profiles mirror did not exist yet at " + asOf));
     }
     return snapshot(history.get(0));
+  }
+
+  /**
+   * The interests version paired with a profiles version: the one an earlier run at that profiles
+   * version used (state.match_runs), so a rerun reads the same data; else, for the newest profiles,
+   * the newest interests; else the newest interests committed by the profiles version's commit.
+   */
+  private static Optional<Snapshot> interestsFor(
+      SparkSession spark,
+      LakeConfig config,
+      SampleMirrors mirrors,
+      String interestsLocation,
+      Snapshot profiles,
+      boolean newest) {
+    String runs = LakeTable.STATE_MATCH_RUNS.location(config.storage());
+    if (DeltaTables.exists(spark, runs)) {
+      List<Row> recorded =
+          spark
+              .read()
+              .format("delta")
+              .load(runs)
+              .filter(
+                  col("profiles_table")
+                      .equalTo(mirrors.tableName("profiles"))
+                      .and(col("profiles_version").equalTo(profiles.version()))
+                      .and(col("interests_version").geq(0)))
+              .orderBy(col("finished_at").asc())
+              .limit(1)
+              .collectAsList();
+      if (!recorded.isEmpty()) {
+        long version = recorded.get(0).<Long>getAs("interests_version");
+        return latestAt(spark, interestsLocation, Instant.now())
+            .filter(latest -> latest.version() >= version)
+            .flatMap(latest -> versionSnapshot(spark, interestsLocation, version));
+      }
+    }
+    return newest
+        ? latestAt(spark, interestsLocation, Instant.now())
+        : latestAt(spark, interestsLocation, profiles.committedAt());
+  }
+
+  private static Optional<Snapshot> versionSnapshot(
+      SparkSession spark, String location, long version) {
+    return DeltaTable.forPath(spark, location)
+        .history()
+        .select(col("version"), col("timestamp"))
+        .filter(col("version").equalTo(version))
+        .collectAsList()
+        .stream()
+        .findFirst()
+        .map(MatchJob::snapshot);
   }
 
   /** The newest version committed at or before the instant. */
