@@ -30,6 +30,9 @@ import picocli.CommandLine.Option;
       io.lambdalake.ingestion.imports.JdbcImportCommand.class,
       io.lambdalake.ingestion.imports.FilesImportCommand.class,
       io.lambdalake.ingestion.imports.MongoExportCommand.class,
+      io.lambdalake.consumers.sample.GenerateSampleDbCommand.class,
+      io.lambdalake.consumers.spam.SpamCommand.class,
+      io.lambdalake.consumers.match.MatchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {

@@ -91,7 +91,11 @@ public final class DeltaTables {
           BATCH_COVERAGE,
           STATE_SNAPSHOT_POSITIONS,
           STATE_CDC_POSITIONS,
-          STATE_IMPORT_PROGRESS ->
+          STATE_IMPORT_PROGRESS,
+          CONSUMERS_SPAM_FLAGS,
+          CONSUMERS_RECOMMENDATIONS,
+          STATE_SPAM_PUBLICATIONS,
+          STATE_MATCH_RUNS ->
           Map.of();
     };
   }

@@ -19,7 +19,8 @@ public record LakeConfig(
     CollectorConfig collector,
     ApiConfig api,
     AirflowConfig airflow,
-    CdcConfig cdc) {
+    CdcConfig cdc,
+    ConsumersConfig consumers) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -36,6 +37,7 @@ public record LakeConfig(
     requireNonNull(api, "api is null");
     requireNonNull(airflow, "airflow is null");
     requireNonNull(cdc, "cdc is null");
+    requireNonNull(consumers, "consumers is null");
   }
 
   /** This configuration with another {@code lake.api} section, e.g. for a benchmark's own keys. */
@@ -54,6 +56,7 @@ public record LakeConfig(
         collector,
         otherApi,
         airflow,
-        cdc);
+        cdc,
+        consumers);
   }
 }

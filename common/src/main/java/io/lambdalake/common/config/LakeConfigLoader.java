@@ -194,7 +194,26 @@ public final class LakeConfigLoader {
         collector(lake.getConfig("collector")),
         api(lake.getConfig("api")),
         airflow(lake.getConfig("airflow")),
-        cdc(lake.getConfig("cdc")));
+        cdc(lake.getConfig("cdc")),
+        consumers(lake.getConfig("consumers")));
+  }
+
+  private static ConsumersConfig consumers(Config consumers) {
+    Config spam = consumers.getConfig("spam");
+    return new ConsumersConfig(
+        consumers.getString("sample-database"),
+        new ConsumersConfig.Spam(
+            spam.getString("topic"),
+            spam.getDuration("window"),
+            spam.getInt("max-interests"),
+            spam.getInt("max-messages"),
+            spam.getInt("duplicate-recipients"),
+            spam.getDuration("new-account-age"),
+            spam.getInt("new-account-burst"),
+            spam.getDuration("reports-window"),
+            spam.getInt("max-reports"),
+            spam.getDuration("trigger")),
+        new ConsumersConfig.Match(consumers.getInt("match.top-k")));
   }
 
   private static AirflowConfig airflow(Config airflow) {

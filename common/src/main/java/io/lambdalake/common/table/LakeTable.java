@@ -189,6 +189,70 @@ public enum LakeTable {
           "source_file STRING NOT NULL",
           "source_line BIGINT NOT NULL",
           "imported_at TIMESTAMP NOT NULL"),
+  /**
+   * Profiles flagged by {@code lake spam}: one row per rule, profile and window bucket (the flag_id
+   * is derived from them, so a flag is never raised twice), with the evidence as JSON.
+   */
+  CONSUMERS_SPAM_FLAGS(
+      "consumers",
+      "spam_flags",
+      String.join(
+          ", ",
+          "flag_id STRING NOT NULL",
+          "profile_id BIGINT NOT NULL",
+          "rule STRING NOT NULL",
+          "evidence STRING NOT NULL",
+          "event_count BIGINT NOT NULL",
+          "window_start TIMESTAMP NOT NULL",
+          "offending_change_at TIMESTAMP NOT NULL",
+          "detected_at TIMESTAMP NOT NULL",
+          "batch_id BIGINT NOT NULL"),
+      List.of()),
+  /** The top K candidates per active profile, written by {@code lake match}. */
+  CONSUMERS_RECOMMENDATIONS(
+      "consumers",
+      "recommendations",
+      String.join(
+          ", ",
+          "profile_id BIGINT NOT NULL",
+          "rank INT NOT NULL",
+          "candidate_id BIGINT NOT NULL",
+          "score DOUBLE NOT NULL",
+          "reasons STRING NOT NULL",
+          "profiles_version BIGINT NOT NULL",
+          "as_of TIMESTAMP NOT NULL",
+          "computed_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /**
+   * Each spam flag {@code lake spam} published to Kafka, with its place on the topic: a flag in
+   * consumers.spam_flags but not here is pending, and recovery looks for it on the topic before
+   * sending it again.
+   */
+  STATE_SPAM_PUBLICATIONS(
+      "state",
+      "spam_publications",
+      String.join(
+          ", ",
+          "flag_id STRING NOT NULL",
+          "topic STRING NOT NULL",
+          "kafka_partition INT NOT NULL",
+          "kafka_offset BIGINT NOT NULL",
+          "published_at TIMESTAMP NOT NULL",
+          "latency_ms BIGINT NOT NULL"),
+      List.of()),
+  /** The profiles mirror version (and its commit time) each {@code lake match} run computed at. */
+  STATE_MATCH_RUNS(
+      "state",
+      "match_runs",
+      String.join(
+          ", ",
+          "profiles_table STRING NOT NULL",
+          "profiles_version BIGINT NOT NULL",
+          "interests_version BIGINT NOT NULL",
+          "as_of TIMESTAMP NOT NULL",
+          "mode STRING NOT NULL",
+          "recomputed_profiles BIGINT NOT NULL",
+          "finished_at TIMESTAMP NOT NULL"),
       List.of());
 
   private final String zone;

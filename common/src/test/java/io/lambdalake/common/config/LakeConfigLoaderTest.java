@@ -56,6 +56,22 @@ class LakeConfigLoaderTest {
             new MaxwellConfig("maxwell", "maxwell-local-password", 6379, "lambda-lake", "maxwell"));
     assertThat(config.spark()).isEqualTo(new SparkConfig("local[2]", 4, "2g"));
     assertThat(config.cdc()).isEqualTo(new CdcConfig(Map.of()));
+    assertThat(config.consumers())
+        .isEqualTo(
+            new ConsumersConfig(
+                "matrimony",
+                new ConsumersConfig.Spam(
+                    "consumers.spam-flags",
+                    Duration.ofMinutes(10),
+                    30,
+                    40,
+                    8,
+                    Duration.ofHours(24),
+                    15,
+                    Duration.ofHours(24),
+                    3,
+                    Duration.ofSeconds(2)),
+                new ConsumersConfig.Match(10)));
     assertThat(config.stack())
         .isEqualTo(
             new StackConfig(
@@ -544,5 +560,17 @@ class LakeConfigLoaderTest {
     assertThatThrownBy(() -> new CdcConfig(Map.of("orders", Map.of("status", "STRING"))))
         .hasMessageContaining("lake.cdc.mongo.promoted-fields")
         .hasMessageContaining("orders");
+  }
+
+  @Test
+  void badConsumersValuesNameTheirKey() {
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.consumers.spam.window", "0s")).consumers())
+        .isInstanceOf(LakeException.class)
+        .hasMessageContaining("lake.consumers.spam.window");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.consumers.match.top-k", "0")))
+        .hasMessageContaining("lake.consumers.match.top-k");
+    assertThat(
+            load(Map.of("LAKE_SAMPLE_DATABASE", "dating"), Map.of()).consumers().sampleDatabase())
+        .isEqualTo("dating");
   }
 }

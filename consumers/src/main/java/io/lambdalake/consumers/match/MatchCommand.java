@@ -1,0 +1,75 @@
+package io.lambdalake.consumers.match;
+
+import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lake match}: batch match-making over the profiles mirror, with time travel. */
+@Command(
+    name = "match",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Compute the top K candidates of every active profile of the sample application into"
+          + " consumers.recommendations, never outside a profile's hard preferences.",
+      "Reads the profiles mirror as of a Delta version or time (reproducible) and recomputes only"
+          + " the profiles affected by changes since the last run, found by Change Data Feed."
+    })
+public final class MatchCommand implements Callable<Integer> {
+  @Option(names = "--version", description = "The profiles mirror's Delta version to read.")
+  Long version;
+
+  @Option(
+      names = "--as-of",
+      description =
+          "Read the profiles mirror as of this time (ISO-8601, e.g. 2026-11-22T06:00:00Z).")
+  String asOf;
+
+  @Option(names = "--full", description = "Recompute every profile, not only the changed ones.")
+  boolean full;
+
+  @Option(
+      names = "--top-k",
+      description = "Recommendations per profile (default: lake.consumers.match.top-k).")
+  Integer topK;
+
+  MatchJob.Options options() {
+    return new MatchJob.Options(
+        Optional.ofNullable(version),
+        Optional.ofNullable(asOf).map(MatchCommand::parseInstant),
+        full ? MatchJob.Recompute.FULL : MatchJob.Recompute.INCREMENTAL,
+        topK == null ? LakeConfigLoader.load().consumers().match().topK() : topK);
+  }
+
+  private static Instant parseInstant(String text) {
+    try {
+      return Instant.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new LakeException(
+          ErrorCode.INVALID_ARGUMENT,
+          "--as-of must be an ISO-8601 instant such as 2026-11-22T06:00:00Z, not " + text);
+    }
+  }
+
+  @Override
+  public Integer call() {
+    MatchJob.runWithOwnSession(options());
+    return 0;
+  }
+
+  static int execute(String... arguments) {
+    CommandLine commandLine = new CommandLine(new MatchCommand());
+    commandLine.setExecutionExceptionHandler(
+        (exception, command, parseResult) -> {
+          command.getErr().println("lake match: " + exception.getMessage());
+          return exception instanceof LakeException ? 2 : 1;
+        });
+    return commandLine.execute(arguments);
+  }
+}
