@@ -189,6 +189,7 @@ public enum LakeTable {
           "source_file STRING NOT NULL",
           "source_line BIGINT NOT NULL",
           "imported_at TIMESTAMP NOT NULL"),
+      List.of()),
   /**
    * Profiles flagged by {@code lake spam}: one row per rule, profile and window bucket (the flag_id
    * is derived from them, so a flag is never raised twice), with the evidence as JSON.
