@@ -14,7 +14,7 @@ class LocalStackIT {
 
     assertThat(statuses)
         .extracting(LocalStack.ServerStatus::name)
-        .containsExactlyInAnyOrder("s3proxy", "kafka", "mariadb", "trino", "maxwell");
+        .containsExactlyInAnyOrder("s3proxy", "kafka", "mariadb", "trino", "maxwell", "airflow");
     assertThat(statuses).allSatisfy(status -> assertThat(status.problem()).isEmpty());
     assertThat(statuses).allSatisfy(status -> assertThat(status.pid()).isPresent());
   }
