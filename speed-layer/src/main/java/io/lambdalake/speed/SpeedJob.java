@@ -6,6 +6,7 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.spark.KafkaCheckpoints;
 import io.lambdalake.spark.LakeSpark;
 import io.lambdalake.spark.views.HourlyViews;
 import io.lambdalake.speed.landing.EventLanding;
@@ -164,6 +165,7 @@ public final class SpeedJob {
   private static StreamingQuery startLanding(SparkSession spark, LakeConfig config, Options options)
       throws TimeoutException {
     String checkpoint = config.storage().checkpointLocation(EventLanding.QUERY_NAME);
+    KafkaCheckpoints.requireWithinKafka(spark, checkpoint, config.kafka(), EventLanding.QUERY_NAME);
     return EventLanding.stream(
             spark, config, options.maxRecordsPerBatch(), options.deduplicationWindow())
         .writeStream()

@@ -3,10 +3,13 @@ package io.lambdalake.speed;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.sketch.UniqueUsers;
@@ -32,6 +35,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
@@ -403,6 +407,67 @@ class SpeedLayerIT {
   private static String format(Instant instant) {
     return java.time.format.DateTimeFormatter.ISO_INSTANT.format(
         instant.truncatedTo(ChronoUnit.MILLIS));
+  }
+
+  /**
+   * Kafka's data is reset (the run's topics deleted and written anew) while the lake keeps its
+   * checkpoint: the landing refuses to start, names the topic and the way out, and lands nothing.
+   */
+  @Test
+  void aCheckpointAheadOfKafkaStopsTheLandingWithTheTopicAndTheWayOut() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    List<GeneratedEvent> events =
+        new EventGenerator(11, MERCHANTS, START, Duration.ofHours(1), 0.0).generate(300);
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      send(producer, run, events);
+      producer.flush();
+    }
+    SpeedJob.run(spark, run.config, landingOnly(), quietly());
+    long landed = landedRows(spark, run);
+    assertThat(landed).isEqualTo(events.size());
+
+    try (Admin admin =
+        Admin.create(KafkaClientProperties.admin(SharedStack.config().kafka(), "speed-it"))) {
+      Set<String> topics =
+          admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
+              .filter(topic -> topic.startsWith(run.name + "."))
+              .collect(Collectors.toSet());
+      assertThat(topics).isNotEmpty();
+      admin.deleteTopics(topics).all().get(30, TimeUnit.SECONDS);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
+                      .noneMatch(topics::contains));
+    }
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      send(producer, run, events.subList(0, 3));
+      producer.flush();
+    }
+
+    assertThatThrownBy(() -> SpeedJob.run(spark, run.config, landingOnly(), quietly()))
+        .isInstanceOfSatisfying(
+            LakeException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.CHECKPOINT_AHEAD_OF_SOURCE))
+        .hasMessageContaining("The landing checkpoint has read further than Kafka holds")
+        .hasMessageContaining(run.name + ".events.")
+        .hasMessageContaining("scripts/stack reset --yes")
+        .hasMessageContaining(run.config.storage().checkpointLocation("landing"));
+    assertThat(landedRows(spark, run)).isEqualTo(landed);
+  }
+
+  private static SpeedJob.Options landingOnly() {
+    return new SpeedJob.Options(
+        SpeedJob.Queries.LANDING,
+        SpeedJob.Mode.AVAILABLE_NOW,
+        Duration.ofSeconds(1),
+        Duration.ofHours(2),
+        Duration.ofHours(1),
+        100_000,
+        io.lambdalake.spark.views.HourlyViews.BotPolicy.EXCLUDE_BOTS,
+        Duration.ofSeconds(5));
   }
 
   private static SpeedJob.Options availableNow() {

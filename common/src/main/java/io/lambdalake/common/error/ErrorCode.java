@@ -11,6 +11,11 @@ public enum ErrorCode {
   SERVER_FAILED_TO_START(101, ErrorType.EXTERNAL),
   SERVER_DISTRIBUTION_MISSING(102, ErrorType.EXTERNAL),
   STREAMING_QUERY_FAILED(103, ErrorType.EXTERNAL),
+  /**
+   * A streaming checkpoint has read further than its Kafka topics now hold: Kafka's data was reset
+   * while the lake's storage was kept.
+   */
+  CHECKPOINT_AHEAD_OF_SOURCE(104, ErrorType.EXTERNAL),
   ORCHESTRATION_CONFLICT(111, ErrorType.USER_ERROR),
   ORCHESTRATION_RUN_FAILED(112, ErrorType.EXTERNAL),
   INTERNAL_ERROR(500, ErrorType.INTERNAL),
