@@ -17,6 +17,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -29,6 +30,21 @@ final class SqlCommand implements Callable<Integer> {
 
   @Parameters(index = "0", paramLabel = "SQL", description = "The statement.")
   String sql;
+
+  /** How a result is printed. */
+  enum Format {
+    /** Aligned columns under a header, and the row count. */
+    TABLE,
+    /** Values only, tab-separated, one line per row: for scripts. */
+    TSV
+  }
+
+  @Option(
+      names = "--format",
+      defaultValue = "TABLE",
+      description =
+          "TABLE (aligned, with a header) or TSV (values only, for scripts); default: ${DEFAULT-VALUE}.")
+  Format format;
 
   @Override
   public Integer call() {
@@ -44,7 +60,10 @@ final class SqlCommand implements Callable<Integer> {
         Statement statement = connection.createStatement()) {
       if (statement.execute(sql)) {
         try (ResultSet result = statement.getResultSet()) {
-          print(result, spec.commandLine().getOut());
+          switch (format) {
+            case TABLE -> print(result, spec.commandLine().getOut());
+            case TSV -> printValues(result, spec.commandLine().getOut());
+          }
         }
       } else {
         spec.commandLine().getOut().println("OK, " + statement.getUpdateCount() + " rows");
@@ -87,6 +106,22 @@ final class SqlCommand implements Callable<Integer> {
       printRow(row, widths, out);
     }
     out.println("(" + rows.size() + (rows.size() == 1 ? " row)" : " rows)"));
+    out.flush();
+  }
+
+  static void printValues(ResultSet result, PrintWriter out) throws SQLException {
+    int columns = result.getMetaData().getColumnCount();
+    while (result.next()) {
+      StringBuilder line = new StringBuilder();
+      for (int column = 1; column <= columns; column++) {
+        if (column > 1) {
+          line.append('\t');
+        }
+        Object value = result.getObject(column);
+        line.append(value == null ? "NULL" : value.toString());
+      }
+      out.println(line);
+    }
     out.flush();
   }
 
