@@ -26,6 +26,9 @@ LAKE_JVM_FLAGS=(
   --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
   -Djdk.reflect.useDirectMethodHandle=false
   -Dio.netty.tryReflectionSetAccessible=true
+  # jol (on Spark's class path) attaches to its own JVM to size objects; without this it prints
+  # two warnings on the console of every Spark command.
+  -Djdk.attach.allowAttachSelf=true
 )
 
 lake_say() { printf '%s\n' "$*" >&2; }

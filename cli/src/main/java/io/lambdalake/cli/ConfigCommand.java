@@ -64,10 +64,13 @@ final class ConfigCommand implements Callable<Integer> {
     values.put("lake.spark.master", config.spark().master());
     values.put("lake.collector.host", config.collector().host());
     values.put("lake.collector.port", Integer.toString(config.collector().port()));
+    values.put("lake.api.host", config.api().host());
+    values.put("lake.api.port", Integer.toString(config.api().port()));
     values.put("lake.airflow.url", config.airflow().url());
     values.put("lake.airflow.user", config.airflow().user());
     values.put("lake.airflow.password", "(set)");
     values.put("lake.airflow.backfill-dag", config.airflow().backfillDag());
+    values.put("lake.consumers.sample-database", config.consumers().sampleDatabase());
     return values;
   }
 }
