@@ -531,6 +531,8 @@ class MysqlHistoryIT {
                   password.toString(),
                   "--table",
                   table,
+                  "--num-mappers",
+                  "1",
                   "--target",
                   "mirror." + database + "__" + table)
               .options();
