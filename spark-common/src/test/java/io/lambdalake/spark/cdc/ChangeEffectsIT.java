@@ -107,8 +107,7 @@ class ChangeEffectsIT {
 
   private static Dataset<Row> apply(SparkSession spark, Dataset<Row> rows, List<Row> changes) {
     Dataset<Row> typed =
-        ChangeEffects.typed(
-            spark.createDataFrame(changes, ParsedChanges.SCHEMA), SCHEMA, COLUMNS);
+        ChangeEffects.typed(spark.createDataFrame(changes, ParsedChanges.SCHEMA), SCHEMA, COLUMNS);
     return ChangeEffects.applied(
         rows, ChangeEffects.effects(typed, SCHEMA, COLUMNS), SCHEMA.primaryKey(), COLUMNS);
   }
