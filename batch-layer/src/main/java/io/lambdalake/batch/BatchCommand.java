@@ -15,8 +15,10 @@ import picocli.CommandLine.Option;
     name = "batch",
     mixinStandardHelpOptions = true,
     description = {
-      "Recompute the hourly batch views from raw.events for each day of a range (UTC), check them,"
-          + " replace each day atomically, then advance batch.coverage.",
+      "Recompute the batch views from raw.events for each day of a range (UTC), and the daily"
+          + " snapshot of every mirrored MySQL table from raw.mysql_changes"
+          + " (batch.mysql_history__<db>__<table>), check them, replace each day atomically, then"
+          + " advance batch.coverage.",
       "Default range: yesterday and the --late-days before it."
     })
 public final class BatchCommand implements Callable<Integer> {

@@ -226,12 +226,21 @@ public final class BatchJob {
             day, totals.events(), totals.sessions(), (System.nanoTime() - started) / 1e9);
         progress.flush();
       }
-      // Every day passed its checks: now publish, one atomic replacement per day and view.
+      // The daily history of the mirrored MySQL tables, computed and checked like the views.
+      MysqlHistory history =
+          new MysqlHistory(spark, config, options.logicVersion(), progress, toUnpersist);
+      Map<LocalDate, List<MysqlHistory.Snapshot>> snapshots =
+          history.compute(List.copyOf(writes.keySet()));
+      // Every day passed its checks: now publish, one atomic replacement per day and view (or
+      // history table); the history days are then recorded in one commit.
       for (Map.Entry<LocalDate, List<Runnable>> day : writes.entrySet()) {
         long started = System.nanoTime();
+        List<Runnable> dayWrites = new ArrayList<>(day.getValue());
+        List<MysqlHistory.Snapshot> daySnapshots = snapshots.get(day.getKey());
+        daySnapshots.forEach(snapshot -> dayWrites.add(() -> history.publish(snapshot)));
         inParallel(
             pool,
-            day.getValue().stream()
+            dayWrites.stream()
                 .map(
                     write ->
                         (Callable<Boolean>)
@@ -240,6 +249,7 @@ public final class BatchJob {
                               return true;
                             })
                 .toList());
+        history.recordPublished(daySnapshots);
         progress.printf(
             "batch %s: published in %.1f s%n", day.getKey(), (System.nanoTime() - started) / 1e9);
         progress.flush();

@@ -58,6 +58,22 @@ public final class ServingSetup {
           config.trino().catalog() + "." + config.trino().schema(MirrorTables.ZONE) + "." + mirror,
           describe(registration));
     }
+    // The batch layer's daily history of each mirrored MySQL table.
+    for (String history : MirrorTables.histories(config)) {
+      TrinoCatalog.Registration registration =
+          catalog.register(
+              MirrorTables.HISTORY_ZONE,
+              history,
+              config.storage().tableLocation(MirrorTables.HISTORY_ZONE, history));
+      report(
+          out,
+          config.trino().catalog()
+              + "."
+              + config.trino().schema(MirrorTables.HISTORY_ZONE)
+              + "."
+              + history,
+          describe(registration));
+    }
     for (ServingView view : ServingView.values()) {
       catalog.createView(view);
       report(

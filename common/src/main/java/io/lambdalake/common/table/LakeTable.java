@@ -126,6 +126,30 @@ public enum LakeTable {
           "updated_at TIMESTAMP NOT NULL"),
       List.of()),
   /**
+   * The days of the MySQL history tables ({@code batch.mysql_history__<database>__<table>}, one per
+   * mirrored source table, partitioned by {@code snapshot_date}) that the batch job published: a
+   * day is listed only after its snapshot committed, with what it was computed from, so the next
+   * day can start from it while the change log up to it is unchanged.
+   */
+  BATCH_MYSQL_HISTORY_DAYS(
+      "batch",
+      "mysql_history_days",
+      String.join(
+          ", ",
+          "source_table STRING NOT NULL",
+          "history_table STRING NOT NULL",
+          "snapshot_date DATE NOT NULL",
+          "rows BIGINT NOT NULL",
+          "log_changes BIGINT NOT NULL",
+          "log_landed_until TIMESTAMP",
+          "changes_applied BIGINT NOT NULL",
+          "changes_not_applicable BIGINT NOT NULL",
+          "base STRING NOT NULL",
+          "columns STRING NOT NULL",
+          "logic_version STRING NOT NULL",
+          "computed_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /**
    * The binlog position each snapshot import of a source table read before it began (written by the
    * JDBC import; newest recorded_at wins): CDC skips that table's changes at or before it.
    */

@@ -2,24 +2,24 @@ package io.lambdalake.ingestion.cdc.internal;
 
 import static java.util.Objects.requireNonNull;
 import static org.apache.spark.sql.functions.array_contains;
-import static org.apache.spark.sql.functions.array_join;
 import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.from_json;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.when;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import io.lambdalake.common.config.StorageConfig;
-import io.lambdalake.ingestion.cdc.internal.SourceSchemas.SourceColumn;
-import io.lambdalake.ingestion.cdc.internal.SourceSchemas.TableSchema;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.cdc.ChangeEffects;
+import io.lambdalake.spark.cdc.MirrorTypes;
+import io.lambdalake.spark.cdc.ParsedChanges;
+import io.lambdalake.spark.cdc.SourceSchemas;
+import io.lambdalake.spark.cdc.SourceSchemas.SourceColumn;
+import io.lambdalake.spark.cdc.SourceSchemas.TableSchema;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,9 +31,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
@@ -47,15 +45,14 @@ import org.slf4j.LoggerFactory;
 public final class MirrorApplier {
   private static final Logger LOG = LoggerFactory.getLogger(MirrorApplier.class);
   public static final String MIRROR_ZONE = "mirror";
-  public static final String BINLOG_FILE = "_cdc_binlog_file";
-  public static final String BINLOG_POSITION = "_cdc_binlog_position";
-  public static final String XOFFSET = "_cdc_xoffset";
-  public static final String CHANGED_AT = "_cdc_changed_at";
-  public static final String SOURCE = "_cdc_source";
-  public static final List<String> METADATA_COLUMNS =
-      List.of(BINLOG_FILE, BINLOG_POSITION, XOFFSET, CHANGED_AT, SOURCE);
-  private static final String DELETE = "_cdc_delete";
-  private static final String READ_ONLY = "_cdc_read_only";
+  public static final String BINLOG_FILE = ChangeEffects.BINLOG_FILE;
+  public static final String BINLOG_POSITION = ChangeEffects.BINLOG_POSITION;
+  public static final String XOFFSET = ChangeEffects.XOFFSET;
+  public static final String CHANGED_AT = ChangeEffects.CHANGED_AT;
+  public static final String SOURCE = ChangeEffects.SOURCE;
+  public static final List<String> METADATA_COLUMNS = ChangeEffects.METADATA_COLUMNS;
+  private static final String DELETE = ChangeEffects.DELETE;
+  private static final String READ_ONLY = ChangeEffects.READ_ONLY;
 
   static final String NO_PRIMARY_KEY = "no_primary_key";
   static final String SOURCE_TABLE_UNKNOWN = "source_table_unknown";
@@ -99,7 +96,8 @@ public final class MirrorApplier {
       Dataset<Row> changes,
       Optional<BinlogPosition> threshold,
       Transaction transaction) {
-    Dataset<Row> newer = threshold.map(t -> changes.filter(newerThan(t))).orElse(changes);
+    Dataset<Row> newer =
+        threshold.map(t -> changes.filter(ChangeEffects.newerThan(t))).orElse(changes);
     Optional<TableSchema> found = schemas.get(table);
     if (found.isEmpty()) {
       return quarantineAll(
@@ -141,8 +139,7 @@ public final class MirrorApplier {
               lit("columns the source does not have (any more): " + String.join(", ", unknown))));
       known = newer.filter(hasUnknown.unary_$bang());
     }
-    Typed typed = typed(known, schema, mirror);
-    Dataset<Row> withImages = typed.rows().persist();
+    Dataset<Row> withImages = ChangeEffects.typed(known, schema, mirror).persist();
     try {
       Dataset<Row> bad = withImages.filter(col("_bad").notEqual(""));
       if (!bad.isEmpty()) {
@@ -156,7 +153,12 @@ public final class MirrorApplier {
       }
       Dataset<Row> good = withImages.filter(col("_bad").equalTo(""));
       merge(
-          spark, location, effects(good, schema, mirror), schema.primaryKey(), mirror, transaction);
+          spark,
+          location,
+          ChangeEffects.effects(good, schema, mirror),
+          schema.primaryKey(),
+          mirror,
+          transaction);
       // Only applied changes move the table's position: a quarantined record's position (it may
       // be garbage) must not make later good changes look old.
       Optional<BinlogPosition> newest = newest(good);
@@ -164,11 +166,6 @@ public final class MirrorApplier {
     } finally {
       withImages.unpersist();
     }
-  }
-
-  private static Column newerThan(BinlogPosition threshold) {
-    return struct(col("binlog_file"), col("binlog_position"), col("order_xoffset"))
-        .gt(struct(lit(threshold.file()), lit(threshold.position()), lit(threshold.xoffset())));
   }
 
   private static Optional<BinlogPosition> newest(Dataset<Row> changes) {
@@ -240,12 +237,7 @@ public final class MirrorApplier {
   }
 
   public static StructType addMetadataColumns(StructType columns) {
-    return columns
-        .add(BINLOG_FILE, DataTypes.StringType)
-        .add(BINLOG_POSITION, DataTypes.LongType)
-        .add(XOFFSET, DataTypes.LongType)
-        .add(CHANGED_AT, DataTypes.TimestampType)
-        .add(SOURCE, DataTypes.StringType);
+    return ChangeEffects.addMetadataColumns(columns);
   }
 
   /**
@@ -268,182 +260,13 @@ public final class MirrorApplier {
               + "` "
               + type.sql()
               + ")");
-      Optional<Column> defaultValue = defaultValue(column.get(), type);
+      Optional<Column> defaultValue = ChangeEffects.defaultValue(column.get(), type);
       if (defaultValue.isPresent()) {
         DeltaTable.forPath(spark, location)
             .update(Map.of("`" + column.get().name() + "`", defaultValue.get()));
       }
       LOG.info("Mirror {}: added column {} {}", location, column.get().name(), type.sql());
     }
-  }
-
-  /** A literal column default (a number or a quoted string); expressions are not evaluated. */
-  static Optional<Column> defaultValue(SourceColumn column, DataType type) {
-    Optional<String> text = column.defaultValue();
-    if (text.isEmpty() || text.get().equalsIgnoreCase("NULL")) {
-      return Optional.empty();
-    }
-    String value = text.get();
-    if (value.length() >= 2 && value.startsWith("'") && value.endsWith("'")) {
-      return Optional.of(
-          lit(value.substring(1, value.length() - 1).replace("''", "'")).try_cast(type));
-    }
-    if (value.matches("-?[0-9]+(\\.[0-9]+)?")) {
-      return Optional.of(lit(new java.math.BigDecimal(value)).try_cast(type));
-    }
-    LOG.warn(
-        "Column {} has the default expression {}: rows older than the column stay NULL in the"
-            + " mirror",
-        column.name(),
-        value);
-    return Optional.empty();
-  }
-
-  private record Typed(Dataset<Row> rows) {}
-
-  /**
-   * Reads the before and after images with the mirror's types; {@code _bad} names the columns whose
-   * value does not fit (empty when all do).
-   */
-  private static Typed typed(Dataset<Row> changes, TableSchema schema, StructType mirror) {
-    StructType wire = new StructType();
-    for (StructField field : mirror.fields()) {
-      if (METADATA_COLUMNS.contains(field.name())) {
-        continue;
-      }
-      wire =
-          wire.add(
-              field.name(), MirrorTypes.wireType(field.dataType(), schema.column(field.name())));
-    }
-    Map<String, String> options = new LinkedHashMap<>();
-    options.put("timestampFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]");
-    options.put("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]");
-    options.put("dateFormat", "yyyy-MM-dd");
-    options.put("mode", "PERMISSIVE");
-    DataType texts = DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType);
-    Dataset<Row> parsed =
-        changes
-            .withColumn("_after", from_json(col("after_json"), wire, options))
-            .withColumn("_before", from_json(col("before_json"), wire, options))
-            .withColumn("_after_text", from_json(col("after_json"), texts))
-            .withColumn("_before_text", from_json(col("before_json"), texts))
-            .withColumn("_after_keys", call_function("json_object_keys", col("after_json")));
-    List<Column> bad = new ArrayList<>();
-    for (StructField field : wire.fields()) {
-      String name = field.name();
-      bad.add(
-          when(
-              col("_after_text")
-                  .getItem(name)
-                  .isNotNull()
-                  .and(col("_after").getField(name).isNull()),
-              lit(name)));
-    }
-    for (String key : schema.primaryKey()) {
-      // A delete names its row by the before image's key; every other change by the after image's.
-      Column missing =
-          when(col("op").equalTo("d"), col("_before").getField(key).isNull())
-              .otherwise(col("_after").getField(key).isNull());
-      bad.add(when(missing, lit(key)));
-    }
-    return new Typed(
-        parsed.withColumn(
-            "_bad",
-            concat_ws(
-                ",",
-                call_function(
-                    "array_distinct", call_function("array", bad.toArray(Column[]::new))))));
-  }
-
-  /** The value of a mirror column from a typed image. */
-  private static Column value(
-      String image, StructField field, TableSchema schema, boolean defaultWhenAbsent) {
-    Column wireValue = col(image).getField(field.name());
-    Optional<SourceColumn> source = schema.column(field.name());
-    Column value;
-    if (source.isPresent() && source.get().dataType().equals("set")) {
-      value = array_join(wireValue, ",");
-    } else if (field.dataType().equals(DataTypes.BooleanType)) {
-      value = wireValue.notEqual(0);
-    } else {
-      value = wireValue;
-    }
-    value = value.cast(field.dataType());
-    if (defaultWhenAbsent && source.isPresent()) {
-      Optional<Column> defaultValue = defaultValue(source.get(), field.dataType());
-      if (defaultValue.isPresent()) {
-        value =
-            when(array_contains(col("_after_keys"), field.name()), value)
-                .otherwise(defaultValue.get());
-      }
-    }
-    return value;
-  }
-
-  /**
-   * Each change as what it does to one primary key: an upsert of the after image, or a delete of
-   * the before image's key (a delete, or an update that changed the key). Only the newest effect
-   * per key is kept.
-   */
-  private static Dataset<Row> effects(Dataset<Row> changes, TableSchema schema, StructType mirror) {
-    List<Column> upsert = new ArrayList<>();
-    List<Column> delete = new ArrayList<>();
-    for (StructField field : mirror.fields()) {
-      if (METADATA_COLUMNS.contains(field.name())) {
-        continue;
-      }
-      upsert.add(value("_after", field, schema, true).as(field.name()));
-      boolean key = schema.primaryKey().stream().anyMatch(k -> k.equalsIgnoreCase(field.name()));
-      delete.add(
-          (key ? value("_before", field, schema, false) : lit(null).cast(field.dataType()))
-              .as(field.name()));
-    }
-    List<Column> metadata =
-        List.of(
-            col("binlog_file").as(BINLOG_FILE),
-            col("binlog_position").as(BINLOG_POSITION),
-            col("order_xoffset").as(XOFFSET),
-            col("committed_at").as(CHANGED_AT),
-            lit("maxwell").as(SOURCE));
-    Column keyChanged = lit(false);
-    for (String key : schema.primaryKey()) {
-      keyChanged =
-          keyChanged.or(
-              col("_before").getField(key).eqNullSafe(col("_after").getField(key)).unary_$bang());
-    }
-    Dataset<Row> upserts =
-        changes
-            .filter(col("op").isin("c", "u", "r"))
-            .select(
-                concat(
-                    upsert, metadata, lit(false).as(DELETE), col("op").equalTo("r").as(READ_ONLY)));
-    Dataset<Row> deletes =
-        changes
-            .filter(col("op").equalTo("d").or(col("op").equalTo("u").and(keyChanged)))
-            .select(concat(delete, metadata, lit(true).as(DELETE), lit(false).as(READ_ONLY)));
-    Column[] partitionKey =
-        schema.primaryKey().stream().map(k -> col("`" + k + "`")).toArray(Column[]::new);
-    return upserts
-        .unionByName(deletes)
-        .withColumn(
-            "_rank",
-            row_number()
-                .over(
-                    Window.partitionBy(partitionKey)
-                        .orderBy(
-                            col(BINLOG_FILE).desc(),
-                            col(BINLOG_POSITION).desc(),
-                            col(XOFFSET).desc(),
-                            col(DELETE).desc())))
-        .filter(col("_rank").equalTo(1))
-        .drop("_rank");
-  }
-
-  private static Column[] concat(List<Column> values, List<Column> metadata, Column... more) {
-    List<Column> all = new ArrayList<>(values);
-    all.addAll(metadata);
-    all.addAll(List.of(more));
-    return all.toArray(Column[]::new);
   }
 
   private static void merge(
@@ -456,22 +279,7 @@ public final class MirrorApplier {
     String on =
         String.join(
             " AND ", primaryKey.stream().map(k -> "t.`" + k + "` = s.`" + k + "`").toList());
-    String newer =
-        "(t."
-            + BINLOG_FILE
-            + " IS NULL OR struct(s."
-            + BINLOG_FILE
-            + ", s."
-            + BINLOG_POSITION
-            + ", s."
-            + XOFFSET
-            + ") > struct(t."
-            + BINLOG_FILE
-            + ", t."
-            + BINLOG_POSITION
-            + ", t."
-            + XOFFSET
-            + "))";
+    String newer = ChangeEffects.newerCondition();
     Map<String, String> assignments = new LinkedHashMap<>();
     for (StructField field : mirror.fields()) {
       assignments.put("`" + field.name() + "`", "s.`" + field.name() + "`");

@@ -7,6 +7,7 @@ import io.lambdalake.common.cdc.ChangeEnvelope.Image;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.ChangeOperation;
 import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
+import io.lambdalake.spark.cdc.MaxwellChange;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;

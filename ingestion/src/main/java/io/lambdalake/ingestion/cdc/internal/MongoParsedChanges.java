@@ -1,6 +1,8 @@
 package io.lambdalake.ingestion.cdc.internal;
 
 import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
+import io.lambdalake.spark.cdc.MaxwellChange;
+import io.lambdalake.spark.cdc.ParsedChanges;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.util.ArrayList;

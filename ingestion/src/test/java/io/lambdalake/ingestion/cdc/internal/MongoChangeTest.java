@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lambdalake.common.cdc.ChangeOperation;
 import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
+import io.lambdalake.spark.cdc.MaxwellChange;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.lambdalake.ingestion.cdc.internal;
+package io.lambdalake.spark.cdc;
 
 import io.lambdalake.common.cdc.ChangeEnvelope;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
@@ -224,7 +224,7 @@ public final class ParsedChanges {
         envelope.flatMap(ChangeEnvelope::after).map(ChangeEnvelope.Image::json).orElse(null));
   }
 
-  static Optional<String> utf8(byte[] bytes) {
+  public static Optional<String> utf8(byte[] bytes) {
     try {
       return Optional.of(
           StandardCharsets.UTF_8

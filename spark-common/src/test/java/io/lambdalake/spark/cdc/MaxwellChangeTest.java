@@ -1,4 +1,4 @@
-package io.lambdalake.ingestion.cdc.internal;
+package io.lambdalake.spark.cdc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.lambdalake.ingestion.cdc.internal;
+package io.lambdalake.spark.cdc;
 
 import static java.util.Objects.requireNonNull;
 
@@ -40,7 +40,7 @@ public record MaxwellChange(
     Optional<String> data,
     Optional<String> old) {
 
-  static final ObjectMapper JSON =
+  public static final ObjectMapper JSON =
       JsonMapper.builder()
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
@@ -65,7 +65,7 @@ public record MaxwellChange(
   public static final class Unreadable extends Exception {
     private final String reason;
 
-    Unreadable(String reason, String message) {
+    public Unreadable(String reason, String message) {
       super(message);
       this.reason = reason;
     }
@@ -207,7 +207,7 @@ public record MaxwellChange(
     return Optional.of(node.asLong());
   }
 
-  static String write(JsonNode node) {
+  public static String write(JsonNode node) {
     try {
       return JSON.writeValueAsString(node);
     } catch (JsonProcessingException e) {

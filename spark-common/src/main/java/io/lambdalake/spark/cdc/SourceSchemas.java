@@ -1,4 +1,4 @@
-package io.lambdalake.ingestion.cdc.internal;
+package io.lambdalake.spark.cdc;
 
 import static java.util.Objects.requireNonNull;
 

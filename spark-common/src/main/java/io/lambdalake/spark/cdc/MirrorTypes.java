@@ -1,6 +1,6 @@
-package io.lambdalake.ingestion.cdc.internal;
+package io.lambdalake.spark.cdc;
 
-import io.lambdalake.ingestion.cdc.internal.SourceSchemas.SourceColumn;
+import io.lambdalake.spark.cdc.SourceSchemas.SourceColumn;
 import java.util.Optional;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
