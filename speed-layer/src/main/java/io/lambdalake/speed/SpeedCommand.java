@@ -61,6 +61,15 @@ public final class SpeedCommand implements Callable<Integer> {
   boolean includeBots;
 
   @Option(
+      names = "--rebuild-views",
+      description =
+          "Recompute the speed views from raw.events: empty their tables and start their"
+              + " checkpoints afresh (after a change of their logic, or events later than the"
+              + " lateness in hours the batch layer does not cover yet). Stop the running speed"
+              + " job first.")
+  boolean rebuildViews;
+
+  @Option(
       names = "--progress",
       defaultValue = "10s",
       description = "Progress line interval (default: ${DEFAULT-VALUE}).")
@@ -81,7 +90,8 @@ public final class SpeedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    SpeedJob.runWithOwnSession(options());
+    SpeedJob.runWithOwnSession(
+        options(), rebuildViews ? SpeedJob.Views.REBUILD : SpeedJob.Views.CONTINUE);
     return 0;
   }
 

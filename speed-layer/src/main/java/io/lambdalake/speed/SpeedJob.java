@@ -105,11 +105,42 @@ public final class SpeedJob {
     System.exit(SpeedCommand.execute(arguments));
   }
 
+  /** Whether a run carries on from the views' checkpoints or recomputes them from raw.events. */
+  public enum Views {
+    CONTINUE,
+    REBUILD
+  }
+
   /** Builds the session from configuration and runs the job until it ends. */
-  static void runWithOwnSession(Options options) {
+  static void runWithOwnSession(Options options, Views views) {
     LakeConfig config = LakeConfigLoader.load();
     SparkSession spark = LakeSpark.session(config, "lambda-lake-speed");
+    if (views == Views.REBUILD) {
+      rebuildViews(spark, config, System.out);
+    }
     run(spark, config, options, System.out);
+  }
+
+  /**
+   * Makes the next run recompute every speed view from raw.events: empties each view's table in one
+   * Delta commit (its log goes on, so Trino and readers follow) and deletes its checkpoint. The
+   * streaming aggregation drops events later than its lateness; this is how they are counted before
+   * the batch layer covers their hour, and how a change of the views' logic is rolled out. The
+   * speed job, the views' one writer, must not be running meanwhile.
+   */
+  public static void rebuildViews(SparkSession spark, LakeConfig config, PrintStream progress) {
+    requireNonNull(spark, "spark is null");
+    requireNonNull(config, "config is null");
+    for (SpeedViews.View view : SpeedViews.View.values()) {
+      String location = view.table().location(config.storage());
+      if (io.lambdalake.spark.DeltaTables.exists(spark, location)) {
+        io.delta.tables.DeltaTable.forPath(spark, location).delete();
+      }
+      io.lambdalake.spark.Checkpoints.delete(
+          spark, config.storage().checkpointLocation(view.queryName()));
+      progress.printf("%-20s emptied; recomputed from raw.events by this run%n", view.queryName());
+    }
+    progress.flush();
   }
 
   /**
