@@ -60,6 +60,8 @@ public final class CdcBenchmark {
     out.printf("bench cdc: %d changes over %d tables of %s%n", changes, TABLES, database);
     produce(config, database, changes);
     SparkSession spark = LakeSpark.session(config, "lambda-lake-bench-cdc");
+    JobProfile profile = new JobProfile();
+    spark.sparkContext().addSparkListener(profile);
 
     long started = System.nanoTime();
     CdcJob.run(
@@ -75,13 +77,16 @@ public final class CdcBenchmark {
         out);
     double projectSeconds = (System.nanoTime() - started) / 1e9;
     out.printf("project: %d changes applied in %.1f s%n", changes, projectSeconds);
+    profile.printAndReset("project", out);
 
     started = System.nanoTime();
     long appended = baseline(spark, config, database);
     double baselineSeconds = (System.nanoTime() - started) / 1e9;
     out.printf("baseline: %d rows appended in %.1f s%n", appended, baselineSeconds);
+    profile.printAndReset("baseline", out);
 
     double lagP95 = lag(spark, config, database, lagSeconds, rate, out);
+    profile.printAndReset("lag (job and mirror polls)", out);
     double project = changes / projectSeconds;
     double baseline = appended / baselineSeconds;
     out.printf(

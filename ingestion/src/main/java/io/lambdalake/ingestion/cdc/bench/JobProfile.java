@@ -1,0 +1,71 @@
+package io.lambdalake.ingestion.cdc.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobEnd;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+
+/**
+ * Counts the Spark jobs a benchmark phase runs and their wall time, grouped by what started them
+ * (the job's description when set, Delta's for its own jobs, otherwise the call site), so that a
+ * micro-batch's fixed cost can be read off: which steps run how many jobs and how long.
+ */
+final class JobProfile extends SparkListener {
+  private record Started(String step, long at) {}
+
+  private static final class Totals {
+    final LongAdder jobs = new LongAdder();
+    final LongAdder millis = new LongAdder();
+  }
+
+  private final Map<Integer, Started> running = new ConcurrentHashMap<>();
+  private final Map<String, Totals> totals = new ConcurrentHashMap<>();
+
+  @Override
+  public void onJobStart(SparkListenerJobStart jobStart) {
+    running.put(jobStart.jobId(), new Started(step(jobStart.properties()), jobStart.time()));
+  }
+
+  @Override
+  public void onJobEnd(SparkListenerJobEnd jobEnd) {
+    Started started = running.remove(jobEnd.jobId());
+    if (started == null) {
+      return;
+    }
+    Totals step = totals.computeIfAbsent(started.step(), name -> new Totals());
+    step.jobs.increment();
+    step.millis.add(Math.max(0, jobEnd.time() - started.at()));
+  }
+
+  private static String step(Properties properties) {
+    if (properties == null) {
+      return "(unknown)";
+    }
+    String description = properties.getProperty("spark.job.description");
+    if (description != null && !description.isBlank()) {
+      return description.lines().findFirst().orElse(description);
+    }
+    return properties.getProperty("callSite.short", "(unknown)");
+  }
+
+  /** Prints the steps, longest first, and starts counting afresh. */
+  void printAndReset(String phase, PrintStream out) {
+    List<Map.Entry<String, Totals>> steps = new ArrayList<>(totals.entrySet());
+    steps.sort((a, b) -> Long.compare(b.getValue().millis.sum(), a.getValue().millis.sum()));
+    long jobs = steps.stream().mapToLong(e -> e.getValue().jobs.sum()).sum();
+    long millis = steps.stream().mapToLong(e -> e.getValue().millis.sum()).sum();
+    out.printf("profile %s: %d Spark jobs, %.1f s in jobs%n", phase, jobs, millis / 1000.0);
+    for (Map.Entry<String, Totals> step : steps) {
+      out.printf(
+          "  %5d jobs %8.1f s  %s%n",
+          step.getValue().jobs.sum(), step.getValue().millis.sum() / 1000.0, step.getKey());
+    }
+    totals.clear();
+  }
+}
