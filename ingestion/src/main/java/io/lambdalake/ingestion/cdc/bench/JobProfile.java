@@ -47,11 +47,17 @@ final class JobProfile extends SparkListener {
     if (properties == null) {
       return "(unknown)";
     }
-    String description = properties.getProperty("spark.job.description");
-    if (description != null && !description.isBlank()) {
-      return description.lines().findFirst().orElse(description);
+    String description = properties.getProperty("spark.job.description", "");
+    // A streaming query's jobs carry "<name> id = <uuid> runId = <uuid> batch = <n>": keep the
+    // name.
+    String oneLine =
+        String.join(" ", description.strip().split("\\s+"))
+            .replaceAll("(run)?[iI]d = [0-9a-f-]+ ?", "")
+            .replaceAll("batch = [0-9]+", "");
+    if (oneLine.length() > 120) {
+      oneLine = oneLine.substring(0, 120) + "...";
     }
-    return properties.getProperty("callSite.short", "(unknown)");
+    return oneLine + " @ " + properties.getProperty("callSite.short", "(unknown)");
   }
 
   /** Prints the steps, longest first, and starts counting afresh. */
