@@ -6,11 +6,11 @@ import static org.apache.spark.sql.functions.array_join;
 import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
-import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.from_json;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import io.delta.tables.DeltaTable;
@@ -36,6 +36,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,10 @@ public final class MirrorApplier {
   public static final String SOURCE = "_cdc_source";
   public static final List<String> METADATA_COLUMNS =
       List.of(BINLOG_FILE, BINLOG_POSITION, XOFFSET, CHANGED_AT, SOURCE);
+
+  /** Delta's setting for when MERGE copies its source before reading it twice. */
+  static final String MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource";
+
   private static final String DELETE = "_cdc_delete";
   private static final String READ_ONLY = "_cdc_read_only";
 
@@ -91,13 +96,17 @@ public final class MirrorApplier {
 
   /**
    * Applies the table's changes (rows of {@link ParsedChanges#SCHEMA} with an op) that are newer
-   * than the threshold.
+   * than the threshold, running the MERGE in the given session (its SQL configuration carries the
+   * MERGE's idempotence key, so concurrent tables each need their own session).
+   *
+   * @param columns every column name the changes' after images carry (from {@link BatchSurvey})
    */
   public Outcome apply(
       SparkSession spark,
       SourceName table,
       Dataset<Row> changes,
       Optional<BinlogPosition> threshold,
+      Set<String> columns,
       Transaction transaction) {
     Dataset<Row> newer = threshold.map(t -> changes.filter(newerThan(t))).orElse(changes);
     Optional<TableSchema> found = schemas.get(table);
@@ -117,78 +126,113 @@ public final class MirrorApplier {
     }
     TableSchema schema = found.get();
     String location = ensureMirror(spark, schema);
-    StructType mirror = spark.read().format("delta").load(location).schema();
-    Column keys = call_function("json_object_keys", col("after_json"));
-    Set<String> unknown = unknownColumns(newer, keys, mirror);
+    StructType mirror = schemaOf(spark, location);
+    Set<String> unknown = unknownColumns(columns, mirror);
     if (!unknown.isEmpty()) {
       schema = schemas.refresh(table).orElse(schema);
       addColumns(spark, location, schema, unknown);
-      mirror = spark.read().format("delta").load(location).schema();
-      unknown = unknownColumns(newer, keys, mirror);
+      mirror = schemaOf(spark, location);
+      unknown = unknownColumns(columns, mirror);
     }
     List<Dataset<Row>> quarantined = new ArrayList<>();
     Dataset<Row> known = newer;
     if (!unknown.isEmpty()) {
       Column hasUnknown = lit(false);
       for (String name : unknown) {
-        hasUnknown = hasUnknown.or(array_contains(keys, name));
+        hasUnknown = hasUnknown.or(array_contains(col("after_columns"), name));
       }
-      quarantined.add(
-          Quarantine.rows(
-              newer.filter(hasUnknown),
-              lit(UNKNOWN_COLUMN),
-              lit(String.join(",", unknown)),
-              lit("columns the source does not have (any more): " + String.join(", ", unknown))));
-      known = newer.filter(hasUnknown.unary_$bang());
-    }
-    Typed typed = typed(known, schema, mirror);
-    Dataset<Row> withImages = typed.rows().persist();
-    try {
-      Dataset<Row> bad = withImages.filter(col("_bad").notEqual(""));
-      if (!bad.isEmpty()) {
+      Dataset<Row> withUnknown = newer.filter(hasUnknown);
+      // Rare (the source dropped a column the changes still carry): worth a look at the batch.
+      if (!withUnknown.isEmpty()) {
         quarantined.add(
             Quarantine.rows(
-                bad,
-                lit(INCOMPATIBLE_TYPE),
-                col("_bad"),
-                concat_ws(
-                    "", lit("values that do not fit the mirror's column types: "), col("_bad"))));
+                withUnknown,
+                lit(UNKNOWN_COLUMN),
+                lit(String.join(",", unknown)),
+                lit("columns the source does not have (any more): " + String.join(", ", unknown))));
       }
-      Dataset<Row> good = withImages.filter(col("_bad").equalTo(""));
-      merge(
-          spark, location, effects(good, schema, mirror), schema.primaryKey(), mirror, transaction);
+      known = newer.filter(hasUnknown.unary_$bang());
+    }
+    Dataset<Row> checked = typed(known, schema, mirror).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      // One job over the table's changes: how many do not fit, and the newest of those that do.
+      Row counts =
+          checked
+              .agg(
+                  sum(when(col("_bad").notEqual(""), 1).otherwise(0)).as("bad"),
+                  sum(when(col("_bad").equalTo(""), 1).otherwise(0)).as("good"),
+                  call_function(
+                          "max",
+                          when(
+                              col("_bad").equalTo(""),
+                              struct(
+                                  col("binlog_file").as("f"),
+                                  col("binlog_position").as("p"),
+                                  col("order_xoffset").as("x"))))
+                      .as("newest"))
+              .first();
+      long bad = counts.isNullAt(0) ? 0 : counts.getLong(0);
+      long good = counts.isNullAt(1) ? 0 : counts.getLong(1);
+      if (bad > 0) {
+        // Kept apart from the cache, which goes when this table is done.
+        quarantined.add(
+            Quarantine.rows(
+                    checked.filter(col("_bad").notEqual("")),
+                    lit(INCOMPATIBLE_TYPE),
+                    col("_bad"),
+                    concat_ws(
+                        "", lit("values that do not fit the mirror's column types: "), col("_bad")))
+                .localCheckpoint(true));
+      }
+      if (good > 0) {
+        merge(
+            spark,
+            location,
+            effects(checked.filter(col("_bad").equalTo("")), schema, mirror),
+            schema.primaryKey(),
+            mirror,
+            transaction);
+      }
       // Only applied changes move the table's position: a quarantined record's position (it may
       // be garbage) must not make later good changes look old.
-      Optional<BinlogPosition> newest = newest(good);
-      return new Outcome(union(quarantined), newest);
+      Row newest = counts.isNullAt(2) ? null : counts.getStruct(2);
+      return new Outcome(
+          union(quarantined),
+          newest == null
+              ? Optional.empty()
+              : Optional.of(
+                  new BinlogPosition(newest.getString(0), newest.getLong(1), newest.getLong(2))));
     } finally {
-      withImages.unpersist();
+      checked.unpersist();
     }
+  }
+
+  /**
+   * Applies changes when no survey said which columns they carry (a resync): finds them first, in
+   * one job.
+   */
+  public Outcome apply(
+      SparkSession spark,
+      SourceName table,
+      Dataset<Row> changes,
+      Optional<BinlogPosition> threshold,
+      Transaction transaction) {
+    Set<String> columns = new TreeSet<>();
+    for (BatchSurvey.TableSurvey part : BatchSurvey.of(changes).tables()) {
+      if (part.table().equals(table)) {
+        columns.addAll(part.columns());
+      }
+    }
+    return apply(spark, table, changes, threshold, columns, transaction);
+  }
+
+  private static StructType schemaOf(SparkSession spark, String location) {
+    return spark.read().format("delta").load(location).schema();
   }
 
   private static Column newerThan(BinlogPosition threshold) {
     return struct(col("binlog_file"), col("binlog_position"), col("order_xoffset"))
         .gt(struct(lit(threshold.file()), lit(threshold.position()), lit(threshold.xoffset())));
-  }
-
-  private static Optional<BinlogPosition> newest(Dataset<Row> changes) {
-    Row max =
-        changes
-            .select(
-                call_function(
-                        "max",
-                        struct(
-                            col("binlog_file").as("f"),
-                            col("binlog_position").as("p"),
-                            col("order_xoffset").as("x")))
-                    .as("m"))
-            .first();
-    Row newest = max.getStruct(0);
-    if (newest == null) {
-      return Optional.empty();
-    }
-    return Optional.of(
-        new BinlogPosition(newest.getString(0), newest.getLong(1), newest.getLong(2)));
   }
 
   private Outcome quarantineAll(Dataset<Row> changes, String reason, String message) {
@@ -201,18 +245,13 @@ public final class MirrorApplier {
     return parts.stream().reduce(Dataset::unionByName);
   }
 
-  private static Set<String> unknownColumns(Dataset<Row> changes, Column keys, StructType mirror) {
+  private static Set<String> unknownColumns(Set<String> columns, StructType mirror) {
     Set<String> known = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     known.addAll(List.of(mirror.fieldNames()));
     Set<String> unknown = new TreeSet<>();
-    for (Row row :
-        changes
-            .filter(col("after_json").isNotNull())
-            .select(explode(keys).as("k"))
-            .distinct()
-            .collectAsList()) {
-      if (!known.contains(row.getString(0))) {
-        unknown.add(row.getString(0));
+    for (String column : columns) {
+      if (!known.contains(column)) {
+        unknown.add(column);
       }
     }
     return unknown;
@@ -299,43 +338,46 @@ public final class MirrorApplier {
     return Optional.empty();
   }
 
-  private record Typed(Dataset<Row> rows) {}
-
   /**
-   * Reads the before and after images with the mirror's types; {@code _bad} names the columns whose
-   * value does not fit (empty when all do).
+   * Reads the after image with the mirror's types and the before image's key; {@code _bad} names
+   * the columns whose value does not fit (empty when all do). Keeps only what the MERGE and the
+   * quarantine need (the payload only where it does not fit), as the table's changes are cached.
    */
-  private static Typed typed(Dataset<Row> changes, TableSchema schema, StructType mirror) {
+  private static Dataset<Row> typed(Dataset<Row> changes, TableSchema schema, StructType mirror) {
     StructType wire = new StructType();
+    StructType keys = new StructType();
     for (StructField field : mirror.fields()) {
       if (METADATA_COLUMNS.contains(field.name())) {
         continue;
       }
-      wire =
-          wire.add(
-              field.name(), MirrorTypes.wireType(field.dataType(), schema.column(field.name())));
+      StructField wireField =
+          new StructField(
+              field.name(),
+              MirrorTypes.wireType(field.dataType(), schema.column(field.name())),
+              true,
+              org.apache.spark.sql.types.Metadata.empty());
+      wire = wire.add(wireField);
+      if (schema.primaryKey().stream().anyMatch(k -> k.equalsIgnoreCase(field.name()))) {
+        keys = keys.add(wireField);
+      }
     }
     Map<String, String> options = new LinkedHashMap<>();
     options.put("timestampFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]");
     options.put("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]");
     options.put("dateFormat", "yyyy-MM-dd");
     options.put("mode", "PERMISSIVE");
-    DataType texts = DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType);
     Dataset<Row> parsed =
         changes
             .withColumn("_after", from_json(col("after_json"), wire, options))
-            .withColumn("_before", from_json(col("before_json"), wire, options))
-            .withColumn("_after_text", from_json(col("after_json"), texts))
-            .withColumn("_before_text", from_json(col("before_json"), texts))
-            .withColumn("_after_keys", call_function("json_object_keys", col("after_json")));
+            .withColumn("_before", from_json(col("before_json"), keys, options));
     List<Column> bad = new ArrayList<>();
     for (StructField field : wire.fields()) {
       String name = field.name();
+      // A value the image has (not JSON null) that the column type cannot hold reads as null.
       bad.add(
           when(
-              col("_after_text")
-                  .getItem(name)
-                  .isNotNull()
+              array_contains(col("after_columns"), name)
+                  .and(array_contains(col("after_null_columns"), name).unary_$bang())
                   .and(col("_after").getField(name).isNull()),
               lit(name)));
     }
@@ -346,13 +388,31 @@ public final class MirrorApplier {
               .otherwise(col("_after").getField(key).isNull());
       bad.add(when(missing, lit(key)));
     }
-    return new Typed(
-        parsed.withColumn(
+    Column isBad = col("_bad").notEqual("");
+    return parsed
+        .withColumn(
             "_bad",
             concat_ws(
                 ",",
                 call_function(
-                    "array_distinct", call_function("array", bad.toArray(Column[]::new))))));
+                    "array_distinct", call_function("array", bad.toArray(Column[]::new)))))
+        .select(
+            col("op"),
+            col("binlog_file"),
+            col("binlog_position"),
+            col("order_xoffset"),
+            col("committed_at"),
+            col("after_columns"),
+            col("_after"),
+            col("_before"),
+            col("_bad"),
+            col("received_at"),
+            when(isBad, col("payload")).as("payload"),
+            col("payload_encoding"),
+            col("payload_size"),
+            col("source_topic"),
+            col("source_partition"),
+            col("source_offset"));
   }
 
   /** The value of a mirror column from a typed image. */
@@ -373,7 +433,7 @@ public final class MirrorApplier {
       Optional<Column> defaultValue = defaultValue(source.get(), field.dataType());
       if (defaultValue.isPresent()) {
         value =
-            when(array_contains(col("_after_keys"), field.name()), value)
+            when(array_contains(col("after_columns"), field.name()), value)
                 .otherwise(defaultValue.get());
       }
     }
@@ -481,6 +541,10 @@ public final class MirrorApplier {
     spark
         .conf()
         .set("spark.databricks.delta.write.txnVersion", Long.toString(transaction.version()));
+    // The source reads the table's cached changes, a fixed offset range of Kafka parsed by
+    // deterministic expressions: reading it twice gives the same rows, so Delta need not copy it
+    // first (its default copies every source that is not a Delta table scan).
+    spark.conf().set(MATERIALIZE_SOURCE, "none");
     try {
       DeltaTable.forPath(spark, location)
           .as("t")
@@ -495,6 +559,7 @@ public final class MirrorApplier {
     } finally {
       spark.conf().unset("spark.databricks.delta.write.txnAppId");
       spark.conf().unset("spark.databricks.delta.write.txnVersion");
+      spark.conf().unset(MATERIALIZE_SOURCE);
     }
   }
 }
