@@ -541,10 +541,8 @@ public final class MirrorApplier {
     spark
         .conf()
         .set("spark.databricks.delta.write.txnVersion", Long.toString(transaction.version()));
-    // The source reads the table's cached changes, a fixed offset range of Kafka parsed by
-    // deterministic expressions: reading it twice gives the same rows, so Delta need not copy it
-    // first (its default copies every source that is not a Delta table scan).
-    spark.conf().set(MATERIALIZE_SOURCE, "none");
+    // Delta copies the source (the newest effect per key, from the cached typed changes) once and
+    // reads the copy twice; with materializeSource=none it refuses a cached source outright.
     try {
       DeltaTable.forPath(spark, location)
           .as("t")
@@ -559,7 +557,6 @@ public final class MirrorApplier {
     } finally {
       spark.conf().unset("spark.databricks.delta.write.txnAppId");
       spark.conf().unset("spark.databricks.delta.write.txnVersion");
-      spark.conf().unset(MATERIALIZE_SOURCE);
     }
   }
 }
