@@ -17,6 +17,8 @@ import org.apache.spark.scheduler.SparkListenerJobStart;
  * micro-batch's fixed cost can be read off: which steps run how many jobs and how long.
  */
 final class JobProfile extends SparkListener {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobProfile.class);
+
   private record Started(String step, long at) {}
 
   private static final class Totals {
@@ -29,7 +31,33 @@ final class JobProfile extends SparkListener {
 
   @Override
   public void onJobStart(SparkListenerJobStart jobStart) {
-    running.put(jobStart.jobId(), new Started(step(jobStart.properties()), jobStart.time()));
+    String step = step(jobStart.properties());
+    running.put(jobStart.jobId(), new Started(step, jobStart.time()));
+    if (Boolean.getBoolean("lake.bench.traceSnapshots") && step.contains("Compute snapshot")) {
+      traceSnapshotCallers();
+    }
+  }
+
+  private final java.util.Set<String> tracedCallers = ConcurrentHashMap.newKeySet();
+
+  /** Diagnostics: which code paths make Delta rebuild a table's state (first time each). */
+  private void traceSnapshotCallers() {
+    for (Map.Entry<Thread, StackTraceElement[]> thread : Thread.getAllStackTraces().entrySet()) {
+      StringBuilder frames = new StringBuilder();
+      boolean inState = false;
+      for (StackTraceElement frame : thread.getValue()) {
+        String text = frame.toString();
+        if (text.contains("computedState")) {
+          inState = true;
+        }
+        if (inState && (text.contains("delta") || text.contains("lambdalake"))) {
+          frames.append("    ").append(text).append('\n');
+        }
+      }
+      if (inState && tracedCallers.add(frames.toString())) {
+        LOG.warn("Delta state reconstruction from:\n{}", frames);
+      }
+    }
   }
 
   @Override

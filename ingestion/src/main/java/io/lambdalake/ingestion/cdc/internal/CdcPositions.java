@@ -103,10 +103,7 @@ public final class CdcPositions {
 
   /** Records the newest applied change per table, never moving a table's position back. */
   public static void advance(
-      SparkSession spark,
-      LakeConfig config,
-      Map<String, ? extends SourcePosition> newest,
-      MirrorApplier.Transaction transaction) {
+      SparkSession spark, LakeConfig config, Map<String, ? extends SourcePosition> newest) {
     if (newest.isEmpty()) {
       return;
     }
@@ -116,10 +113,8 @@ public final class CdcPositions {
     Timestamp now = Timestamp.from(Instant.now());
     newest.forEach((table, position) -> rows.add(row(table, position, now)));
     Dataset<Row> updates = spark.createDataFrame(rows, schema);
-    spark.conf().set("spark.databricks.delta.write.txnAppId", transaction.applicationId());
-    spark
-        .conf()
-        .set("spark.databricks.delta.write.txnVersion", Long.toString(transaction.version()));
+    // No Delta transaction id: checking one rebuilds the table's state from its log on every commit
+    // (Delta 4.4), and the MERGE needs none, as it only ever moves a position forward.
     // The source is a handful of rows in the driver: nothing to materialize against change.
     spark.conf().set(MirrorApplier.MATERIALIZE_SOURCE, "none");
     try {
@@ -138,8 +133,6 @@ public final class CdcPositions {
           .insertAll()
           .execute();
     } finally {
-      spark.conf().unset("spark.databricks.delta.write.txnAppId");
-      spark.conf().unset("spark.databricks.delta.write.txnVersion");
       spark.conf().unset(MirrorApplier.MATERIALIZE_SOURCE);
     }
   }
@@ -252,11 +245,8 @@ public final class CdcPositions {
     }
 
     /** Records the newest applied changes (see {@link CdcPositions#advance}) and remembers them. */
-    public synchronized void advance(
-        SparkSession spark,
-        Map<String, BinlogPosition> newest,
-        MirrorApplier.Transaction transaction) {
-      CdcPositions.advance(spark, config, newest, transaction);
+    public synchronized void advance(SparkSession spark, Map<String, BinlogPosition> newest) {
+      CdcPositions.advance(spark, config, newest);
       if (applied != null) {
         newest.forEach((table, position) -> applied.merge(table, position, CdcPositions::later));
       }
