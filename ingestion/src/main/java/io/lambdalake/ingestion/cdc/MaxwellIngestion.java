@@ -8,10 +8,14 @@ import static org.apache.spark.sql.functions.to_date;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.ingestion.cdc.internal.BatchSurvey;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
+import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.cdc.ParsedChanges;
 import io.lambdalake.spark.cdc.SourceSchemas;
@@ -20,6 +24,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
@@ -72,15 +81,28 @@ public final class MaxwellIngestion {
 
   public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, String checkpoint) {
     String applicationId = "lambda-lake-cdc:" + checkpoint;
+    // Kept across the micro-batches of one run: positions and source schemas.
+    CdcPositions.Thresholds thresholds = new CdcPositions.Thresholds(config);
+    MirrorApplier applier =
+        new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb()));
+    String snapshotPartitions = Integer.toString(config.spark().shufflePartitions());
     return (batch, batchId) -> {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
+      // Delta rebuilds a table's state from its log with 50 tasks unless told otherwise (the raw
+      // log's idempotent append makes it do so on every batch): the stream's own session uses the
+      // shuffle's size instead, unless the setting was given.
+      if (!spark.conf().contains(SNAPSHOT_PARTITIONS)) {
+        spark.conf().set(SNAPSHOT_PARTITIONS, snapshotPartitions);
+      }
       Dataset<Row> parsed = parse(batch).persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        if (parsed.isEmpty()) {
-          return;
-        }
-        apply(spark, config, parsed, applicationId, batchId, true);
+        apply(
+            spark,
+            config,
+            parsed,
+            new MirrorApplier.Transaction(applicationId, batchId),
+            new Landing(thresholds, applier));
         LOG.info("CDC batch {} in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
       } finally {
         parsed.unpersist();
@@ -88,65 +110,163 @@ public final class MaxwellIngestion {
     };
   }
 
+  /** What lands a batch and lives longer than one: positions and source schemas. */
+  private record Landing(CdcPositions.Thresholds thresholds, MirrorApplier applier) {}
+
+  private static final String SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions";
+
+  /** At most this many tables are merged at once (and never more than the cores, but two). */
+  private static final int MAX_PARALLEL_TABLES = 4;
+
   /**
-   * Lands parsed changes: raw log (when {@code landRaw}), mirrors, quarantine, positions. Every
-   * write is keyed by (applicationId, version), so running it again with the same key changes
-   * nothing.
+   * Lands parsed changes: raw log, mirrors, quarantine, positions. One survey job finds the tables,
+   * their added columns and whether they have anything newer than their positions; the raw append
+   * and the tables' MERGEs then run in parallel. The appends are keyed by the transaction
+   * (applicationId, version) and the MERGEs change a row only for a newer position, so running it
+   * again with the same batch changes nothing.
    */
   static void apply(
       SparkSession spark,
       LakeConfig config,
       Dataset<Row> parsed,
-      String applicationId,
-      long version,
-      boolean landRaw) {
-    if (landRaw) {
-      DeltaTables.ensure(spark, config, LakeTable.RAW_MYSQL_CHANGES);
-      append(
-          raw(parsed),
-          LakeTable.RAW_MYSQL_CHANGES.location(config.storage()),
-          applicationId,
-          version);
+      MirrorApplier.Transaction transaction,
+      Landing landing) {
+    long batch = transaction.version();
+    describe(spark, batch, "survey");
+    BatchSurvey survey = BatchSurvey.of(parsed);
+    if (survey.records() == 0) {
+      return;
+    }
+    Map<String, BinlogPosition> thresholds = landing.thresholds().current(spark);
+    Dataset<Row> changes = parsed.filter(col("reason").isNull().and(col("op").isNotNull()));
+    List<Callable<Optional<TableResult>>> tasks = new ArrayList<>();
+    if (survey.logged() > 0) {
+      String location = DeltaTables.ensure(spark, config, LakeTable.RAW_MYSQL_CHANGES);
+      tasks.add(
+          () -> {
+            describe(spark, batch, "raw log append");
+            append(raw(parsed), location, transaction.applicationId(), transaction.version());
+            return Optional.empty();
+          });
+    }
+    for (BatchSurvey.TableSurvey table : survey.tables()) {
+      Optional<BinlogPosition> threshold =
+          Optional.ofNullable(thresholds.get(table.table().qualifiedName()));
+      if (!table.hasChangesAfter(threshold)) {
+        continue;
+      }
+      tasks.add(
+          () -> {
+            describe(spark, batch, "mirror " + table.table().qualifiedName());
+            MirrorApplier.Outcome outcome =
+                landing
+                    .applier()
+                    .apply(
+                        spark,
+                        table.table(),
+                        changes.filter(
+                            col("source_database")
+                                .equalTo(table.table().database())
+                                .and(col("source_table").equalTo(table.table().table()))),
+                        threshold,
+                        table.columns());
+            return Optional.of(new TableResult(table.table(), outcome));
+          });
     }
     List<Dataset<Row>> quarantined = new ArrayList<>();
-    Dataset<Row> unreadable = parsed.filter(col("reason").isNotNull());
-    quarantined.add(io.lambdalake.ingestion.cdc.internal.QuarantineRows.of(unreadable));
-    Dataset<Row> changes = parsed.filter(col("reason").isNull().and(col("op").isNotNull()));
-    List<SourceName> tables = new ArrayList<>();
-    for (Row row : changes.select("source_database", "source_table").distinct().collectAsList()) {
-      tables.add(new SourceName(row.getString(0), row.getString(1)));
+    if (survey.unreadable() > 0) {
+      quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
     }
-    Map<String, BinlogPosition> thresholds = CdcPositions.thresholds(spark, config);
-    MirrorApplier applier =
-        new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb()));
     Map<String, BinlogPosition> newest = new HashMap<>();
-    MirrorApplier.Transaction transaction = new MirrorApplier.Transaction(applicationId, version);
-    for (SourceName table : tables) {
-      Dataset<Row> ofTable =
-          changes.filter(
-              col("source_database")
-                  .equalTo(table.database())
-                  .and(col("source_table").equalTo(table.table())));
-      MirrorApplier.Outcome outcome =
-          applier.apply(
-              spark,
-              table,
-              ofTable,
-              Optional.ofNullable(thresholds.get(table.qualifiedName())),
-              transaction);
-      outcome.quarantined().ifPresent(quarantined::add);
-      outcome.newest().ifPresent(position -> newest.put(table.qualifiedName(), position));
+    for (Optional<TableResult> result : runAll(spark, tasks)) {
+      if (result.isPresent()) {
+        result.get().outcome().quarantined().ifPresent(quarantined::add);
+        result
+            .get()
+            .outcome()
+            .newest()
+            .ifPresent(position -> newest.put(result.get().table().qualifiedName(), position));
+      }
     }
-    Dataset<Row> toQuarantine = quarantined.stream().reduce(Dataset::unionByName).orElseThrow();
-    if (!toQuarantine.isEmpty()) {
+    describe(spark, batch, "quarantine append");
+    if (!quarantined.isEmpty()) {
       DeltaTables.ensure(spark, config, LakeTable.RAW_CDC_QUARANTINE);
       append(
-          toQuarantine,
+          quarantined.stream().reduce(Dataset::unionByName).orElseThrow(),
           LakeTable.RAW_CDC_QUARANTINE.location(config.storage()),
-          applicationId,
-          version);
+          transaction.applicationId(),
+          transaction.version());
     }
-    CdcPositions.advance(spark, config, newest, transaction);
+    // Last: a table's position moves only after its mirror has the changes up to it.
+    describe(spark, batch, "positions");
+    landing.thresholds().advance(spark, newest);
+    spark.sparkContext().setJobDescription(null);
+  }
+
+  private record TableResult(SourceName table, MirrorApplier.Outcome outcome) {}
+
+  /** Runs the tasks, in parallel where the cores allow; the first failure fails the batch. */
+  private static <T> List<T> runAll(SparkSession spark, List<Callable<T>> tasks) {
+    int threads =
+        Math.min(
+            tasks.size(),
+            Math.min(MAX_PARALLEL_TABLES, Math.max(2, spark.sparkContext().defaultParallelism())));
+    if (threads <= 1) {
+      List<T> results = new ArrayList<>();
+      for (Callable<T> task : tasks) {
+        results.add(call(task));
+      }
+      return results;
+    }
+    // Threads of this batch: they inherit the batch's Spark job properties.
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<T>> futures = new ArrayList<>();
+      for (Callable<T> task : tasks) {
+        futures.add(pool.submit(task));
+      }
+      List<T> results = new ArrayList<>();
+      for (Future<T> future : futures) {
+        try {
+          results.add(future.get());
+        } catch (ExecutionException e) {
+          for (Future<T> other : futures) {
+            other.cancel(true);
+          }
+          throw rethrow(e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new LakeException(
+              ErrorCode.STREAMING_QUERY_FAILED, "Interrupted while landing a CDC batch", e);
+        }
+      }
+      return results;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static <T> T call(Callable<T> task) {
+    try {
+      return task.call();
+    } catch (Exception e) {
+      throw rethrow(e);
+    }
+  }
+
+  private static RuntimeException rethrow(Throwable error) {
+    if (error instanceof RuntimeException runtime) {
+      throw runtime;
+    }
+    if (error instanceof Error fatal) {
+      throw fatal;
+    }
+    throw new LakeException(
+        ErrorCode.STREAMING_QUERY_FAILED, "A CDC batch failed: " + error.getMessage(), error);
+  }
+
+  private static void describe(SparkSession spark, long batch, String step) {
+    spark.sparkContext().setJobDescription("cdc batch " + batch + ": " + step);
   }
 
   private static Dataset<Row> raw(Dataset<Row> parsed) {

@@ -134,7 +134,7 @@ public final class MongoIngestion {
           applicationId,
           version);
     }
-    CdcPositions.advance(spark, config, newest, transaction);
+    CdcPositions.advance(spark, config, newest);
   }
 
   private static Dataset<Row> raw(Dataset<Row> parsed) {

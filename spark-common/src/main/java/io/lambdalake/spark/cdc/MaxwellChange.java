@@ -16,7 +16,9 @@ import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.ChangeOperation;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -26,6 +28,8 @@ import java.util.Optional;
  *
  * @param envelope the change, for row events (insert, update, delete, bootstrap-insert); empty for
  *     Maxwell's other records (bootstrap-start, bootstrap-complete), which only the raw log keeps
+ * @param dataColumns the names in {@code data}, in its order
+ * @param nullDataColumns the names in {@code data} whose value is JSON null
  */
 public record MaxwellChange(
     SourceName source,
@@ -38,7 +42,9 @@ public record MaxwellChange(
     Optional<BinlogPosition> position,
     Optional<Instant> committedAt,
     Optional<String> data,
-    Optional<String> old) {
+    Optional<String> old,
+    List<String> dataColumns,
+    List<String> nullDataColumns) {
 
   public static final ObjectMapper JSON =
       JsonMapper.builder()
@@ -59,6 +65,8 @@ public record MaxwellChange(
     requireNonNull(committedAt, "committedAt is null");
     requireNonNull(data, "data is null");
     requireNonNull(old, "old is null");
+    dataColumns = List.copyOf(dataColumns);
+    nullDataColumns = List.copyOf(nullDataColumns);
   }
 
   /** Why a record cannot be read as a Maxwell change: a stable reason code and a message. */
@@ -147,6 +155,19 @@ public record MaxwellChange(
                   position.get(),
                   committedAt.orElse(Instant.EPOCH)));
     }
+    List<String> dataColumns = new ArrayList<>();
+    List<String> nullDataColumns = new ArrayList<>();
+    JsonNode dataNode = root.get("data");
+    if (dataNode != null && dataNode.isObject()) {
+      Iterator<Map.Entry<String, JsonNode>> fields = dataNode.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        dataColumns.add(field.getKey());
+        if (field.getValue().isNull()) {
+          nullDataColumns.add(field.getKey());
+        }
+      }
+    }
     return new MaxwellChange(
         source,
         type,
@@ -158,7 +179,9 @@ public record MaxwellChange(
         position,
         committedAt,
         data,
-        old);
+        old,
+        dataColumns,
+        nullDataColumns);
   }
 
   /** Maxwell's update: data is the row after; old holds the previous values of what changed. */

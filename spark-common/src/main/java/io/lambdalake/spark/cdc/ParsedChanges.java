@@ -51,7 +51,11 @@ public final class ParsedChanges {
           .add("data", DataTypes.StringType)
           .add("old", DataTypes.StringType)
           .add("before_json", DataTypes.StringType)
-          .add("after_json", DataTypes.StringType);
+          .add("after_json", DataTypes.StringType)
+          // The after image's column names, and those of them that are null: what a micro-batch
+          // needs to find added columns and values that do not fit, without reading the JSON again.
+          .add("after_columns", DataTypes.createArrayType(DataTypes.StringType))
+          .add("after_null_columns", DataTypes.createArrayType(DataTypes.StringType));
 
   /** Reads rows with Kafka's columns (key, value, topic, partition, offset, timestamp). */
   public static MapPartitionsFunction<Row, Row> fromKafka() {
@@ -159,6 +163,8 @@ public final class ParsedChanges {
           null,
           null,
           null,
+          null,
+          null,
           null);
     }
     MaxwellChange change;
@@ -191,10 +197,13 @@ public final class ParsedChanges {
           null,
           null,
           null,
+          null,
+          null,
           null);
     }
     Optional<BinlogPosition> position = change.position();
     Optional<ChangeEnvelope> envelope = change.envelope();
+    boolean afterImage = envelope.flatMap(ChangeEnvelope::after).isPresent();
     return RowFactory.create(
         topic,
         partition,
@@ -221,7 +230,9 @@ public final class ParsedChanges {
         change.data().orElse(null),
         change.old().orElse(null),
         envelope.flatMap(ChangeEnvelope::before).map(ChangeEnvelope.Image::json).orElse(null),
-        envelope.flatMap(ChangeEnvelope::after).map(ChangeEnvelope.Image::json).orElse(null));
+        envelope.flatMap(ChangeEnvelope::after).map(ChangeEnvelope.Image::json).orElse(null),
+        afterImage ? change.dataColumns().toArray(String[]::new) : null,
+        afterImage ? change.nullDataColumns().toArray(String[]::new) : null);
   }
 
   public static Optional<String> utf8(byte[] bytes) {

@@ -46,6 +46,17 @@ class MaxwellChangeTest {
   }
 
   @Test
+  void theDataColumnsAreNamedAndTheNullOnesToo() throws Exception {
+    MaxwellChange change =
+        MaxwellChange.parse(
+            "{\"database\":\"shop\",\"table\":\"m\",\"type\":\"insert\",\"ts\":1,"
+                + "\"position\":\"mariadb-bin.000007:51003\","
+                + "\"data\":{\"id\":3,\"note\":null,\"tags\":[\"a\"]}}");
+    assertThat(change.dataColumns()).containsExactly("id", "note", "tags");
+    assertThat(change.nullDataColumns()).containsExactly("note");
+  }
+
+  @Test
   void bootstrapMarkersAreLoggedButChangeNothing() throws Exception {
     MaxwellChange change =
         MaxwellChange.parse(

@@ -9,7 +9,6 @@ import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.ingestion.cdc.CdcJob;
 import io.lambdalake.ingestion.cdc.MaxwellIngestion;
-import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -57,9 +56,14 @@ public final class CdcBenchmark {
     String database = "bench_cdc_" + System.currentTimeMillis();
     PrintStream out = System.out;
     createTables(config, database);
-    out.printf("bench cdc: %d changes over %d tables of %s%n", changes, TABLES, database);
-    produce(config, database, changes);
+    String binlogFile = syntheticBinlogFile(config);
+    out.printf(
+        "bench cdc: %d changes over %d tables of %s (binlog file %s)%n",
+        changes, TABLES, database, binlogFile);
+    produce(config, database, changes, binlogFile);
     SparkSession spark = LakeSpark.session(config, "lambda-lake-bench-cdc");
+    JobProfile profile = new JobProfile();
+    spark.sparkContext().addSparkListener(profile);
 
     long started = System.nanoTime();
     CdcJob.run(
@@ -75,13 +79,16 @@ public final class CdcBenchmark {
         out);
     double projectSeconds = (System.nanoTime() - started) / 1e9;
     out.printf("project: %d changes applied in %.1f s%n", changes, projectSeconds);
+    profile.printAndReset("project", out);
 
     started = System.nanoTime();
     long appended = baseline(spark, config, database);
     double baselineSeconds = (System.nanoTime() - started) / 1e9;
     out.printf("baseline: %d rows appended in %.1f s%n", appended, baselineSeconds);
+    profile.printAndReset("baseline", out);
 
     double lagP95 = lag(spark, config, database, lagSeconds, rate, out);
+    profile.printAndReset("lag (job and mirror polls)", out);
     double project = changes / projectSeconds;
     double baseline = appended / baselineSeconds;
     out.printf(
@@ -111,8 +118,27 @@ public final class CdcBenchmark {
     }
   }
 
+  /**
+   * The binlog file the generated changes claim to come from: one that sorts before the source's
+   * real binlog, so that the lag phase's real changes (through Maxwell) are newer than every
+   * generated one. With the real file's name the generated positions could pass the real ones, and
+   * the job would rightly skip the real changes as older than what it already applied.
+   */
+  private static String syntheticBinlogFile(LakeConfig config) throws SQLException {
+    try (Connection connection = connect(config);
+        Statement statement = connection.createStatement();
+        java.sql.ResultSet status = statement.executeQuery("SHOW MASTER STATUS")) {
+      String real = status.next() ? status.getString(1) : null;
+      if (real == null || real.lastIndexOf('.') < 1) {
+        return "mariadb-bin.000000";
+      }
+      String base = real.substring(0, real.lastIndexOf('.'));
+      return base + "." + "0".repeat(real.length() - base.length() - 1);
+    }
+  }
+
   /** Maxwell's JSON as it writes it, positions increasing, keys skewed (u^3 over the key space). */
-  private static void produce(LakeConfig config, String database, long changes) {
+  private static void produce(LakeConfig config, String database, long changes, String binlogFile) {
     Random random = new Random(7);
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(KafkaClientProperties.producer(config.kafka(), "bench-cdc"))) {
@@ -144,7 +170,9 @@ public final class CdcBenchmark {
                 + "\",\"ts\":1795300000,\"xid\":"
                 + sequence
                 + ",\"commit\":true,\"position\":"
-                + "\"mariadb-bin.000001:"
+                + "\""
+                + binlogFile
+                + ":"
                 + (4 + sequence * 10)
                 + "\",\"server_id\":101,\"data\":"
                 + data
@@ -191,6 +219,24 @@ public final class CdcBenchmark {
         .mode(SaveMode.Overwrite)
         .save(target);
     return spark.read().format("delta").load(target).count();
+  }
+
+  /** The newest commit version in a Delta table's log, or -1 when it has none yet. */
+  private static long latestVersion(SparkSession spark, String location) throws Exception {
+    org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(location, "_delta_log");
+    org.apache.hadoop.fs.FileSystem fileSystem =
+        log.getFileSystem(spark.sessionState().newHadoopConf());
+    if (!fileSystem.exists(log)) {
+      return -1;
+    }
+    long newest = -1;
+    for (org.apache.hadoop.fs.FileStatus file : fileSystem.listStatus(log)) {
+      String name = file.getPath().getName();
+      if (name.matches("[0-9]{20}\\.json")) {
+        newest = Math.max(newest, Long.parseLong(name.substring(0, 20)));
+      }
+    }
+    return newest;
   }
 
   /** Source commit to mirror visibility under a steady load, p95 in seconds. */
@@ -256,8 +302,13 @@ public final class CdcBenchmark {
     loader.start();
     Map<Long, Long> visible = new HashMap<>();
     long deadline = System.currentTimeMillis() + (seconds + 180) * 1000L;
+    long seenVersion = -1;
     while (System.currentTimeMillis() < deadline) {
-      if (DeltaTables.exists(spark, mirror)) {
+      // A LIST of the mirror's log each poll; a Spark read only when it has a new commit, so that
+      // the polls do not compete with the job for the 2 cores.
+      long version = latestVersion(spark, mirror);
+      if (version > seenVersion) {
+        seenVersion = version;
         long now = System.currentTimeMillis();
         for (Row row :
             spark

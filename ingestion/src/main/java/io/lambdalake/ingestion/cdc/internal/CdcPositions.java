@@ -7,8 +7,11 @@ import io.lambdalake.common.cdc.SourcePosition;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
+import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,6 +19,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -95,10 +103,7 @@ public final class CdcPositions {
 
   /** Records the newest applied change per table, never moving a table's position back. */
   public static void advance(
-      SparkSession spark,
-      LakeConfig config,
-      Map<String, ? extends SourcePosition> newest,
-      MirrorApplier.Transaction transaction) {
+      SparkSession spark, LakeConfig config, Map<String, ? extends SourcePosition> newest) {
     if (newest.isEmpty()) {
       return;
     }
@@ -108,10 +113,10 @@ public final class CdcPositions {
     Timestamp now = Timestamp.from(Instant.now());
     newest.forEach((table, position) -> rows.add(row(table, position, now)));
     Dataset<Row> updates = spark.createDataFrame(rows, schema);
-    spark.conf().set("spark.databricks.delta.write.txnAppId", transaction.applicationId());
-    spark
-        .conf()
-        .set("spark.databricks.delta.write.txnVersion", Long.toString(transaction.version()));
+    // No Delta transaction id: checking one rebuilds the table's state from its log on every commit
+    // (Delta 4.4), and the MERGE needs none, as it only ever moves a position forward.
+    // The source is a handful of rows in the driver: nothing to materialize against change.
+    spark.conf().set(MirrorApplier.MATERIALIZE_SOURCE, "none");
     try {
       DeltaTable.forPath(spark, location)
           .as("t")
@@ -128,8 +133,7 @@ public final class CdcPositions {
           .insertAll()
           .execute();
     } finally {
-      spark.conf().unset("spark.databricks.delta.write.txnAppId");
-      spark.conf().unset("spark.databricks.delta.write.txnVersion");
+      spark.conf().unset(MirrorApplier.MATERIALIZE_SOURCE);
     }
   }
 
@@ -158,5 +162,94 @@ public final class CdcPositions {
 
   static Optional<BinlogPosition> of(Map<String, BinlogPosition> thresholds, String table) {
     return Optional.ofNullable(thresholds.get(table));
+  }
+
+  /**
+   * The newest version in a Delta table's log, from one listing of {@code _delta_log} (no Spark
+   * job), or -1 when the table has no commit yet.
+   */
+  public static long logVersion(SparkSession spark, String location) {
+    Path log = new Path(location, "_delta_log");
+    try {
+      FileSystem fileSystem = log.getFileSystem(spark.sessionState().newHadoopConf());
+      if (!fileSystem.exists(log)) {
+        return -1;
+      }
+      long newest = -1;
+      for (FileStatus file : fileSystem.listStatus(log)) {
+        Matcher commit = COMMIT_FILE.matcher(file.getPath().getName());
+        if (commit.matches()) {
+          newest = Math.max(newest, Long.parseLong(commit.group(1)));
+        }
+      }
+      return newest;
+    } catch (IOException e) {
+      throw new LakeException(
+          ErrorCode.SERVER_NOT_AVAILABLE,
+          "Cannot list the Delta log at " + log + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  private static final Pattern COMMIT_FILE = Pattern.compile("([0-9]{20})\\.json");
+
+  /**
+   * One CDC writer's skip thresholds, kept in the driver: the applied positions are read from
+   * state.cdc_positions once (this writer is the only one that moves its tables' positions) and
+   * then follow {@link #advance}; the snapshot positions, which an import records at any time, are
+   * read again only when state.snapshot_positions has a new commit (one listing per batch).
+   */
+  public static final class Thresholds {
+    private final LakeConfig config;
+    private Map<String, BinlogPosition> applied;
+    private Map<String, BinlogPosition> snapshots = Map.of();
+    private long snapshotsVersion = -1;
+
+    public Thresholds(LakeConfig config) {
+      this.config = java.util.Objects.requireNonNull(config, "config is null");
+    }
+
+    /** The thresholds now, keyed by {@code <database>.<table>}. */
+    public synchronized Map<String, BinlogPosition> current(SparkSession spark) {
+      if (applied == null) {
+        applied = new HashMap<>();
+        String location = LakeTable.STATE_CDC_POSITIONS.location(config.storage());
+        if (DeltaTables.exists(spark, location)) {
+          for (Row row :
+              spark
+                  .read()
+                  .format("delta")
+                  .load(location)
+                  .filter(col("binlog_file").isNotNull())
+                  .collectAsList()) {
+            applied.merge(
+                row.getAs("source_table"),
+                new BinlogPosition(
+                    row.getAs("binlog_file"),
+                    row.<Long>getAs("binlog_position"),
+                    row.getAs("xoffset")),
+                CdcPositions::later);
+          }
+        }
+      }
+      long version =
+          logVersion(spark, LakeTable.STATE_SNAPSHOT_POSITIONS.location(config.storage()));
+      if (version != snapshotsVersion) {
+        snapshots = Map.copyOf(snapshots(spark, config));
+        snapshotsVersion = version;
+      }
+      Map<String, BinlogPosition> thresholds = new HashMap<>(applied);
+      snapshots.forEach(
+          (table, position) -> thresholds.merge(table, position, CdcPositions::later));
+      return thresholds;
+    }
+
+    /** Records the newest applied changes (see {@link CdcPositions#advance}) and remembers them. */
+    public synchronized void advance(SparkSession spark, Map<String, BinlogPosition> newest) {
+      CdcPositions.advance(spark, config, newest);
+      if (applied != null) {
+        newest.forEach((table, position) -> applied.merge(table, position, CdcPositions::later));
+      }
+    }
   }
 }

@@ -1,0 +1,134 @@
+package io.lambdalake.ingestion.cdc.internal;
+
+import static java.util.Objects.requireNonNull;
+import static org.apache.spark.sql.functions.call_function;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
+import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * What one micro-batch of parsed Maxwell changes holds, from one Spark job over it: how many
+ * records, how many could not be read, and per source table its changes, the newest one's position
+ * and every column name its after images carry. The per-table work that follows needs no further
+ * pass over the batch to find new tables, added columns or tables with nothing newer to apply.
+ *
+ * @param records every record of the batch
+ * @param unreadable records that could not be read as changes (they go to the quarantine)
+ * @param logged records the raw change log keeps (those that name their source table)
+ */
+public record BatchSurvey(long records, long unreadable, long logged, List<TableSurvey> tables) {
+  public BatchSurvey {
+    requireNonNegative(records, "records");
+    requireNonNegative(unreadable, "unreadable");
+    requireNonNegative(logged, "logged");
+    tables = List.copyOf(tables);
+  }
+
+  /**
+   * One source table's part of the batch.
+   *
+   * @param changes row changes (inserts, updates, deletes, bootstrap rows)
+   * @param newest the newest change's position
+   * @param columns the column names of the after images, as the source spells them
+   */
+  public record TableSurvey(
+      SourceName table, long changes, Optional<BinlogPosition> newest, Set<String> columns) {
+    public TableSurvey {
+      requireNonNull(table, "table is null");
+      requireNonNegative(changes, "changes");
+      requireNonNull(newest, "newest is null");
+      columns = Set.copyOf(columns);
+    }
+
+    /** Whether any change is newer than the threshold (everything is, without one). */
+    public boolean hasChangesAfter(Optional<BinlogPosition> threshold) {
+      if (newest.isEmpty()) {
+        return false;
+      }
+      return threshold.isEmpty() || newest.get().compareTo(threshold.get()) > 0;
+    }
+  }
+
+  /** Runs the survey: one aggregation over the (cached) batch. */
+  public static BatchSurvey of(Dataset<Row> parsed) {
+    Column isChange = col("reason").isNull().and(col("op").isNotNull());
+    List<Row> groups =
+        parsed
+            .groupBy(col("source_database"), col("source_table"))
+            .agg(
+                count(lit(1)).as("records"),
+                sum(when(col("reason").isNotNull(), 1).otherwise(0)).as("unreadable"),
+                sum(when(isChange, 1).otherwise(0)).as("changes"),
+                call_function(
+                        "max",
+                        when(
+                            isChange,
+                            struct(
+                                col("binlog_file").as("f"),
+                                col("binlog_position").as("p"),
+                                col("order_xoffset").as("x"))))
+                    .as("newest"),
+                call_function(
+                        "array_distinct",
+                        call_function(
+                            "flatten",
+                            call_function("collect_set", when(isChange, col("after_columns")))))
+                    .as("columns"))
+            .collectAsList();
+    long records = 0;
+    long unreadable = 0;
+    long logged = 0;
+    List<TableSurvey> tables = new ArrayList<>();
+    for (Row group : groups) {
+      long groupRecords = group.getLong(2);
+      records += groupRecords;
+      unreadable += group.getLong(3);
+      if (!group.isNullAt(0)) {
+        logged += groupRecords;
+      }
+      if (group.isNullAt(0) || group.isNullAt(1)) {
+        continue;
+      }
+      long changes = group.getLong(4);
+      if (changes == 0) {
+        continue;
+      }
+      Row newest = group.getStruct(5);
+      Set<String> columns = new TreeSet<>();
+      if (!group.isNullAt(6)) {
+        columns.addAll(group.getList(6));
+      }
+      tables.add(
+          new TableSurvey(
+              new SourceName(group.getString(0), group.getString(1)),
+              changes,
+              newest == null
+                  ? Optional.empty()
+                  : Optional.of(
+                      new BinlogPosition(
+                          newest.getString(0), newest.getLong(1), newest.getLong(2))),
+              columns));
+    }
+    return new BatchSurvey(records, unreadable, logged, tables);
+  }
+
+  private static void requireNonNegative(long value, String name) {
+    if (value < 0) {
+      throw new IllegalArgumentException(name + " is negative: " + value);
+    }
+  }
+}
