@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -282,7 +283,13 @@ public final class CdcJob {
       }
       progress.printf(
           "resync %s: applying %d changes from %s%n", table.qualifiedName(), changes, log);
-      MirrorApplier.Outcome outcome = applier.apply(spark, table, parsed, Optional.empty());
+      MirrorApplier.Outcome outcome =
+          applier.apply(
+              spark,
+              table,
+              parsed,
+              Optional.empty(),
+              new MirrorApplier.Transaction("lambda-lake-cdc-resync:" + UUID.randomUUID(), 0));
       long quarantined = outcome.quarantined().map(Dataset::count).orElse(0L);
       long rows = spark.read().format("delta").load(location).count();
       progress.printf(

@@ -81,17 +81,19 @@ public final class MaxwellIngestion {
 
   public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, String checkpoint) {
     String applicationId = "lambda-lake-cdc:" + checkpoint;
-    // Kept across the micro-batches of one run: positions and source schemas.
+    // Kept across the micro-batches of one run: positions, source schemas, sessions.
     CdcPositions.Thresholds thresholds = new CdcPositions.Thresholds(config);
     MirrorApplier applier =
         new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb()));
+    TableSessions sessions = new TableSessions();
     String snapshotPartitions = Integer.toString(config.spark().shufflePartitions());
     return (batch, batchId) -> {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
-      // Delta rebuilds a table's state from its log with 50 tasks unless told otherwise (the raw
-      // log's idempotent append makes it do so on every batch): the stream's own session uses the
-      // shuffle's size instead, unless the setting was given.
+      // Delta rebuilds a table's state from its log with 50 tasks unless told otherwise; every
+      // batch commits to the raw log, the mirrors and the positions, so each of them pays that
+      // again. The stream's own session (and the table sessions copied from it) use the shuffle's
+      // size instead, unless the setting was given.
       if (!spark.conf().contains(SNAPSHOT_PARTITIONS)) {
         spark.conf().set(SNAPSHOT_PARTITIONS, snapshotPartitions);
       }
@@ -102,7 +104,7 @@ public final class MaxwellIngestion {
             config,
             parsed,
             new MirrorApplier.Transaction(applicationId, batchId),
-            new Landing(thresholds, applier));
+            new Landing(thresholds, applier, sessions));
         LOG.info("CDC batch {} in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
       } finally {
         parsed.unpersist();
@@ -110,8 +112,39 @@ public final class MaxwellIngestion {
     };
   }
 
-  /** What lands a batch and lives longer than one: positions and source schemas. */
-  private record Landing(CdcPositions.Thresholds thresholds, MirrorApplier applier) {}
+  /** What lands a batch and lives longer than one: positions, source schemas, sessions. */
+  private record Landing(
+      CdcPositions.Thresholds thresholds, MirrorApplier applier, TableSessions sessions) {}
+
+  /**
+   * Sessions for the tables' MERGEs, which run in parallel: Delta reads a MERGE's idempotence key
+   * from the session's SQL configuration, so each concurrent MERGE needs a session of its own. They
+   * share the SparkContext and its cache with the batch's session and take its settings.
+   */
+  private static final class TableSessions {
+    private final java.util.concurrent.ConcurrentLinkedQueue<SparkSession> idle =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    SparkSession take(SparkSession parent) {
+      SparkSession session = idle.poll();
+      if (session == null) {
+        session = parent.newSession();
+      }
+      scala.collection.Iterator<scala.Tuple2<String, String>> settings =
+          parent.conf().getAll().iterator();
+      while (settings.hasNext()) {
+        scala.Tuple2<String, String> setting = settings.next();
+        if (parent.conf().isModifiable(setting._1())) {
+          session.conf().set(setting._1(), setting._2());
+        }
+      }
+      return session;
+    }
+
+    void give(SparkSession session) {
+      idle.add(session);
+    }
+  }
 
   private static final String SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions";
 
@@ -121,9 +154,8 @@ public final class MaxwellIngestion {
   /**
    * Lands parsed changes: raw log, mirrors, quarantine, positions. One survey job finds the tables,
    * their added columns and whether they have anything newer than their positions; the raw append
-   * and the tables' MERGEs then run in parallel. The appends are keyed by the transaction
-   * (applicationId, version) and the MERGEs change a row only for a newer position, so running it
-   * again with the same batch changes nothing.
+   * and the tables' MERGEs then run in parallel. Every write is keyed by the transaction
+   * (applicationId, version), so running it again with the same key changes nothing.
    */
   static void apply(
       SparkSession spark,
@@ -157,20 +189,27 @@ public final class MaxwellIngestion {
       }
       tasks.add(
           () -> {
-            describe(spark, batch, "mirror " + table.table().qualifiedName());
-            MirrorApplier.Outcome outcome =
-                landing
-                    .applier()
-                    .apply(
-                        spark,
-                        table.table(),
-                        changes.filter(
-                            col("source_database")
-                                .equalTo(table.table().database())
-                                .and(col("source_table").equalTo(table.table().table()))),
-                        threshold,
-                        table.columns());
-            return Optional.of(new TableResult(table.table(), outcome));
+            SparkSession session = landing.sessions().take(spark);
+            try {
+              SparkSession.setActiveSession(session);
+              describe(spark, batch, "mirror " + table.table().qualifiedName());
+              MirrorApplier.Outcome outcome =
+                  landing
+                      .applier()
+                      .apply(
+                          session,
+                          table.table(),
+                          changes.filter(
+                              col("source_database")
+                                  .equalTo(table.table().database())
+                                  .and(col("source_table").equalTo(table.table().table()))),
+                          threshold,
+                          table.columns(),
+                          transaction);
+              return Optional.of(new TableResult(table.table(), outcome));
+            } finally {
+              landing.sessions().give(session);
+            }
           });
     }
     List<Dataset<Row>> quarantined = new ArrayList<>();
@@ -199,7 +238,7 @@ public final class MaxwellIngestion {
     }
     // Last: a table's position moves only after its mirror has the changes up to it.
     describe(spark, batch, "positions");
-    landing.thresholds().advance(spark, newest);
+    landing.thresholds().advance(spark, newest, transaction);
     spark.sparkContext().setJobDescription(null);
   }
 

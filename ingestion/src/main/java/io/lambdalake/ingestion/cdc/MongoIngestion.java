@@ -134,7 +134,7 @@ public final class MongoIngestion {
           applicationId,
           version);
     }
-    CdcPositions.advance(spark, config, newest);
+    CdcPositions.advance(spark, config, newest, transaction);
   }
 
   private static Dataset<Row> raw(Dataset<Row> parsed) {

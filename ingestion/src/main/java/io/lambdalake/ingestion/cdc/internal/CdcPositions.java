@@ -103,7 +103,10 @@ public final class CdcPositions {
 
   /** Records the newest applied change per table, never moving a table's position back. */
   public static void advance(
-      SparkSession spark, LakeConfig config, Map<String, ? extends SourcePosition> newest) {
+      SparkSession spark,
+      LakeConfig config,
+      Map<String, ? extends SourcePosition> newest,
+      MirrorApplier.Transaction transaction) {
     if (newest.isEmpty()) {
       return;
     }
@@ -113,8 +116,10 @@ public final class CdcPositions {
     Timestamp now = Timestamp.from(Instant.now());
     newest.forEach((table, position) -> rows.add(row(table, position, now)));
     Dataset<Row> updates = spark.createDataFrame(rows, schema);
-    // No Delta transaction id: checking one rebuilds the table's state from its log on every commit
-    // (Delta 4.4), and the MERGE needs none, as it only ever moves a position forward.
+    spark.conf().set("spark.databricks.delta.write.txnAppId", transaction.applicationId());
+    spark
+        .conf()
+        .set("spark.databricks.delta.write.txnVersion", Long.toString(transaction.version()));
     // The source is a handful of rows in the driver: nothing to materialize against change.
     spark.conf().set(MirrorApplier.MATERIALIZE_SOURCE, "none");
     try {
@@ -133,6 +138,8 @@ public final class CdcPositions {
           .insertAll()
           .execute();
     } finally {
+      spark.conf().unset("spark.databricks.delta.write.txnAppId");
+      spark.conf().unset("spark.databricks.delta.write.txnVersion");
       spark.conf().unset(MirrorApplier.MATERIALIZE_SOURCE);
     }
   }
@@ -245,8 +252,11 @@ public final class CdcPositions {
     }
 
     /** Records the newest applied changes (see {@link CdcPositions#advance}) and remembers them. */
-    public synchronized void advance(SparkSession spark, Map<String, BinlogPosition> newest) {
-      CdcPositions.advance(spark, config, newest);
+    public synchronized void advance(
+        SparkSession spark,
+        Map<String, BinlogPosition> newest,
+        MirrorApplier.Transaction transaction) {
+      CdcPositions.advance(spark, config, newest, transaction);
       if (applied != null) {
         newest.forEach((table, position) -> applied.merge(table, position, CdcPositions::later));
       }

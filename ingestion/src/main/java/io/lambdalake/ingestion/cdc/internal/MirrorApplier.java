@@ -99,7 +99,8 @@ public final class MirrorApplier {
 
   /**
    * Applies the table's changes (rows of {@link ParsedChanges#SCHEMA} with an op) that are newer
-   * than the threshold. Replaying the same changes changes nothing.
+   * than the threshold, running the MERGE in the given session (its SQL configuration carries the
+   * MERGE's idempotence key, so concurrent tables each need their own session).
    *
    * @param columns every column name the changes' after images carry (from {@link BatchSurvey})
    */
@@ -108,7 +109,8 @@ public final class MirrorApplier {
       SourceName table,
       Dataset<Row> changes,
       Optional<BinlogPosition> threshold,
-      Set<String> columns) {
+      Set<String> columns,
+      Transaction transaction) {
     Dataset<Row> newer = threshold.map(t -> changes.filter(newerThan(t))).orElse(changes);
     Optional<TableSchema> found = schemas.get(table);
     if (found.isEmpty()) {
@@ -191,7 +193,8 @@ public final class MirrorApplier {
             location,
             effects(checked.filter(col("_bad").equalTo("")), schema, mirror),
             schema.primaryKey(),
-            mirror);
+            mirror,
+            transaction);
       }
       // Only applied changes move the table's position: a quarantined record's position (it may
       // be garbage) must not make later good changes look old.
@@ -215,14 +218,15 @@ public final class MirrorApplier {
       SparkSession spark,
       SourceName table,
       Dataset<Row> changes,
-      Optional<BinlogPosition> threshold) {
+      Optional<BinlogPosition> threshold,
+      Transaction transaction) {
     Set<String> columns = new TreeSet<>();
     for (BatchSurvey.TableSurvey part : BatchSurvey.of(changes).tables()) {
       if (part.table().equals(table)) {
         columns.addAll(part.columns());
       }
     }
-    return apply(spark, table, changes, threshold, columns);
+    return apply(spark, table, changes, threshold, columns, transaction);
   }
 
   private static StructType schemaOf(SparkSession spark, String location) {
@@ -510,7 +514,8 @@ public final class MirrorApplier {
       String location,
       Dataset<Row> effects,
       List<String> primaryKey,
-      StructType mirror) {
+      StructType mirror,
+      Transaction transaction) {
     String on =
         String.join(
             " AND ", primaryKey.stream().map(k -> "t.`" + k + "` = s.`" + k + "`").toList());
@@ -534,18 +539,27 @@ public final class MirrorApplier {
     for (StructField field : mirror.fields()) {
       assignments.put("`" + field.name() + "`", "s.`" + field.name() + "`");
     }
-    // No Delta transaction id (txnAppId): checking one makes Delta 4.4 rebuild the mirror's whole
-    // state from its log on every commit (2-3 Spark jobs). The MERGE needs none to be idempotent:
-    // it changes a row only for a strictly newer position, so a replayed batch changes nothing.
-    DeltaTable.forPath(spark, location)
-        .as("t")
-        .merge(effects.as("s"), on)
-        .whenMatched("s." + DELETE + " AND " + newer)
-        .delete()
-        .whenMatched("NOT s." + DELETE + " AND NOT s." + READ_ONLY + " AND " + newer)
-        .updateExpr(assignments)
-        .whenNotMatched("NOT s." + DELETE)
-        .insertExpr(assignments)
-        .execute();
+    // Delta records the transaction in the mirror's log: a replayed batch's MERGE is skipped.
+    spark.conf().set("spark.databricks.delta.write.txnAppId", transaction.applicationId());
+    spark
+        .conf()
+        .set("spark.databricks.delta.write.txnVersion", Long.toString(transaction.version()));
+    // Delta copies the source (the newest effect per key, from the cached typed changes) once and
+    // reads the copy twice; with materializeSource=none it refuses a cached source outright.
+    try {
+      DeltaTable.forPath(spark, location)
+          .as("t")
+          .merge(effects.as("s"), on)
+          .whenMatched("s." + DELETE + " AND " + newer)
+          .delete()
+          .whenMatched("NOT s." + DELETE + " AND NOT s." + READ_ONLY + " AND " + newer)
+          .updateExpr(assignments)
+          .whenNotMatched("NOT s." + DELETE)
+          .insertExpr(assignments)
+          .execute();
+    } finally {
+      spark.conf().unset("spark.databricks.delta.write.txnAppId");
+      spark.conf().unset("spark.databricks.delta.write.txnVersion");
+    }
   }
 }
