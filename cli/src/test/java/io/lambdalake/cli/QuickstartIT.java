@@ -169,7 +169,7 @@ class QuickstartIT {
                 HttpRequest.newBuilder(
                         URI.create(
                             apiUrl
-                                + "/v1/metrics?metric=events&granularity=day&from="
+                                + "/v1/metrics?metric=events&granularity=day&tz=UTC&from="
                                 + firstDay
                                 + "&to="
                                 + today.plusDays(1)))
