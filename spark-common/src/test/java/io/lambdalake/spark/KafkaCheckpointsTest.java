@@ -17,7 +17,7 @@ class KafkaCheckpointsTest {
         """;
 
     assertThat(KafkaCheckpoints.kafkaOffsets(log))
-        .containsExactlyEntriesOf(
+        .containsExactlyInAnyOrderEntriesOf(
             Map.of(
                 new TopicPartition("events.page_view", 0), 1200L,
                 new TopicPartition("events.page_view", 1), 1187L,
@@ -36,7 +36,7 @@ class KafkaCheckpointsTest {
         """;
 
     assertThat(KafkaCheckpoints.kafkaOffsets(log))
-        .containsExactlyEntriesOf(Map.of(new TopicPartition("cdc.maxwell.shop", 0), 42L));
+        .containsExactlyInAnyOrderEntriesOf(Map.of(new TopicPartition("cdc.maxwell.shop", 0), 42L));
   }
 
   @Test
