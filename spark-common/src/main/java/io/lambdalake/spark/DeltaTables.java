@@ -19,15 +19,25 @@ public final class DeltaTables {
 
   private DeltaTables() {}
 
+  /** A commit or a checkpoint of some version: what makes a {@code _delta_log} a table's log. */
+  private static final java.util.regex.Pattern VERSION_FILE =
+      java.util.regex.Pattern.compile("\\d{20}\\.(json|checkpoint\\..+)");
+
   /**
    * Whether a Delta table exists at the location, asked of the file system each time: Delta's own
    * isDeltaTable can keep answering from a log it cached before another application created it.
+   * The log must hold a commit or a checkpoint: a {@code _delta_log} without one is a table still
+   * being created, or whose creation was killed, and reading it fails with DELTA_TABLE_NOT_FOUND
+   * (seen in CI: the speed test polled while a job it had started created {@code raw.events}).
    */
   public static boolean exists(SparkSession spark, String location) {
     try {
       Path log = new Path(location, "_delta_log");
       FileSystem fileSystem = log.getFileSystem(spark.sessionState().newHadoopConf());
-      return fileSystem.exists(log) && fileSystem.listStatus(log).length > 0;
+      return fileSystem.exists(log)
+          && fileSystem.listStatus(log, path -> VERSION_FILE.matcher(path.getName()).matches())
+                  .length
+              > 0;
     } catch (IOException e) {
       throw new LakeException(
           ErrorCode.SERVER_NOT_AVAILABLE,
