@@ -91,6 +91,18 @@ public final class SpeedJob {
           progressInterval);
     }
 
+    public Options withQueries(Queries newQueries) {
+      return new Options(
+          newQueries,
+          mode,
+          triggerInterval,
+          lateness,
+          deduplicationWindow,
+          maxRecordsPerBatch,
+          botPolicy,
+          progressInterval);
+    }
+
     private static void requirePositive(Duration duration, String name) {
       requireNonNull(duration, name + " is null");
       if (duration.isNegative() || duration.isZero()) {

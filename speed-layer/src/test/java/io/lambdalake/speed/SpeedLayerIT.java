@@ -504,15 +504,7 @@ class SpeedLayerIT {
   }
 
   private static SpeedJob.Options landingOnly() {
-    return new SpeedJob.Options(
-        SpeedJob.Queries.LANDING,
-        SpeedJob.Mode.AVAILABLE_NOW,
-        Duration.ofSeconds(1),
-        Duration.ofHours(2),
-        Duration.ofHours(1),
-        100_000,
-        io.lambdalake.spark.views.HourlyViews.BotPolicy.EXCLUDE_BOTS,
-        Duration.ofSeconds(5));
+    return availableNow().withQueries(SpeedJob.Queries.LANDING);
   }
 
   private static SpeedJob.Options availableNow() {
