@@ -504,8 +504,8 @@ final class MysqlHistory {
               .map(name -> "'" + name.toLowerCase(Locale.ROOT).replace("'", "''") + "'")
               .collect(Collectors.joining(", "));
       return expr(
-          "after_json IS NULL OR size(array_except(transform(json_object_keys(after_json), k ->"
-              + " lower(k)), array("
+          "after_columns IS NULL OR size(array_except(transform(after_columns, k -> lower(k)),"
+              + " array("
               + known
               + "))) = 0");
     }

@@ -25,6 +25,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
@@ -96,49 +97,56 @@ public final class ChangeEffects {
       return Optional.of(lit(new java.math.BigDecimal(value)).try_cast(type));
     }
     LOG.warn(
-        "Column {} has the default expression {}: rows older than the column stay NULL",
+        "Column {} has the default expression {}: rows older than the column stay NULL in the"
+            + " mirror and the history",
         column.name(),
         value);
     return Optional.empty();
   }
 
   /**
-   * Reads the before and after images with the table's types; {@link #BAD} names the columns whose
-   * value does not fit (empty when all do), including a primary-key column the image lacks.
+   * Reads the after image with the table's types and the before image's key; {@link #BAD} names the
+   * columns whose value does not fit (empty when all do), including a primary-key column the image
+   * lacks. Keeps only what {@link #effects} and a quarantine row need (the payload only where it
+   * does not fit), as callers cache the typed changes.
    *
    * @param table the table's columns (the source's, with or without the metadata columns)
    */
   public static Dataset<Row> typed(Dataset<Row> changes, TableSchema schema, StructType table) {
     StructType wire = new StructType();
+    StructType keys = new StructType();
     for (StructField field : table.fields()) {
       if (METADATA_COLUMNS.contains(field.name())) {
         continue;
       }
-      wire =
-          wire.add(
-              field.name(), MirrorTypes.wireType(field.dataType(), schema.column(field.name())));
+      StructField wireField =
+          new StructField(
+              field.name(),
+              MirrorTypes.wireType(field.dataType(), schema.column(field.name())),
+              true,
+              Metadata.empty());
+      wire = wire.add(wireField);
+      if (schema.primaryKey().stream().anyMatch(k -> k.equalsIgnoreCase(field.name()))) {
+        keys = keys.add(wireField);
+      }
     }
     Map<String, String> options = new LinkedHashMap<>();
     options.put("timestampFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]");
     options.put("timestampNTZFormat", "yyyy-MM-dd HH:mm:ss[.SSSSSS]");
     options.put("dateFormat", "yyyy-MM-dd");
     options.put("mode", "PERMISSIVE");
-    DataType texts = DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType);
     Dataset<Row> parsed =
         changes
             .withColumn("_after", from_json(col("after_json"), wire, options))
-            .withColumn("_before", from_json(col("before_json"), wire, options))
-            .withColumn("_after_text", from_json(col("after_json"), texts))
-            .withColumn("_before_text", from_json(col("before_json"), texts))
-            .withColumn("_after_keys", call_function("json_object_keys", col("after_json")));
+            .withColumn("_before", from_json(col("before_json"), keys, options));
     List<Column> bad = new ArrayList<>();
     for (StructField field : wire.fields()) {
       String name = field.name();
+      // A value the image has (not JSON null) that the column type cannot hold reads as null.
       bad.add(
           when(
-              col("_after_text")
-                  .getItem(name)
-                  .isNotNull()
+              array_contains(col("after_columns"), name)
+                  .and(array_contains(col("after_null_columns"), name).unary_$bang())
                   .and(col("_after").getField(name).isNull()),
               lit(name)));
     }
@@ -149,11 +157,31 @@ public final class ChangeEffects {
               .otherwise(col("_after").getField(key).isNull());
       bad.add(when(missing, lit(key)));
     }
-    return parsed.withColumn(
-        BAD,
-        concat_ws(
-            ",",
-            call_function("array_distinct", call_function("array", bad.toArray(Column[]::new)))));
+    Column isBad = col(BAD).notEqual("");
+    return parsed
+        .withColumn(
+            BAD,
+            concat_ws(
+                ",",
+                call_function(
+                    "array_distinct", call_function("array", bad.toArray(Column[]::new)))))
+        .select(
+            col("op"),
+            col("binlog_file"),
+            col("binlog_position"),
+            col("order_xoffset"),
+            col("committed_at"),
+            col("after_columns"),
+            col("_after"),
+            col("_before"),
+            col(BAD),
+            col("received_at"),
+            when(isBad, col("payload")).as("payload"),
+            col("payload_encoding"),
+            col("payload_size"),
+            col("source_topic"),
+            col("source_partition"),
+            col("source_offset"));
   }
 
   /** The value of a table column from a typed image. */
@@ -174,7 +202,7 @@ public final class ChangeEffects {
       Optional<Column> defaultValue = defaultValue(source.get(), field.dataType());
       if (defaultValue.isPresent()) {
         value =
-            when(array_contains(col("_after_keys"), field.name()), value)
+            when(array_contains(col("after_columns"), field.name()), value)
                 .otherwise(defaultValue.get());
       }
     }
