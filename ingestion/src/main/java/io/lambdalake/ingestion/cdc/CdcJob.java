@@ -13,6 +13,7 @@ import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.KafkaCheckpoints;
 import io.lambdalake.spark.LakeSpark;
 import io.lambdalake.spark.cdc.ParsedChanges;
 import io.lambdalake.spark.cdc.SourceSchemas;
@@ -125,6 +126,8 @@ public final class CdcJob {
     try {
       if (options.sources() != Sources.MONGO) {
         String checkpoint = config.storage().checkpointLocation(MaxwellIngestion.QUERY_NAME);
+        KafkaCheckpoints.requireWithinKafka(
+            spark, checkpoint, config.kafka(), MaxwellIngestion.QUERY_NAME);
         queries.add(
             start(
                 MaxwellIngestion.stream(
@@ -136,6 +139,8 @@ public final class CdcJob {
       }
       if (options.sources() != Sources.MAXWELL) {
         String checkpoint = config.storage().checkpointLocation(MongoIngestion.QUERY_NAME);
+        KafkaCheckpoints.requireWithinKafka(
+            spark, checkpoint, config.kafka(), MongoIngestion.QUERY_NAME);
         queries.add(
             start(
                 MongoIngestion.stream(
