@@ -18,11 +18,11 @@ import io.lambdalake.spark.views.HourlyViews;
 import io.lambdalake.speed.SpeedJob;
 import io.lambdalake.speed.generate.EventGenerator;
 import io.lambdalake.speed.generate.GeneratedEvent;
+import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -267,26 +267,7 @@ class BatchLayerIT {
   }
 
   private static Process startJobProcess(Path log, String... arguments) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx1g");
-    for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (argument.startsWith("--add-opens")
-          || argument.startsWith("-Dlake.conf.dir")
-          || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-          || argument.startsWith("-Djdk.reflect")) {
-        command.add(argument);
-      }
-    }
-    overrides.forEach((key, value) -> command.add("-D" + key + "=" + value));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(BatchJob.class.getName());
-    command.addAll(List.of(arguments));
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+    return JobProcesses.start(BatchJob.class, overrides, List.of(arguments), log);
   }
 
   private static void assertMatches(

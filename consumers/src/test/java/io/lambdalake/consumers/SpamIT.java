@@ -11,8 +11,8 @@ import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.consumers.sample.SampleDatabase;
 import io.lambdalake.consumers.spam.FlagPublisher;
 import io.lambdalake.consumers.spam.SpamJob;
+import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.TestSpark;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -21,7 +21,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -282,28 +284,9 @@ class SpamIT {
 
   private static Process startJob(ConsumersRun run, Path log, Optional<String> failpoint)
       throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx1g");
-    for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (argument.startsWith("--add-opens")
-          || argument.startsWith("-Dlake.conf.dir")
-          || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-          || argument.startsWith("-Djdk.reflect")) {
-        command.add(argument);
-      }
-    }
-    run.overrides().forEach((key, value) -> command.add("-D" + key + "=" + value));
-    failpoint.ifPresent(
-        point -> command.add("-D" + FlagPublisher.FAILPOINT_PROPERTY + "=" + point));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(SpamJob.class.getName());
-    command.add("--trigger=1s");
-    command.add("--progress=2s");
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+    Map<String, String> properties = new LinkedHashMap<>(run.overrides());
+    failpoint.ifPresent(point -> properties.put(FlagPublisher.FAILPOINT_PROPERTY, point));
+    return JobProcesses.start(
+        SpamJob.class, properties, List.of("--trigger=1s", "--progress=2s"), log);
   }
 }

@@ -17,6 +17,7 @@ import io.lambdalake.ingestion.imports.JdbcImportCommand;
 import io.lambdalake.ingestion.imports.JdbcImportJob;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.views.HourlyViews;
+import io.lambdalake.stack.testing.MariaDbSql;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import io.lambdalake.stack.testing.TrinoSql;
@@ -30,9 +31,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.Date;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -543,22 +542,11 @@ class MysqlHistoryIT {
   }
 
   private static Connection connect() throws SQLException {
-    LakeConfig config = SharedStack.config();
-    Connection connection =
-        DriverManager.getConnection(
-            config.mariaDb().jdbcUrl(""), config.mariaDb().user(), config.mariaDb().password());
-    try (Statement statement = connection.createStatement()) {
-      statement.execute("SET time_zone = '+00:00'");
-    }
-    return connection;
+    return MariaDbSql.connect();
   }
 
   private static void execute(Connection connection, String... statements) throws SQLException {
-    try (Statement statement = connection.createStatement()) {
-      for (String sql : statements) {
-        statement.execute(sql);
-      }
-    }
+    MariaDbSql.execute(connection, statements);
   }
 
   private static PrintStream quietly() {

@@ -15,11 +15,11 @@ import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.sketch.UniqueUsers;
 import io.lambdalake.speed.generate.EventGenerator;
 import io.lambdalake.speed.generate.GeneratedEvent;
+import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -266,27 +266,8 @@ class SpeedLayerIT {
   }
 
   private static Process startJobProcess(Run run, Path log) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx1g");
-    for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (argument.startsWith("--add-opens")
-          || argument.startsWith("-Dlake.conf.dir")
-          || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-          || argument.startsWith("-Djdk.reflect")) {
-        command.add(argument);
-      }
-    }
-    run.overrides.forEach((key, value) -> command.add("-D" + key + "=" + value));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(SpeedJob.class.getName());
-    command.add("--trigger=1s");
-    command.add("--progress=2s");
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+    return JobProcesses.start(
+        SpeedJob.class, run.overrides, List.of("--trigger=1s", "--progress=2s"), log);
   }
 
   private static void assertViewsMatch(

@@ -10,15 +10,15 @@ import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.stack.testing.JobProcesses;
+import io.lambdalake.stack.testing.MariaDbSql;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -504,30 +504,16 @@ class MaxwellCdcIT {
   }
 
   private static Process startJobProcess(Run run, Path log) throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx1g");
-    for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (argument.startsWith("--add-opens")
-          || argument.startsWith("-Dlake.conf.dir")
-          || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-          || argument.startsWith("-Djdk.reflect")) {
-        command.add(argument);
-      }
-    }
-    run.overrides.forEach((key, value) -> command.add("-D" + key + "=" + value));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(CdcJob.class.getName());
-    command.add("--sources=maxwell");
-    command.add("--databases=" + run.database);
-    command.add("--trigger=1s");
-    command.add("--max-records-per-batch=600");
-    command.add("--progress=2s");
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+    return JobProcesses.start(
+        CdcJob.class,
+        run.overrides,
+        List.of(
+            "--sources=maxwell",
+            "--databases=" + run.database,
+            "--trigger=1s",
+            "--max-records-per-batch=600",
+            "--progress=2s"),
+        log);
   }
 
   private static String[] masterStatus(Connection source) throws SQLException {
@@ -539,22 +525,11 @@ class MaxwellCdcIT {
   }
 
   private static Connection connect() throws SQLException {
-    LakeConfig config = SharedStack.config();
-    Connection connection =
-        DriverManager.getConnection(
-            config.mariaDb().jdbcUrl(""), config.mariaDb().user(), config.mariaDb().password());
-    try (Statement statement = connection.createStatement()) {
-      statement.execute("SET time_zone = '+00:00'");
-    }
-    return connection;
+    return MariaDbSql.connect();
   }
 
   private static void execute(Connection connection, String... statements) throws SQLException {
-    try (Statement statement = connection.createStatement()) {
-      for (String sql : statements) {
-        statement.execute(sql);
-      }
-    }
+    MariaDbSql.execute(connection, statements);
   }
 
   private static PrintStream quietly() {

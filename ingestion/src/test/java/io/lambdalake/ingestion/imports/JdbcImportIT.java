@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.imports.internal.JdbcSource.BinlogPosition;
+import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.TestSpark;
-import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,9 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Dataset;
@@ -474,27 +476,9 @@ class JdbcImportIT {
 
   private static Process startImportProcess(ImportFixture fixture, List<String> arguments, Path log)
       throws Exception {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx1g");
-    for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (argument.startsWith("--add-opens")
-          || argument.startsWith("-Dlake.conf.dir")
-          || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
-          || argument.startsWith("-Djdk.reflect")) {
-        command.add(argument);
-      }
-    }
-    fixture.overrides().forEach((key, value) -> command.add("-D" + key + "=" + value));
-    command.add("-D" + JdbcImportJob.HALT_AFTER_TARGET_COMMIT + "=true");
-    command.add("-Dlake.spark.master=local[1]");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(JdbcImportJob.class.getName());
-    command.addAll(arguments);
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+    Map<String, String> properties = new LinkedHashMap<>(fixture.overrides());
+    properties.put(JdbcImportJob.HALT_AFTER_TARGET_COMMIT, "true");
+    properties.put("lake.spark.master", "local[1]");
+    return JobProcesses.start(JdbcImportJob.class, properties, arguments, log);
   }
 }
