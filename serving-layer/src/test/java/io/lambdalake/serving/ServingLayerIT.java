@@ -170,6 +170,8 @@ class ServingLayerIT {
                 List<Long> seen = new ArrayList<>();
                 do {
                   seen.add(servingEvents());
+                  // A short pause: back to back, the reads starved the batch job of the 2 cores.
+                  Thread.sleep(200);
                 } while (moving.get());
                 return seen;
               });

@@ -24,6 +24,12 @@ public final class SparkSettings {
     settings.put("spark.sql.session.timeZone", "UTC");
     settings.put(
         "spark.sql.shuffle.partitions", Integer.toString(config.spark().shufflePartitions()));
+    // Delta rebuilds a table's state from its log with 50 tasks by default, after every commit
+    // and for every table a job reads: on a machine of few cores that is most of a small job's
+    // time. As many tasks as a shuffle, and never more than Delta's default.
+    settings.put(
+        "spark.databricks.delta.snapshotPartitions",
+        Integer.toString(Math.min(50, config.spark().shufflePartitions())));
     // Trino cannot DELETE/UPDATE/MERGE partitioned tables whose Parquet files repeat the partition
     // columns; write them the classic way (see shared/NOTES-stack.md).
     settings.put(

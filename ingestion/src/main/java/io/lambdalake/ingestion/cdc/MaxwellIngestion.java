@@ -86,17 +86,9 @@ public final class MaxwellIngestion {
     MirrorApplier applier =
         new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb()));
     TableSessions sessions = new TableSessions();
-    String snapshotPartitions = Integer.toString(config.spark().shufflePartitions());
     return (batch, batchId) -> {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
-      // Delta rebuilds a table's state from its log with 50 tasks unless told otherwise; every
-      // batch commits to the raw log, the mirrors and the positions, so each of them pays that
-      // again. The stream's own session (and the table sessions copied from it) use the shuffle's
-      // size instead, unless the setting was given.
-      if (!spark.conf().contains(SNAPSHOT_PARTITIONS)) {
-        spark.conf().set(SNAPSHOT_PARTITIONS, snapshotPartitions);
-      }
       Dataset<Row> parsed = parse(batch).persist(StorageLevel.MEMORY_AND_DISK());
       try {
         apply(
@@ -145,8 +137,6 @@ public final class MaxwellIngestion {
       idle.add(session);
     }
   }
-
-  private static final String SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions";
 
   /** At most this many tables are merged at once (and never more than the cores, but two). */
   private static final int MAX_PARALLEL_TABLES = 4;

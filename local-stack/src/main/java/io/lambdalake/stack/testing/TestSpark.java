@@ -19,6 +19,7 @@ public final class TestSpark {
       SparkSession.Builder builder = SparkSession.builder().appName("lambda-lake-tests");
       SparkSettings.forLocalSession(config).forEach(builder::config);
       builder.config("spark.sql.shuffle.partitions", "2");
+      builder.config("spark.databricks.delta.snapshotPartitions", "2");
       session = builder.getOrCreate();
       SparkSession created = session;
       Runtime.getRuntime().addShutdownHook(new Thread(created::stop, "spark-shutdown"));
