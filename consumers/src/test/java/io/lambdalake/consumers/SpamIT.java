@@ -140,7 +140,10 @@ class SpamIT {
       Instant committed = offending;
       JsonNode duplicate =
           await()
-              .atMost(Duration.ofMinutes(1))
+              // The flag's way: binlog, Maxwell, Kafka, the CDC job's MERGE, the mirror's change
+              // feed, a spam batch, Kafka. A minute was too short on 2 loaded cores; the latency
+              // is printed, and measured by the benchmarks, not asserted here.
+              .atMost(Duration.ofMinutes(3))
               .pollInterval(Duration.ofMillis(200))
               .until(
                   () -> {
@@ -159,7 +162,7 @@ class SpamIT {
               + " (11, 5, 'fake_profile', UTC_TIMESTAMP(3)), (12, 5, 'spam', UTC_TIMESTAMP(3)),"
               + " (13, 5, 'harassment', UTC_TIMESTAMP(3)), (14, 5, 'spam', UTC_TIMESTAMP(3))");
       await()
-          .atMost(Duration.ofMinutes(1))
+          .atMost(Duration.ofMinutes(3))
           .pollInterval(Duration.ofMillis(200))
           .until(
               () -> {
@@ -178,7 +181,7 @@ class SpamIT {
           "INSERT INTO interests (sender_id, receiver_id, status, created_at)"
               + " VALUES (20, 21, 'sent', UTC_TIMESTAMP(3))");
       await()
-          .atMost(Duration.ofMinutes(2))
+          .atMost(Duration.ofMinutes(4))
           .pollInterval(Duration.ofSeconds(1))
           .until(
               () ->
