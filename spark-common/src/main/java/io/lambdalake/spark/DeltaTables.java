@@ -26,9 +26,10 @@ public final class DeltaTables {
   /**
    * Whether a Delta table exists at the location, asked of the file system each time: Delta's own
    * isDeltaTable can keep answering from a log it cached before another application created it. The
-   * log must hold a commit or a checkpoint: a {@code _delta_log} without one is a table still being
-   * created, or whose creation was killed, and reading it fails with DELTA_TABLE_NOT_FOUND (seen in
-   * CI: the speed test polled while a job it had started created {@code raw.events}).
+   * log must hold a commit or a checkpoint: Delta 4.4 also makes {@code
+   * _delta_log/_staged_commits}, and a log with no commit is a table still being created, or whose
+   * creation was killed, and reading it fails with DELTA_TABLE_NOT_FOUND (seen in CI: the speed
+   * test polled while a job it had started created {@code raw.events}).
    */
   public static boolean exists(SparkSession spark, String location) {
     try {
