@@ -61,6 +61,14 @@ class QuickstartIT {
     builder.environment().put("LAKE_LOCAL_DIR", config.localDirectory().toString());
     // Fewer events than a newcomer's run: every step runs the same, only on less data.
     builder.environment().put("LAKE_QUICKSTART_EVENTS", "4000");
+    // Yesterday and today only: one day for the batch layer through Airflow, not two or three
+    // (each is a spark-submit of its own, the longest step here).
+    long sinceYesterday =
+        Duration.between(
+                LocalDate.now(ZoneOffset.UTC).minusDays(1).atStartOfDay(ZoneOffset.UTC),
+                java.time.ZonedDateTime.now(ZoneOffset.UTC))
+            .toHours();
+    builder.environment().put("LAKE_QUICKSTART_SPAN_HOURS", Long.toString(sinceYesterday));
     Process process = builder.start();
     if (!process.waitFor(LIMIT.toMinutes(), TimeUnit.MINUTES)) {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
