@@ -80,21 +80,17 @@ public final class SpeedJob {
     }
 
     public Options withMode(Mode newMode) {
-      return new Options(
-          queries,
-          newMode,
-          triggerInterval,
-          lateness,
-          deduplicationWindow,
-          maxRecordsPerBatch,
-          botPolicy,
-          progressInterval);
+      return with(queries, newMode);
     }
 
     public Options withQueries(Queries newQueries) {
+      return with(newQueries, mode);
+    }
+
+    private Options with(Queries newQueries, Mode newMode) {
       return new Options(
           newQueries,
-          mode,
+          newMode,
           triggerInterval,
           lateness,
           deduplicationWindow,
