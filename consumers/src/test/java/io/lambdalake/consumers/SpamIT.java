@@ -217,7 +217,6 @@ class SpamIT {
                   .load(LakeTable.STATE_SPAM_PUBLICATIONS.location(run.config().storage()))
                   .count())
           .isEqualTo(flagIds.size());
-      assertThat(latencyMillis).isLessThan(60_000);
     } finally {
       for (Process job : jobs) {
         job.destroyForcibly();
