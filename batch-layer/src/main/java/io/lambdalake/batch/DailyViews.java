@@ -5,9 +5,9 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.lag;
+import static org.apache.spark.sql.functions.last;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.map_from_entries;
 import static org.apache.spark.sql.functions.max;
@@ -68,43 +68,49 @@ final class DailyViews {
 
   /**
    * The day's counted events, each with its session ({@code session_number}, per tracking ID and
-   * client) and the session's attributes: {@code session_*} dimensions and {@code entrance_page}.
+   * client) and the session's {@code session_*} dimensions, those of its first event.
+   *
+   * <p>One sort of the day by client and time serves everything: the session number is the running
+   * count of session starts, and a session's dimensions are those of the latest start, so every
+   * window here looks only backwards (no frame has to hold a whole session).
    */
   static Dataset<Row> sessionized(Dataset<Row> counted) {
     WindowSpec byClient =
         Window.partitionBy(col("tracking_id"), col("client_id"))
             .orderBy(col("event_time"), col("event_id"));
+    WindowSpec soFar = byClient.rowsBetween(Window.unboundedPreceding(), Window.currentRow());
     Column gapMicros =
         unix_micros(col("event_time")).minus(unix_micros(lag(col("event_time"), 1).over(byClient)));
     Column startsSession =
         when(gapMicros.isNull().or(gapMicros.gt(SESSION_GAP.toNanos() / 1_000)), 1).otherwise(0);
-    Dataset<Row> numbered =
+    Dataset<Row> withAttributes =
         counted
             .withColumn("page", HourlyViews.pageOf(col("page_url")))
             .withColumn("starts_session", startsSession)
-            .withColumn("session_number", sum(col("starts_session")).over(byClient));
-    WindowSpec bySession =
-        Window.partitionBy(col("tracking_id"), col("client_id"), col("session_number"))
-            .orderBy(col("event_time"), col("event_id"))
-            .rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing());
-    Dataset<Row> withAttributes = numbered;
+            .withColumn("session_number", sum(col("starts_session")).over(soFar));
     for (String dimension : TRAFFIC_DIMENSIONS) {
+      Column atStart = when(col("starts_session").equalTo(1), coalesce(col(dimension), lit(NONE)));
       withAttributes =
-          withAttributes.withColumn(
-              "session_" + dimension, coalesce(first(col(dimension)).over(bySession), lit(NONE)));
+          withAttributes.withColumn("session_" + dimension, last(atStart, true).over(soFar));
     }
-    Column pageViewPage =
-        when(col("event_name").equalTo(HourlyViews.PAGE_VIEW), col("page")).otherwise(lit(null));
-    return withAttributes.withColumn("entrance_page", first(pageViewPage, true).over(bySession));
+    return withAttributes;
   }
 
-  /** One row per session: its events, length, bounce and attributes. */
+  /**
+   * One row per session: its events, length, bounce, attributes and {@code entrance_page}, the page
+   * of its first page view (null when it has none).
+   */
   static Dataset<Row> sessions(Dataset<Row> sessionized) {
     Column[] keys =
         concat(
             List.of(col("tracking_id"), col("client_id"), col("session_number")),
             TRAFFIC_DIMENSIONS.stream().map(dimension -> col("session_" + dimension)).toList(),
-            List.of(col("entrance_page")));
+            List.of());
+    Column firstPageView =
+        min(
+            when(
+                col("event_name").equalTo(HourlyViews.PAGE_VIEW).and(col("page").isNotNull()),
+                struct(col("event_time"), col("event_id"), col("page"))));
     return sessionized
         .groupBy(keys)
         .agg(
@@ -114,7 +120,8 @@ final class DailyViews {
                         .minus(unix_micros(min(col("event_time"))))
                         .divide(1_000_000))
                 .cast("long")
-                .as("session_seconds"))
+                .as("session_seconds"),
+            firstPageView.getField("page").as("entrance_page"))
         .withColumn("bounced", when(col("session_events").equalTo(1), 1L).otherwise(0L));
   }
 

@@ -30,6 +30,11 @@ public final class SparkSettings {
     settings.put(
         "spark.databricks.delta.snapshotPartitions",
         Integer.toString(Math.min(50, config.spark().shufflePartitions())));
+    // The unique-user sketches are typed aggregations: Spark hashes them into an object map of at
+    // most this many keys per task and otherwise falls back to sorting its input (the default is
+    // 128, so every day's views sorted). A sketch is a few KiB at most, so 32,768 keys stay in the
+    // low hundreds of MiB per task.
+    settings.put("spark.sql.objectHashAggregate.sortBased.fallbackThreshold", "32768");
     // Trino cannot DELETE/UPDATE/MERGE partitioned tables whose Parquet files repeat the partition
     // columns; write them the classic way (see shared/NOTES-stack.md).
     settings.put(
