@@ -43,6 +43,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
@@ -125,8 +126,16 @@ public final class BatchJob {
     }
   }
 
-  /** What a day's views are computed from. */
-  record DayInput(Dataset<Row> counted, Dataset<Row> sessionized, Dataset<Row> sessions) {}
+  /**
+   * What a day's views are computed from: the day's counted events, each with its session ({@link
+   * DailyViews#sessionized}), and the sessions.
+   */
+  record DayInput(Dataset<Row> sessionized, Dataset<Row> sessions) {
+    /** The day's counted events: the sessionized rows, one per event. */
+    Dataset<Row> counted() {
+      return sessionized;
+    }
+  }
 
   /** A day's input totals, computed once, that every view must reconcile with. */
   record DayTotals(long events, long pageviews, long sessions, long entrances) {}
@@ -184,17 +193,19 @@ public final class BatchJob {
       for (LocalDate day : options.from().datesUntil(options.to().plusDays(1)).toList()) {
         long started = System.nanoTime();
         Dataset<Row> dayEvents = raw.filter(col("event_date").equalTo(lit(Date.valueOf(day))));
+        // One cached copy of the day, of the columns the views read: the counted events with
+        // their sessions. Every view, check and total is computed from it.
         Dataset<Row> counted =
             HourlyViews.countedEvents(dayEvents, options.botPolicy())
-                .persist(StorageLevel.MEMORY_AND_DISK());
-        toUnpersist.add(counted);
+                .select(
+                    DailyViews.INPUT_COLUMNS.stream().map(functions::col).toArray(Column[]::new));
         Dataset<Row> sessionized =
             DailyViews.sessionized(counted).persist(StorageLevel.MEMORY_AND_DISK());
         toUnpersist.add(sessionized);
         Dataset<Row> sessions =
             DailyViews.sessions(sessionized).persist(StorageLevel.MEMORY_AND_DISK());
         toUnpersist.add(sessions);
-        DayInput input = new DayInput(counted, sessionized, sessions);
+        DayInput input = new DayInput(sessionized, sessions);
         DayTotals totals = totals(input);
         Column computedAt = lit(computedAt(dayEvents, day));
         // The views of a day are computed, checked and later published side by side: much of the

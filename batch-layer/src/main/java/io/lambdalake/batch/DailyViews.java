@@ -64,6 +64,23 @@ final class DailyViews {
   private static final List<String> TRAFFIC_DIMENSIONS =
       List.of("traffic_source", "traffic_medium", "traffic_campaign", "device_class", "browser");
 
+  /** The columns of {@code raw.events} the batch views read; the job caches only these. */
+  static final List<String> INPUT_COLUMNS =
+      Stream.concat(
+              Stream.of(
+                  "event_id",
+                  "tracking_id",
+                  "event_name",
+                  "event_time",
+                  "event_date",
+                  "client_id",
+                  "user_id",
+                  "page_url",
+                  "value",
+                  "currency"),
+              TRAFFIC_DIMENSIONS.stream())
+          .toList();
+
   private DailyViews() {}
 
   /**
