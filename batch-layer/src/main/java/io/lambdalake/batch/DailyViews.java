@@ -124,10 +124,7 @@ final class DailyViews {
             TRAFFIC_DIMENSIONS.stream().map(dimension -> col("session_" + dimension)).toList(),
             List.of());
     Column firstPageView =
-        min(
-            when(
-                col("event_name").equalTo(HourlyViews.PAGE_VIEW).and(col("page").isNotNull()),
-                struct(col("event_time"), col("event_id"), col("page"))));
+        min(when(isPageView(), struct(col("event_time"), col("event_id"), col("page"))));
     return sessionized
         .groupBy(keys)
         .agg(
