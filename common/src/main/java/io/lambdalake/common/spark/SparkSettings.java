@@ -36,9 +36,9 @@ public final class SparkSettings {
     // low hundreds of MiB per task.
     settings.put("spark.sql.objectHashAggregate.sortBased.fallbackThreshold", "32768");
     // Spark keeps at most 100 compiled query classes (the default) for the whole JVM. A CDC batch
-    // of ten tables alone generates more (each MERGE and each Delta state rebuild has its own), so
-    // every batch compiled them all again (Janino was 13% of the CPU samples of a 300,000-change
-    // run; with 5,000 entries the run took 17% less time, docs/benchmarks.md).
+    // of ten tables needs more, so every batch compiled them all again (Janino was 13% of the CPU
+    // samples of a 300,000-change run; with 5,000 entries the run took 17% less time,
+    // docs/benchmarks.md).
     settings.put("spark.sql.codegen.cache.maxEntries", "2000");
     // Trino cannot DELETE/UPDATE/MERGE partitioned tables whose Parquet files repeat the partition
     // columns; write them the classic way (see shared/NOTES-stack.md).

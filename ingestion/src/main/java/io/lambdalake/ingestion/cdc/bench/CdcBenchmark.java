@@ -47,6 +47,9 @@ public final class CdcBenchmark {
   private static final int TABLES = 10;
   private static final long KEYS = 200_000;
 
+  /** Records per micro-batch: the catch-up's unless given, and always the lag phase's. */
+  private static final long BATCH_RECORDS = 250_000;
+
   private CdcBenchmark() {}
 
   public static void main(String[] arguments) throws Exception {
@@ -55,7 +58,7 @@ public final class CdcBenchmark {
     int rate = arguments.length > 2 ? Integer.parseInt(arguments[2]) : 20;
     // lake cdc --max-records-per-batch for the catch-up: fewer, larger batches pay each table's
     // fixed cost (a MERGE and a state rebuild per mirror) fewer times.
-    long batchRecords = arguments.length > 3 ? Long.parseLong(arguments[3]) : 250_000;
+    long batchRecords = arguments.length > 3 ? Long.parseLong(arguments[3]) : BATCH_RECORDS;
     LakeConfig config = LakeConfigLoader.load();
     String database = "bench_cdc_" + System.currentTimeMillis();
     PrintStream out = System.out;
@@ -265,7 +268,7 @@ public final class CdcBenchmark {
                         CdcJob.Sources.MAXWELL,
                         CdcJob.Mode.CONTINUOUS,
                         Duration.ofSeconds(1),
-                        250_000,
+                        BATCH_RECORDS,
                         database,
                         Duration.ofSeconds(30)),
                     out),
