@@ -12,10 +12,19 @@ import java.util.Map;
  * @param mongoPromotedFields per MongoDB collection ({@code <database>.<collection>}), the
  *     top-level fields its mirror keeps as columns beside the document, each with its Spark SQL
  *     type (e.g. {@code DECIMAL(18,2)})
+ * @param compactEveryBatches every this many micro-batches the CDC job compacts (Delta OPTIMIZE)
+ *     the raw change log and the mirrors it wrote since it last did; 0 never
  */
-public record CdcConfig(Map<String, Map<String, String>> mongoPromotedFields) {
+public record CdcConfig(
+    Map<String, Map<String, String>> mongoPromotedFields, int compactEveryBatches) {
   public CdcConfig {
     requireNonNull(mongoPromotedFields, "mongoPromotedFields is null");
+    if (compactEveryBatches < 0) {
+      throw Checks.invalid(
+          "lake.cdc.compact-every-batches",
+          Integer.toString(compactEveryBatches),
+          "0 (never) or a positive number of micro-batches");
+    }
     Map<String, Map<String, String>> copy = new LinkedHashMap<>();
     mongoPromotedFields.forEach(
         (collection, fields) -> {

@@ -240,7 +240,7 @@ public final class LakeConfigLoader {
       }
       promoted.put(collection, types);
     }
-    return new CdcConfig(promoted);
+    return new CdcConfig(promoted, cdc.getInt("compact-every-batches"));
   }
 
   private static CollectorConfig collector(Config collector) {

@@ -55,7 +55,7 @@ class LakeConfigLoaderTest {
         .isEqualTo(
             new MaxwellConfig("maxwell", "maxwell-local-password", 6379, "lambda-lake", "maxwell"));
     assertThat(config.spark()).isEqualTo(new SparkConfig("local[2]", 4, "2g"));
-    assertThat(config.cdc()).isEqualTo(new CdcConfig(Map.of()));
+    assertThat(config.cdc()).isEqualTo(new CdcConfig(Map.of(), 100));
     assertThat(config.consumers())
         .isEqualTo(
             new ConsumersConfig(
@@ -557,7 +557,7 @@ class LakeConfigLoaderTest {
 
   @Test
   void mongoPromotedFieldsNeedADatabaseAndCollection() {
-    assertThatThrownBy(() -> new CdcConfig(Map.of("orders", Map.of("status", "STRING"))))
+    assertThatThrownBy(() -> new CdcConfig(Map.of("orders", Map.of("status", "STRING")), 100))
         .hasMessageContaining("lake.cdc.mongo.promoted-fields")
         .hasMessageContaining("orders");
   }

@@ -14,6 +14,7 @@ import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.BatchSurvey;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
+import io.lambdalake.ingestion.cdc.internal.CdcUpkeep;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
 import io.lambdalake.spark.DeltaTables;
@@ -86,6 +87,7 @@ public final class MaxwellIngestion {
     MirrorApplier applier =
         new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb()));
     TableSessions sessions = new TableSessions();
+    CdcUpkeep upkeep = new CdcUpkeep(config.cdc().compactEveryBatches());
     return (batch, batchId) -> {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
@@ -96,7 +98,8 @@ public final class MaxwellIngestion {
             config,
             parsed,
             new MirrorApplier.Transaction(applicationId, batchId),
-            new Landing(thresholds, applier, sessions));
+            new Landing(thresholds, applier, sessions, upkeep));
+        upkeep.afterBatch(spark, batchId);
         LOG.info("CDC batch {} in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
       } finally {
         parsed.unpersist();
@@ -104,9 +107,15 @@ public final class MaxwellIngestion {
     };
   }
 
-  /** What lands a batch and lives longer than one: positions, source schemas, sessions. */
+  /**
+   * What lands a batch and lives longer than one: positions, source schemas, sessions, and which
+   * tables were written since their last compaction.
+   */
   private record Landing(
-      CdcPositions.Thresholds thresholds, MirrorApplier applier, TableSessions sessions) {}
+      CdcPositions.Thresholds thresholds,
+      MirrorApplier applier,
+      TableSessions sessions,
+      CdcUpkeep upkeep) {}
 
   /**
    * Sessions for the tables' MERGEs, which run in parallel: Delta reads a MERGE's idempotence key
@@ -168,6 +177,7 @@ public final class MaxwellIngestion {
           () -> {
             describe(spark, batch, "raw log append");
             append(raw(parsed), location, transaction.applicationId(), transaction.version());
+            landing.upkeep().wrote(location);
             return Optional.empty();
           });
     }
@@ -196,6 +206,7 @@ public final class MaxwellIngestion {
                           threshold,
                           table.columns(),
                           transaction);
+              landing.upkeep().wrote(landing.applier().mirrorLocation(table.table()));
               return Optional.of(new TableResult(table.table(), outcome));
             } finally {
               landing.sessions().give(session);

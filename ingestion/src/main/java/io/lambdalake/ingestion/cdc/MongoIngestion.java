@@ -11,6 +11,7 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
+import io.lambdalake.ingestion.cdc.internal.CdcUpkeep;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.MongoApplier;
 import io.lambdalake.ingestion.cdc.internal.MongoParsedChanges;
@@ -68,6 +69,7 @@ public final class MongoIngestion {
         .cdc()
         .mongoPromotedFields()
         .forEach((collection, fields) -> promote.put(collection, List.copyOf(fields.keySet())));
+    CdcUpkeep upkeep = new CdcUpkeep(config.cdc().compactEveryBatches());
     return (batch, batchId) -> {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
@@ -78,10 +80,10 @@ public final class MongoIngestion {
                   Encoders.row(MongoParsedChanges.SCHEMA))
               .persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        if (parsed.isEmpty()) {
-          return;
+        if (!parsed.isEmpty()) {
+          apply(spark, config, parsed, applicationId, batchId, upkeep);
         }
-        apply(spark, config, parsed, applicationId, batchId);
+        upkeep.afterBatch(spark, batchId);
         LOG.info("Mongo CDC batch {} in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
       } finally {
         parsed.unpersist();
@@ -94,13 +96,11 @@ public final class MongoIngestion {
       LakeConfig config,
       Dataset<Row> parsed,
       String applicationId,
-      long version) {
-    DeltaTables.ensure(spark, config, LakeTable.RAW_MONGO_CHANGES);
-    MaxwellIngestion.append(
-        raw(parsed),
-        LakeTable.RAW_MONGO_CHANGES.location(config.storage()),
-        applicationId,
-        version);
+      long version,
+      CdcUpkeep upkeep) {
+    String rawLocation = DeltaTables.ensure(spark, config, LakeTable.RAW_MONGO_CHANGES);
+    MaxwellIngestion.append(raw(parsed), rawLocation, applicationId, version);
+    upkeep.wrote(rawLocation);
     List<Dataset<Row>> quarantined = new ArrayList<>();
     quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
     Dataset<Row> changes = parsed.filter(col("reason").isNull().and(col("op").isNotNull()));
@@ -122,6 +122,7 @@ public final class MongoIngestion {
               Optional.ofNullable(thresholds.get(collection.qualifiedName())),
               config.cdc().mongoPromotedFields().getOrDefault(collection.qualifiedName(), Map.of()),
               transaction);
+      upkeep.wrote(applier.mirrorLocation(collection));
       outcome.quarantined().ifPresent(quarantined::add);
       outcome.newest().ifPresent(time -> newest.put(collection.qualifiedName(), time));
     }
