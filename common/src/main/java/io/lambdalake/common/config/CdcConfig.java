@@ -12,8 +12,8 @@ import java.util.Map;
  * @param mongoPromotedFields per MongoDB collection ({@code <database>.<collection>}), the
  *     top-level fields its mirror keeps as columns beside the document, each with its Spark SQL
  *     type (e.g. {@code DECIMAL(18,2)})
- * @param compactEveryBatches every this many micro-batches the CDC job compacts (Delta OPTIMIZE)
- *     the raw change log and the mirrors it wrote since it last did; 0 never
+ * @param compactEveryBatches the CDC job compacts (Delta OPTIMIZE) a table it writes once it has
+ *     written it in this many micro-batches since the last compaction, one table per batch; 0 never
  */
 public record CdcConfig(
     Map<String, Map<String, String>> mongoPromotedFields, int compactEveryBatches) {

@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Table upkeep inside the CDC writer: small micro-batches, each a MERGE into the mirror and an
- * append to the raw change log, leave both tables compacted (here every 3 batches instead of 100),
- * with every change applied once and the compactions' commits empty in the mirror's change feed.
+ * append to the raw change log, leave both tables compacted (here once written in 3 batches instead
+ * of 100), with every change applied once and the compactions' commits empty in the mirror's change
+ * feed.
  */
 class MirrorUpkeepIT {
   private static final int CHANGES = 64;
@@ -85,7 +86,9 @@ class MirrorUpkeepIT {
         .isEqualTo(CHANGES);
 
     // 8 batches: without compaction, 8 appends leave 8 files in the raw log (6 insert-only MERGEs
-    // leave 6 in the mirror before the updates rewrite some); compacted after batches 2 and 5.
+    // leave 6 in the mirror before the updates rewrite some). Each table is compacted once written
+    // in 3 batches, one table per batch: the raw log after batches 2 and 5, the mirror after 3 and
+    // 6.
     for (String location : List.of(mirror, raw)) {
       assertThat(spark.read().format("delta").load(location).inputFiles())
           .as("files of %s", location)
