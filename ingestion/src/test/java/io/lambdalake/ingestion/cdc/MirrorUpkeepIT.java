@@ -18,10 +18,12 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -115,14 +117,14 @@ class MirrorUpkeepIT {
         .history()
         .filter(col("operation").equalTo("OPTIMIZE"))
         .select("version")
-        .as(org.apache.spark.sql.Encoders.LONG())
+        .as(Encoders.LONG())
         .collectAsList();
   }
 
   /** Maxwell's JSON: inserts of new keys, then updates and deletes too; the final rows. */
   private static Map<Long, Integer> produce(LakeConfig config, String database) {
     Map<Long, Integer> rows = new TreeMap<>();
-    java.util.Random random = new java.util.Random(11);
+    Random random = new Random(11);
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(KafkaClientProperties.producer(config.kafka(), "upkeep-it"))) {
       for (int sequence = 0; sequence < CHANGES; sequence++) {
