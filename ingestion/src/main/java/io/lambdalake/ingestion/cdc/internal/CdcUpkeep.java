@@ -2,9 +2,12 @@ package io.lambdalake.ingestion.cdc.internal;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.spark.DeltaTables;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.SparkThrowable;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,9 +17,12 @@ import org.slf4j.LoggerFactory;
  * least one file to the raw change log and, where it inserts rows, to a mirror. Once the writer has
  * written a table in N micro-batches since it last compacted it, it compacts it (Delta OPTIMIZE)
  * after the batch, at most one table per batch, so that no batch pays for compacting every table at
- * once. Compaction commits change no data (the change feed and Delta streaming readers skip them),
- * and a failed compaction is only logged: the batch has landed, and the table is tried again after
- * the next batch.
+ * once, and then vacuums it: the files that compactions and MERGEs removed longer ago than the
+ * table's {@code delta.deletedFileRetentionDuration} (Delta's default, 7 days: time travel, the
+ * change feed and streaming readers that far behind keep working) are deleted from storage.
+ * Compaction commits change no data (the change feed and Delta streaming readers skip them). A
+ * failed compaction or vacuum is only logged: the batch has landed; the compaction is tried again
+ * after the next batch, the vacuum after the next compaction.
  *
  * <p>The counts are kept in memory: after a restart, a table is compacted once the job has written
  * it in N more batches.
@@ -24,8 +30,11 @@ import org.slf4j.LoggerFactory;
 public final class CdcUpkeep {
   private static final Logger LOG = LoggerFactory.getLogger(CdcUpkeep.class);
 
+  private static final Duration FULL_VACUUM_EVERY = Duration.ofDays(1);
+
   private final int everyBatches;
   private final Map<String, Integer> batchesSinceCompaction = new ConcurrentHashMap<>();
+  private final Map<String, Instant> lastFullVacuum = new ConcurrentHashMap<>();
 
   /**
    * @param everyBatches compacts a table once written in this many batches; 0 never
@@ -45,8 +54,8 @@ public final class CdcUpkeep {
   }
 
   /**
-   * After a batch has landed (positions included): compacts the table written in the most batches
-   * since its last compaction, if that is at least N.
+   * After a batch has landed (positions included): compacts, then vacuums, the table written in the
+   * most batches since its last compaction, if that is at least N.
    */
   public void afterBatch(SparkSession spark, long batchId) {
     if (everyBatches == 0) {
@@ -60,23 +69,75 @@ public final class CdcUpkeep {
       return;
     }
     String location = due.get().getKey();
+    if (step(
+        spark,
+        batchId,
+        "compact",
+        location,
+        () -> DeltaTable.forPath(spark, location).optimize().executeCompaction())) {
+      batchesSinceCompaction.remove(location);
+      // Once per compaction; a vacuum that fails is tried again after the next compaction.
+      step(spark, batchId, "vacuum", location, () -> vacuum(spark, location));
+    }
+  }
+
+  /** Runs one upkeep step on the table, if it exists; whether it did not fail. */
+  private static boolean step(
+      SparkSession spark, long batchId, String verb, String location, Runnable work) {
+    spark.sparkContext().setJobDescription("cdc batch " + batchId + ": " + verb + " " + location);
     long started = System.nanoTime();
-    spark.sparkContext().setJobDescription("cdc batch " + batchId + ": compact " + location);
     try {
       // A mirror whose changes all went to the quarantine was never created.
       if (DeltaTables.exists(spark, location)) {
-        DeltaTable.forPath(spark, location).optimize().executeCompaction();
+        work.run();
+        LOG.info(
+            "{} {} after batch {}: {} ms",
+            verb,
+            location,
+            batchId,
+            (System.nanoTime() - started) / 1_000_000);
       }
-      batchesSinceCompaction.remove(location);
-      LOG.info(
-          "Compacted {} after batch {} in {} ms",
-          location,
-          batchId,
-          (System.nanoTime() - started) / 1_000_000);
+      return true;
     } catch (RuntimeException e) {
-      LOG.warn("Could not compact {} after batch {}: {}", location, batchId, e.getMessage());
+      LOG.warn("Could not {} {} after batch {}: {}", verb, location, batchId, e.getMessage());
+      return false;
     } finally {
       spark.sparkContext().setJobDescription(null);
     }
+  }
+
+  /**
+   * Deletes the files the table's log removed longer ago than its retention (no RETAIN: the table's
+   * own retention holds). LITE finds them in the log instead of listing the table's directory on
+   * S3, but leaves files no commit names (a write killed before its commit, a failed task's
+   * attempt). So the first vacuum of a table after the job starts (a kill is followed by a start),
+   * and one a day after that, lists the directory and deletes those too, once older than the
+   * retention; so does a vacuum where the log no longer holds every commit since the last one
+   * (Delta cleans up commits older than {@code delta.logRetentionDuration}) and Delta refuses LITE.
+   */
+  private void vacuum(SparkSession spark, String location) {
+    String table = "delta.`" + location + "`";
+    Instant lastFull = lastFullVacuum.get(location);
+    String full;
+    if (lastFull == null) {
+      full = "its first vacuum since the job started";
+    } else if (!lastFull.plus(FULL_VACUUM_EVERY).isAfter(Instant.now())) {
+      full = "a day since its last full vacuum";
+    } else {
+      try {
+        spark.sql("VACUUM " + table + " LITE");
+        return;
+      } catch (RuntimeException e) {
+        if (!(e instanceof SparkThrowable thrown)
+            || !"DELTA_CANNOT_VACUUM_LITE".equals(thrown.getCondition())) {
+          throw e;
+        }
+        full = e.getMessage();
+      }
+    }
+    LOG.info("Vacuuming {} in full, listing its directory: {}", location, full);
+    Instant started = Instant.now();
+    spark.sql("VACUUM " + table + " FULL");
+    lastFullVacuum.put(location, started);
   }
 }
