@@ -20,7 +20,8 @@ public record LakeConfig(
     ApiConfig api,
     AirflowConfig airflow,
     CdcConfig cdc,
-    ConsumersConfig consumers) {
+    ConsumersConfig consumers,
+    SpeedConfig speed) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -38,6 +39,7 @@ public record LakeConfig(
     requireNonNull(airflow, "airflow is null");
     requireNonNull(cdc, "cdc is null");
     requireNonNull(consumers, "consumers is null");
+    requireNonNull(speed, "speed is null");
   }
 
   /** This configuration with another {@code lake.api} section, e.g. for a benchmark's own keys. */
@@ -57,6 +59,7 @@ public record LakeConfig(
         otherApi,
         airflow,
         cdc,
-        consumers);
+        consumers,
+        speed);
   }
 }

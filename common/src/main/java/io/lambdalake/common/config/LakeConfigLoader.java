@@ -195,7 +195,8 @@ public final class LakeConfigLoader {
         api(lake.getConfig("api")),
         airflow(lake.getConfig("airflow")),
         cdc(lake.getConfig("cdc")),
-        consumers(lake.getConfig("consumers")));
+        consumers(lake.getConfig("consumers")),
+        new SpeedConfig(lake.getInt("speed.compact-every-batches")));
   }
 
   private static ConsumersConfig consumers(Config consumers) {

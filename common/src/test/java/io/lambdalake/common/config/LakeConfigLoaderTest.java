@@ -56,6 +56,7 @@ class LakeConfigLoaderTest {
             new MaxwellConfig("maxwell", "maxwell-local-password", 6379, "lambda-lake", "maxwell"));
     assertThat(config.spark()).isEqualTo(new SparkConfig("local[2]", 4, "2g"));
     assertThat(config.cdc()).isEqualTo(new CdcConfig(Map.of(), 100));
+    assertThat(config.speed()).isEqualTo(new SpeedConfig(100));
     assertThat(config.consumers())
         .isEqualTo(
             new ConsumersConfig(
@@ -560,6 +561,19 @@ class LakeConfigLoaderTest {
     assertThatThrownBy(() -> new CdcConfig(Map.of("orders", Map.of("status", "STRING")), 100))
         .hasMessageContaining("lake.cdc.mongo.promoted-fields")
         .hasMessageContaining("orders");
+  }
+
+  @Test
+  void compactionIntervalsComeFromTheEnvironmentAndMustNotBeNegative() {
+    LakeConfig config =
+        load(
+            Map.of("LAKE_SPEED_COMPACT_EVERY_BATCHES", "7", "LAKE_CDC_COMPACT_EVERY_BATCHES", "0"),
+            Map.of());
+    assertThat(config.speed().compactEveryBatches()).isEqualTo(7);
+    assertThat(config.cdc().compactEveryBatches()).isZero();
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.speed.compact-every-batches", "-1")))
+        .isInstanceOf(LakeException.class)
+        .hasMessageContaining("lake.speed.compact-every-batches");
   }
 
   @Test

@@ -14,10 +14,10 @@ import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.BatchSurvey;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
-import io.lambdalake.ingestion.cdc.internal.CdcUpkeep;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.TableUpkeep;
 import io.lambdalake.spark.cdc.ParsedChanges;
 import io.lambdalake.spark.cdc.SourceSchemas;
 import java.util.ArrayList;
@@ -87,7 +87,7 @@ public final class MaxwellIngestion {
     MirrorApplier applier =
         new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb()));
     TableSessions sessions = new TableSessions();
-    CdcUpkeep upkeep = new CdcUpkeep(config.cdc().compactEveryBatches());
+    TableUpkeep upkeep = new TableUpkeep("cdc", config.cdc().compactEveryBatches());
     return (batch, batchId) -> {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
@@ -115,7 +115,7 @@ public final class MaxwellIngestion {
       CdcPositions.Thresholds thresholds,
       MirrorApplier applier,
       TableSessions sessions,
-      CdcUpkeep upkeep) {}
+      TableUpkeep upkeep) {}
 
   /**
    * Sessions for the tables' MERGEs, which run in parallel: Delta reads a MERGE's idempotence key

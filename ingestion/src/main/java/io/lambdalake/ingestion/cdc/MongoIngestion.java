@@ -11,12 +11,12 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
-import io.lambdalake.ingestion.cdc.internal.CdcUpkeep;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.MongoApplier;
 import io.lambdalake.ingestion.cdc.internal.MongoParsedChanges;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.TableUpkeep;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -69,7 +69,7 @@ public final class MongoIngestion {
         .cdc()
         .mongoPromotedFields()
         .forEach((collection, fields) -> promote.put(collection, List.copyOf(fields.keySet())));
-    CdcUpkeep upkeep = new CdcUpkeep(config.cdc().compactEveryBatches());
+    TableUpkeep upkeep = new TableUpkeep("cdc", config.cdc().compactEveryBatches());
     return (batch, batchId) -> {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
@@ -97,7 +97,7 @@ public final class MongoIngestion {
       Dataset<Row> parsed,
       String applicationId,
       long version,
-      CdcUpkeep upkeep) {
+      TableUpkeep upkeep) {
     String rawLocation = DeltaTables.ensure(spark, config, LakeTable.RAW_MONGO_CHANGES);
     MaxwellIngestion.append(raw(parsed), rawLocation, applicationId, version);
     upkeep.wrote(rawLocation);

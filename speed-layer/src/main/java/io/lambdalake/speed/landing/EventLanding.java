@@ -18,6 +18,7 @@ import io.lambdalake.common.event.CollectedEvent;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.TableUpkeep;
 import java.time.Duration;
 import java.util.regex.Pattern;
 import org.apache.spark.api.java.function.VoidFunction2;
@@ -211,12 +212,16 @@ public final class EventLanding {
     return value.isNull().or(call_function("trim", value).equalTo(""));
   }
 
-  /** The writer of each micro-batch: enriches, then appends to both raw tables idempotently. */
+  /**
+   * The writer of each micro-batch: enriches, then appends to both raw tables idempotently; then
+   * table upkeep ({@code lake.speed.compact-every-batches}).
+   */
   public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, String checkpoint) {
     String eventsLocation = LakeTable.RAW_EVENTS.location(config.storage());
     String quarantineLocation = LakeTable.RAW_QUARANTINE.location(config.storage());
     // A new checkpoint starts batch ids at 0 again, so the application id names the checkpoint.
     String applicationId = "lambda-lake-landing:" + checkpoint;
+    TableUpkeep upkeep = new TableUpkeep("landing", config.speed().compactEveryBatches());
     return (batch, batchId) -> {
       SparkSession spark = batch.sparkSession();
       DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
@@ -230,10 +235,12 @@ public final class EventLanding {
         }
         long read = System.nanoTime();
         append(events(batch), eventsLocation, applicationId, batchId);
+        upkeep.wrote(eventsLocation);
         long landed = System.nanoTime();
         Dataset<Row> quarantined = quarantine(batch);
         if (!quarantined.isEmpty()) {
           append(quarantined, quarantineLocation, applicationId, batchId);
+          upkeep.wrote(quarantineLocation);
         }
         LOG.info(
             "Landing batch {}: read and deduplicated in {} ms, events written in {} ms,"
@@ -245,6 +252,7 @@ public final class EventLanding {
       } finally {
         batch.unpersist();
       }
+      upkeep.afterBatch(spark, batchId);
     };
   }
 

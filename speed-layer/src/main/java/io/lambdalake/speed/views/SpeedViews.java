@@ -7,6 +7,7 @@ import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.TableUpkeep;
 import io.lambdalake.spark.views.HourlyViews;
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -94,11 +95,15 @@ public final class SpeedViews {
     return view.definition.apply(counted, LOGIC_VERSION);
   }
 
-  /** Merges each micro-batch of changed hours into the view's table. */
+  /**
+   * Merges each micro-batch of changed hours into the view's table; then table upkeep ({@code
+   * lake.speed.compact-every-batches}).
+   */
   public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, View view) {
     String location = view.table.location(config.storage());
     String condition =
         String.join(" AND ", view.keys.stream().map(key -> "t." + key + " = s." + key).toList());
+    TableUpkeep upkeep = new TableUpkeep(view.queryName(), config.speed().compactEveryBatches());
     return (changes, batchId) -> {
       SparkSession spark = changes.sparkSession();
       DeltaTables.ensure(spark, config, view.table);
@@ -118,6 +123,7 @@ public final class SpeedViews {
               .whenNotMatched()
               .insertAll()
               .execute();
+          upkeep.wrote(location);
         }
       } finally {
         changes.unpersist();
@@ -126,9 +132,11 @@ public final class SpeedViews {
           until -> {
             if (!prunedUntil.containsKey(view) || prunedUntil.get(view).before(until)) {
               target.delete(col("hour").lt(lit(until)));
+              upkeep.wrote(location);
               prunedUntil.put(view, until);
             }
           });
+      upkeep.afterBatch(spark, batchId);
     };
   }
 

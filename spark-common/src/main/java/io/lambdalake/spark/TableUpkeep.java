@@ -1,10 +1,10 @@
-package io.lambdalake.ingestion.cdc.internal;
+package io.lambdalake.spark;
 
 import io.delta.tables.DeltaTable;
-import io.lambdalake.spark.DeltaTables;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkThrowable;
@@ -13,36 +13,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Table upkeep inside the CDC writer (DESIGN.md, "One writer per table"): every micro-batch adds at
- * least one file to the raw change log and, where it inserts rows, to a mirror. Once the writer has
- * written a table in N micro-batches since it last compacted it, it compacts it (Delta OPTIMIZE)
- * after the batch, at most one table per batch, so that no batch pays for compacting every table at
- * once, and then vacuums it: the files that compactions and MERGEs removed longer ago than the
- * table's {@code delta.deletedFileRetentionDuration} (Delta's default, 7 days: time travel, the
- * change feed and streaming readers that far behind keep working) are deleted from storage.
- * Compaction commits change no data (the change feed and Delta streaming readers skip them). A
- * failed compaction or vacuum is only logged: the batch has landed; the compaction is tried again
- * after the next batch, the vacuum after the next compaction.
+ * Table upkeep inside a streaming writer (DESIGN.md, "One writer per table"): every micro-batch
+ * adds at least one file to each Delta table it writes (the CDC change log and mirrors, raw.events,
+ * the speed views), so a steady stream of small batches would leave a small file per batch. Once
+ * the writer has written a table in N micro-batches since it last compacted it, it compacts it
+ * (Delta OPTIMIZE) after the batch, at most one table per batch, so that no batch pays for
+ * compacting every table at once, and then vacuums it: the files that compactions and MERGEs
+ * removed longer ago than the table's {@code delta.deletedFileRetentionDuration} (Delta's default,
+ * 7 days: time travel, the change feed and streaming readers that far behind keep working) are
+ * deleted from storage. Compaction commits change no data (the change feed and Delta streaming
+ * readers skip them). A failed compaction or vacuum is only logged: the batch has landed; the
+ * compaction is tried again after the next batch, the vacuum after the next compaction.
  *
  * <p>The counts are kept in memory: after a restart, a table is compacted once the job has written
  * it in N more batches.
  */
-public final class CdcUpkeep {
-  private static final Logger LOG = LoggerFactory.getLogger(CdcUpkeep.class);
+public final class TableUpkeep {
+  private static final Logger LOG = LoggerFactory.getLogger(TableUpkeep.class);
 
   private static final Duration FULL_VACUUM_EVERY = Duration.ofDays(1);
 
+  private final String job;
   private final int everyBatches;
   private final Map<String, Integer> batchesSinceCompaction = new ConcurrentHashMap<>();
   private final Map<String, Instant> lastFullVacuum = new ConcurrentHashMap<>();
 
   /**
+   * @param job names the writer in Spark's job descriptions, e.g. {@code cdc}
    * @param everyBatches compacts a table once written in this many batches; 0 never
    */
-  public CdcUpkeep(int everyBatches) {
+  public TableUpkeep(String job, int everyBatches) {
     if (everyBatches < 0) {
       throw new IllegalArgumentException("everyBatches is negative: " + everyBatches);
     }
+    this.job = Objects.requireNonNull(job, "job is null");
     this.everyBatches = everyBatches;
   }
 
@@ -82,16 +86,20 @@ public final class CdcUpkeep {
   }
 
   /** Runs one upkeep step on the table, if it exists; whether it did not fail. */
-  private static boolean step(
+  private boolean step(
       SparkSession spark, long batchId, String verb, String location, Runnable work) {
-    spark.sparkContext().setJobDescription("cdc batch " + batchId + ": " + verb + " " + location);
+    spark
+        .sparkContext()
+        .setJobDescription(job + " batch " + batchId + ": " + verb + " " + location);
     long started = System.nanoTime();
     try {
-      // A mirror whose changes all went to the quarantine was never created.
+      // A table the batch did not write in the end (a CDC mirror whose changes all went to the
+      // quarantine) may not exist.
       if (DeltaTables.exists(spark, location)) {
         work.run();
         LOG.info(
-            "{} {} after batch {}: {} ms",
+            "{}: {} {} after batch {}: {} ms",
+            job,
             verb,
             location,
             batchId,
@@ -99,7 +107,8 @@ public final class CdcUpkeep {
       }
       return true;
     } catch (RuntimeException e) {
-      LOG.warn("Could not {} {} after batch {}: {}", verb, location, batchId, e.getMessage());
+      LOG.warn(
+          "{}: could not {} {} after batch {}: {}", job, verb, location, batchId, e.getMessage());
       return false;
     } finally {
       spark.sparkContext().setJobDescription(null);
