@@ -275,16 +275,7 @@ class SpeedLayerIT {
     List<GeneratedEvent> events =
         new EventGenerator(23, MERCHANTS, START, Duration.ofMinutes(90), 0.05).generate(2_400);
     String location = LakeTable.RAW_EVENTS.location(run.config.storage());
-    SpeedJob.Options smallBatches =
-        new SpeedJob.Options(
-            SpeedJob.Queries.ALL,
-            SpeedJob.Mode.AVAILABLE_NOW,
-            Duration.ofSeconds(1),
-            Duration.ofHours(2),
-            Duration.ofHours(1),
-            300,
-            io.lambdalake.spark.views.HourlyViews.BotPolicy.EXCLUDE_BOTS,
-            Duration.ofSeconds(5));
+    SpeedJob.Options smallBatches = availableNow(300);
     // Two runs: the views' second run goes on from its checkpoint in raw.events, past the
     // compactions the landing committed since; a compaction read as new rows counts them twice.
     int half = events.size() / 2;
@@ -548,13 +539,17 @@ class SpeedLayerIT {
   }
 
   private static SpeedJob.Options availableNow() {
+    return availableNow(100_000);
+  }
+
+  private static SpeedJob.Options availableNow(long maxRecordsPerBatch) {
     return new SpeedJob.Options(
         SpeedJob.Queries.ALL,
         SpeedJob.Mode.AVAILABLE_NOW,
         Duration.ofSeconds(1),
         Duration.ofHours(2),
         Duration.ofHours(1),
-        100_000,
+        maxRecordsPerBatch,
         io.lambdalake.spark.views.HourlyViews.BotPolicy.EXCLUDE_BOTS,
         Duration.ofSeconds(5));
   }
