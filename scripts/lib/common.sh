@@ -72,7 +72,7 @@ LAKE_MVN=(mvn -B -ntp)
 lake_ensure_built() {
   lake_require_java
   lake_require_maven
-  local stamp="$LAKE_ROOT/cli/target/classpath.txt"
+  local stamp="$LAKE_ROOT/benchmarks/target/classpath.txt"
   if [ -f "$stamp" ] && [ -z "$(find "$LAKE_ROOT" \( -path "$LAKE_ROOT/.lake-local" -o -name target -o -name .git \) -prune -o \
       \( -name '*.java' -o -name 'pom.xml' -o -name '*.conf' -o -name '*.properties' -o -name '*.js' \) \
       -newer "$stamp" -print -quit 2>/dev/null)" ]; then
@@ -92,6 +92,11 @@ lake_ensure_built() {
 # The class path of the lake CLI (its classes first).
 lake_class_path() {
   printf '%s:%s' "$LAKE_ROOT/cli/target/classes" "$(cat "$LAKE_ROOT/cli/target/classpath.txt")"
+}
+
+# The class path of the benchmark drivers (benchmarks/): the CLI's and theirs.
+lake_bench_class_path() {
+  printf '%s:%s' "$LAKE_ROOT/benchmarks/target/classes" "$(cat "$LAKE_ROOT/benchmarks/target/classpath.txt")"
 }
 
 # Long-running services of the lake itself (collector, speed job), started in the background with

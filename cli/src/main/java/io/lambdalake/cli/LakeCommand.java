@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
       io.lambdalake.serving.ServingCommand.class,
       io.lambdalake.serving.verify.VerifyCommand.class,
       io.lambdalake.batch.BatchCommand.class,
-      io.lambdalake.speed.generate.GenerateCommand.class,
+      io.lambdalake.ingestion.collector.generate.GenerateCommand.class,
       io.lambdalake.serving.api.ApiCommand.class,
       io.lambdalake.orchestration.BackfillCommand.class,
       io.lambdalake.orchestration.DagsCommand.class,

@@ -1,0 +1,165 @@
+package io.lambdalake.ingestion.cdc;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.current_timestamp;
+import static org.apache.spark.sql.functions.to_date;
+
+import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
+import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.kafka.KafkaClientProperties;
+import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.ingestion.cdc.internal.CdcPositions;
+import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
+import io.lambdalake.ingestion.cdc.internal.MongoApplier;
+import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
+import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.TableUpkeep;
+import io.lambdalake.spark.cdc.MongoParsedChanges;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * MongoDB change streams (as the MongoDB Kafka source connector writes them) into the lake, with
+ * the same rules as {@link MaxwellIngestion}: raw.mongo_changes as received, each collection's
+ * current documents in its mirror, ordered by cluster time, exactly once.
+ */
+public final class MongoIngestion {
+  private static final Logger LOG = LoggerFactory.getLogger(MongoIngestion.class);
+  public static final String QUERY_NAME = "cdc-mongo";
+
+  private MongoIngestion() {}
+
+  /** The connector's topics {@code <prefix><database>.<collection>} of the matching databases. */
+  public static String topicPattern(LakeConfig config, String databases) {
+    return "^" + Pattern.quote(config.topics().cdcMongoPrefix()) + "(?:" + databases + ")\\..+$";
+  }
+
+  public static Dataset<Row> stream(
+      SparkSession spark, LakeConfig config, String databases, long maxRecordsPerBatch) {
+    return spark
+        .readStream()
+        .format("kafka")
+        .options(KafkaClientProperties.sparkOptions(config.kafka()))
+        .option("subscribePattern", topicPattern(config, databases))
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", maxRecordsPerBatch)
+        .option("failOnDataLoss", "true")
+        .load();
+  }
+
+  public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, String checkpoint) {
+    String applicationId = "lambda-lake-cdc-mongo:" + checkpoint;
+    Map<String, List<String>> promote = new HashMap<>();
+    config
+        .cdc()
+        .mongoPromotedFields()
+        .forEach((collection, fields) -> promote.put(collection, List.copyOf(fields.keySet())));
+    TableUpkeep upkeep = new TableUpkeep("cdc", config.cdc().compactEveryBatches());
+    return (batch, batchId) -> {
+      long started = System.nanoTime();
+      SparkSession spark = batch.sparkSession();
+      Dataset<Row> parsed =
+          batch
+              .mapPartitions(
+                  MongoParsedChanges.fromKafka(config.topics().cdcMongoPrefix(), promote),
+                  Encoders.row(MongoParsedChanges.SCHEMA))
+              .persist(StorageLevel.MEMORY_AND_DISK());
+      try {
+        if (!parsed.isEmpty()) {
+          apply(spark, config, parsed, applicationId, batchId, upkeep);
+        }
+        upkeep.afterBatch(spark, batchId);
+        LOG.info("Mongo CDC batch {} in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
+      } finally {
+        parsed.unpersist();
+      }
+    };
+  }
+
+  private static void apply(
+      SparkSession spark,
+      LakeConfig config,
+      Dataset<Row> parsed,
+      String applicationId,
+      long version,
+      TableUpkeep upkeep) {
+    String rawLocation = DeltaTables.ensure(spark, config, LakeTable.RAW_MONGO_CHANGES);
+    MaxwellIngestion.append(raw(parsed), rawLocation, applicationId, version);
+    upkeep.wrote(rawLocation);
+    List<Dataset<Row>> quarantined = new ArrayList<>();
+    quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
+    Dataset<Row> changes = parsed.filter(col("reason").isNull().and(col("op").isNotNull()));
+    Map<String, ClusterTime> thresholds = CdcPositions.clusterTimes(spark, config);
+    MongoApplier applier = new MongoApplier(config.storage());
+    MirrorApplier.Transaction transaction = new MirrorApplier.Transaction(applicationId, version);
+    Map<String, ClusterTime> newest = new LinkedHashMap<>();
+    for (Row row :
+        changes.select("source_database", "source_collection").distinct().collectAsList()) {
+      SourceName collection = new SourceName(row.getString(0), row.getString(1));
+      MongoApplier.Outcome outcome =
+          applier.apply(
+              spark,
+              collection,
+              changes.filter(
+                  col("source_database")
+                      .equalTo(collection.database())
+                      .and(col("source_collection").equalTo(collection.table()))),
+              Optional.ofNullable(thresholds.get(collection.qualifiedName())),
+              config.cdc().mongoPromotedFields().getOrDefault(collection.qualifiedName(), Map.of()),
+              transaction);
+      upkeep.wrote(applier.mirrorLocation(collection));
+      outcome.quarantined().ifPresent(quarantined::add);
+      outcome.newest().ifPresent(time -> newest.put(collection.qualifiedName(), time));
+    }
+    Dataset<Row> toQuarantine = quarantined.stream().reduce(Dataset::unionByName).orElseThrow();
+    if (!toQuarantine.isEmpty()) {
+      DeltaTables.ensure(spark, config, LakeTable.RAW_CDC_QUARANTINE);
+      MaxwellIngestion.append(
+          toQuarantine,
+          LakeTable.RAW_CDC_QUARANTINE.location(config.storage()),
+          applicationId,
+          version);
+    }
+    CdcPositions.advance(spark, config, newest, transaction);
+  }
+
+  private static Dataset<Row> raw(Dataset<Row> parsed) {
+    return parsed
+        .filter(col("source_database").isNotNull())
+        .select(
+            col("source_database"),
+            col("source_collection"),
+            col("operation_type"),
+            col("op"),
+            col("cluster_time_seconds"),
+            col("cluster_time_increment"),
+            col("resume_token"),
+            col("document_key"),
+            col("full_document"),
+            col("update_description"),
+            col("committed_at"),
+            col("event"),
+            col("source_topic"),
+            col("source_partition"),
+            col("source_offset"),
+            col("received_at"),
+            current_timestamp().as("landed_at"),
+            to_date(coalesce(col("committed_at"), col("received_at"), current_timestamp()))
+                .as("change_date"));
+  }
+}
