@@ -16,6 +16,7 @@ import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
+import io.lambdalake.spark.views.DailyViews;
 import io.lambdalake.spark.views.HourlyViews;
 import java.io.PrintStream;
 import java.sql.Date;

@@ -1,4 +1,4 @@
-package io.lambdalake.batch;
+package io.lambdalake.spark.views;
 
 import static org.apache.spark.sql.functions.array_sort;
 import static org.apache.spark.sql.functions.coalesce;
@@ -21,7 +21,6 @@ import static org.apache.spark.sql.functions.unix_micros;
 import static org.apache.spark.sql.functions.when;
 
 import io.lambdalake.spark.sketch.UniqueUsers;
-import io.lambdalake.spark.views.HourlyViews;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
@@ -51,7 +50,7 @@ import org.apache.spark.sql.types.DataTypes;
  *
  * Every ordering is total (event time, then event ID), so recomputing a day gives the same rows.
  */
-final class DailyViews {
+public final class DailyViews {
   static final Duration SESSION_GAP = Duration.ofMinutes(30);
   static final String NONE = "(none)";
   static final String PURCHASE = "purchase";
@@ -65,7 +64,7 @@ final class DailyViews {
       List.of("traffic_source", "traffic_medium", "traffic_campaign", "device_class", "browser");
 
   /** The columns of {@code raw.events} the batch views read; the job caches only these. */
-  static final List<String> INPUT_COLUMNS =
+  public static final List<String> INPUT_COLUMNS =
       Stream.concat(
               Stream.of(
                   "event_id",
@@ -91,7 +90,7 @@ final class DailyViews {
    * count of session starts, and a session's dimensions are those of the latest start, so every
    * window here looks only backwards (no frame has to hold a whole session).
    */
-  static Dataset<Row> sessionized(Dataset<Row> counted) {
+  public static Dataset<Row> sessionized(Dataset<Row> counted) {
     WindowSpec byClient =
         Window.partitionBy(col("tracking_id"), col("client_id"))
             .orderBy(col("event_time"), col("event_id"));
@@ -117,7 +116,7 @@ final class DailyViews {
    * One row per session: its events, length, bounce, attributes and {@code entrance_page}, the page
    * of its first page view (null when it has none).
    */
-  static Dataset<Row> sessions(Dataset<Row> sessionized) {
+  public static Dataset<Row> sessions(Dataset<Row> sessionized) {
     Column[] keys =
         concat(
             List.of(col("tracking_id"), col("client_id"), col("session_number")),
@@ -139,7 +138,7 @@ final class DailyViews {
         .withColumn("bounced", when(col("session_events").equalTo(1), 1L).otherwise(0L));
   }
 
-  static Dataset<Row> eventsDaily(
+  public static Dataset<Row> eventsDaily(
       Dataset<Row> sessionized, Dataset<Row> sessions, String logicVersion, Column computedAt) {
     Dataset<Row> events =
         sessionized
@@ -190,7 +189,7 @@ final class DailyViews {
             computedAt.as("computed_at"));
   }
 
-  static Dataset<Row> pagesDaily(
+  public static Dataset<Row> pagesDaily(
       Dataset<Row> sessionized, Dataset<Row> sessions, String logicVersion, Column computedAt) {
     Dataset<Row> pages =
         sessionized
@@ -222,7 +221,7 @@ final class DailyViews {
             computedAt.as("computed_at"));
   }
 
-  static Dataset<Row> trafficDaily(
+  public static Dataset<Row> trafficDaily(
       Dataset<Row> sessionized, Dataset<Row> sessions, String logicVersion, Column computedAt) {
     Column[] eventKeys =
         concat(
@@ -268,7 +267,7 @@ final class DailyViews {
   }
 
   /** A page view with a URL: what the page views count, as in {@code pages_hourly}. */
-  static Column isPageView() {
+  public static Column isPageView() {
     return col("event_name").equalTo(HourlyViews.PAGE_VIEW).and(col("page_url").isNotNull());
   }
 
