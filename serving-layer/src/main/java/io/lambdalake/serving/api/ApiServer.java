@@ -3,21 +3,12 @@ package io.lambdalake.serving.api;
 import static java.util.Objects.requireNonNull;
 
 import io.lambdalake.common.config.ApiConfig;
-import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
-import io.netty.bootstrap.ServerBootstrap;
+import io.lambdalake.http.HttpListener;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -28,7 +19,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,20 +36,12 @@ import org.slf4j.LoggerFactory;
 public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
   private static final int MAX_REQUEST_BYTES = 16 * 1024;
-  private final EventLoopGroup bossGroup;
-  private final EventLoopGroup workerGroup;
+  private final HttpListener listener;
   private final ExecutorService queries;
-  private final Channel channel;
 
-  private ApiServer(
-      EventLoopGroup bossGroup,
-      EventLoopGroup workerGroup,
-      ExecutorService queries,
-      Channel channel) {
-    this.bossGroup = bossGroup;
-    this.workerGroup = workerGroup;
+  private ApiServer(HttpListener listener, ExecutorService queries) {
+    this.listener = listener;
     this.queries = queries;
-    this.channel = channel;
   }
 
   /** Starts listening on the configured host and port (0: a free port). */
@@ -74,60 +56,36 @@ public final class ApiServer implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             });
-    EventLoopGroup bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    EventLoopGroup workerGroup = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
     try {
-      ServerBootstrap bootstrap =
-          new ServerBootstrap()
-              .group(bossGroup, workerGroup)
-              .channel(NioServerSocketChannel.class)
-              .option(ChannelOption.SO_BACKLOG, 1024)
-              .childOption(ChannelOption.TCP_NODELAY, true)
-              .childHandler(
-                  new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel channel) {
-                      channel
-                          .pipeline()
-                          .addLast(new HttpServerCodec())
-                          .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                          .addLast(new Handler(api, queries));
-                    }
-                  });
-      Channel channel =
-          bootstrap.bind(config.host(), config.port()).syncUninterruptibly().channel();
-      return new ApiServer(bossGroup, workerGroup, queries, channel);
-    } catch (RuntimeException e) {
+      HttpListener listener =
+          HttpListener.bind(
+              new HttpListener.Endpoint(
+                  "metrics API", config.host(), config.port(), 0, "lake.api.port or LAKE_API_PORT"),
+              pipeline ->
+                  pipeline
+                      .addLast(new HttpServerCodec())
+                      .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
+                      .addLast(new Handler(api, queries)));
+      return new ApiServer(listener, queries);
+    } catch (LakeException e) {
       queries.shutdownNow();
-      bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      workerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      throw new LakeException(
-          ErrorCode.SERVER_FAILED_TO_START,
-          "The metrics API cannot listen on "
-              + config.host()
-              + ":"
-              + config.port()
-              + ": "
-              + e.getMessage()
-              + " (is the port taken? set lake.api.port or LAKE_API_PORT)",
-          e);
+      throw e;
     }
   }
 
   public int port() {
-    return ((InetSocketAddress) channel.localAddress()).getPort();
+    return listener.port();
   }
 
   public String baseUrl() {
-    return "http://" + ((InetSocketAddress) channel.localAddress()).getHostString() + ":" + port();
+    return listener.address().toString();
   }
 
   @Override
   public void close() {
-    channel.close().syncUninterruptibly();
+    listener.stopAccepting();
     queries.shutdown();
-    bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-    workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    listener.close();
     try {
       queries.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

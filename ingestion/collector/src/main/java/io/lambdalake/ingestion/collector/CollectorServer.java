@@ -6,6 +6,7 @@ import io.lambdalake.common.config.CollectorConfig;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.http.HttpListener;
 import io.lambdalake.ingestion.collector.internal.CollectorHttpHandler;
 import io.lambdalake.ingestion.collector.internal.CollectorMetrics;
 import io.lambdalake.ingestion.collector.internal.EventSink;
@@ -15,21 +16,11 @@ import io.lambdalake.ingestion.collector.internal.KafkaReadiness;
 import io.lambdalake.ingestion.collector.internal.RateLimiter;
 import io.lambdalake.ingestion.collector.internal.RequestProcessor;
 import io.lambdalake.ingestion.collector.internal.SizeLimitedAggregator;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,9 +51,7 @@ public final class CollectorServer implements AutoCloseable {
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch terminated = new CountDownLatch(1);
-  private final EventLoopGroup bossGroup;
-  private final EventLoopGroup workerGroup;
-  private final Channel serverChannel;
+  private final HttpListener listener;
   private final RequestProcessor processor;
 
   private CollectorServer(LakeConfig lake) {
@@ -99,50 +88,32 @@ public final class CollectorServer implements AutoCloseable {
             draining::get,
             trackerScript(),
             Clock.systemUTC());
-    this.bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    this.workerGroup =
-        new MultiThreadIoEventLoopGroup(config.ioThreads(), NioIoHandler.newFactory());
     int maxHeaderBytes = config.limits().maxHeaderBytes();
     long idleSeconds = Math.max(1, config.idleTimeout().toSeconds());
-    ServerBootstrap bootstrap =
-        new ServerBootstrap()
-            .group(bossGroup, workerGroup)
-            .channel(NioServerSocketChannel.class)
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel channel) {
-                    channel
-                        .pipeline()
-                        .addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
-                        .addLast(
-                            new HttpServerCodec(
-                                new HttpDecoderConfig()
-                                    .setMaxInitialLineLength(maxHeaderBytes)
-                                    .setMaxHeaderSize(maxHeaderBytes)
-                                    .setMaxChunkSize(64 * 1024)))
-                        .addLast(new SizeLimitedAggregator(shared))
-                        .addLast(new CollectorHttpHandler(shared));
-                  }
-                });
     try {
-      this.serverChannel =
-          bootstrap.bind(config.host(), config.port()).syncUninterruptibly().channel();
-    } catch (RuntimeException e) {
+      this.listener =
+          HttpListener.bind(
+              new HttpListener.Endpoint(
+                  "collector",
+                  config.host(),
+                  config.port(),
+                  config.ioThreads(),
+                  "lake.collector.port or LAKE_COLLECTOR_PORT"),
+              pipeline ->
+                  pipeline
+                      .addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
+                      .addLast(
+                          new HttpServerCodec(
+                              new HttpDecoderConfig()
+                                  .setMaxInitialLineLength(maxHeaderBytes)
+                                  .setMaxHeaderSize(maxHeaderBytes)
+                                  .setMaxChunkSize(64 * 1024)))
+                      .addLast(new SizeLimitedAggregator(shared))
+                      .addLast(new CollectorHttpHandler(shared)));
+    } catch (LakeException e) {
       sink.close(Duration.ZERO);
-      shutDownQuietly();
-      throw new LakeException(
-          ErrorCode.SERVER_FAILED_TO_START,
-          "The collector cannot listen on "
-              + config.host()
-              + ":"
-              + config.port()
-              + ": "
-              + e.getMessage()
-              + " (set lake.collector.port or LAKE_COLLECTOR_PORT)",
-          e);
+      readiness.close();
+      throw e;
     }
     LOG.info(
         "Collector listening on {} with routes {} and {} tracking IDs",
@@ -158,12 +129,11 @@ public final class CollectorServer implements AutoCloseable {
 
   /** The port it listens on (useful when configured as 0, any free port). */
   public int port() {
-    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    return listener.port();
   }
 
   public URI address() {
-    String host = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
-    return URI.create("http://" + host + ":" + port());
+    return listener.address();
   }
 
   /** Whether Kafka answered the last readiness check. */
@@ -184,7 +154,7 @@ public final class CollectorServer implements AutoCloseable {
     long started = System.nanoTime();
     draining.set(true);
     LOG.info("Collector draining: {} request(s) in flight", inFlight.count());
-    serverChannel.close().syncUninterruptibly();
+    listener.stopAccepting();
     try {
       if (!inFlight.awaitIdle(config.drainTimeout())) {
         LOG.warn(
@@ -197,16 +167,11 @@ public final class CollectorServer implements AutoCloseable {
     }
     Duration remaining = config.drainTimeout().minusNanos(System.nanoTime() - started);
     sink.close(remaining.isNegative() ? Duration.ZERO : remaining);
-    shutDownQuietly();
+    readiness.close();
+    listener.close();
     LOG.info(
         "Collector stopped after draining for {} ms", (System.nanoTime() - started) / 1_000_000);
     terminated.countDown();
-  }
-
-  private void shutDownQuietly() {
-    readiness.close();
-    workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-    bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
   private void registerGauges() {
