@@ -16,11 +16,8 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
-import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.imports.internal.AvroFiles;
-import io.lambdalake.ingestion.imports.internal.ImportQuarantine;
 import io.lambdalake.ingestion.imports.internal.InputFiles;
-import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +30,6 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -124,11 +120,8 @@ public final class FilesImportJob {
   public static Result run(
       SparkSession spark, LakeConfig config, Options options, Consumer<String> progress) {
     List<FileStatus> files = InputFiles.list(spark, options.paths());
-    String applicationId =
-        "lambda-lake-import-files:"
-            + options.target().qualifiedName()
-            + ":"
-            + InputFiles.fingerprint(files);
+    ImportTransaction transaction =
+        ImportTransaction.ofFiles(QUARANTINE_SOURCE, options.target(), Optional.empty(), files);
     String snapshotId = UUID.randomUUID().toString();
     progress.accept(
         "import-files: loading "
@@ -158,30 +151,13 @@ public final class FilesImportJob {
               .drop("reason", "field", "message", "text", "file", "line")
               .withColumn("_import_snapshot_id", lit(snapshotId))
               .withColumn("_imported_at", current_timestamp());
-      accepted
-          .write()
-          .format("delta")
-          .mode(SaveMode.Append)
-          .option("mergeSchema", "true")
-          .option("txnAppId", applicationId)
-          .option("txnVersion", 0L)
-          .save(options.target().location(config.storage()));
+      transaction.append(accepted, options.target().location(config.storage()));
       long rows = accepted.count();
-      long quarantined = 0;
-      if (options.format() != Format.PARQUET) {
-        Dataset<Row> rejected = parsed.filter(col("reason").isNotNull());
-        quarantined = rejected.count();
-        if (quarantined > 0) {
-          String location = DeltaTables.ensure(spark, config, LakeTable.RAW_IMPORT_QUARANTINE);
-          ImportQuarantine.rows(rejected, QUARANTINE_SOURCE)
-              .write()
-              .format("delta")
-              .mode(SaveMode.Append)
-              .option("txnAppId", applicationId)
-              .option("txnVersion", 0L)
-              .save(location);
-        }
-      }
+      long quarantined =
+          options.format() == Format.PARQUET
+              ? 0
+              : transaction.quarantine(
+                  spark, config, parsed.filter(col("reason").isNotNull()), QUARANTINE_SOURCE);
       progress.accept(
           "import-files: "
               + rows

@@ -320,14 +320,8 @@ public final class JdbcImportJob {
             upper,
             0,
             snapshotId);
-    rows.write()
-        .format("delta")
-        .mode(SaveMode.Append)
-        .option("mergeSchema", "true")
-        .option("txnAppId", run.applicationId())
-        .option("txnVersion", version)
-        .option("userMetadata", run.commitMetadata())
-        .save(targetLocation);
+    new ImportTransaction(run.applicationId(), version)
+        .append(rows, targetLocation, Optional.of(run.commitMetadata()));
     long written = rowsOfLastCommit(spark, targetLocation, snapshotId);
     haltIfAsked();
     ImportProgress.Run finished =

@@ -11,7 +11,6 @@ import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
-import io.lambdalake.ingestion.imports.internal.ImportQuarantine;
 import io.lambdalake.ingestion.imports.internal.InputFiles;
 import io.lambdalake.ingestion.imports.internal.MongoDocuments;
 import io.lambdalake.spark.DeltaTables;
@@ -19,6 +18,7 @@ import io.lambdalake.spark.LakeSpark;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -119,13 +119,9 @@ public final class MongoExportJob {
   public static Result run(
       SparkSession spark, LakeConfig config, Options options, Consumer<String> progress) {
     List<FileStatus> files = InputFiles.list(spark, options.paths());
-    String applicationId =
-        "lambda-lake-import-mongoexport:"
-            + options.target().qualifiedName()
-            + ":"
-            + options.collection()
-            + ":"
-            + InputFiles.fingerprint(files);
+    ImportTransaction transaction =
+        ImportTransaction.ofFiles(
+            QUARANTINE_SOURCE, options.target(), Optional.of(options.collection()), files);
     String snapshotId = UUID.randomUUID().toString();
     progress.accept(
         "import-mongoexport: loading "
@@ -170,27 +166,12 @@ public final class MongoExportJob {
             options.target().qualifiedName().equals(LakeTable.RAW_MONGO_SNAPSHOTS.qualifiedName())
                 ? DeltaTables.ensure(spark, config, LakeTable.RAW_MONGO_SNAPSHOTS)
                 : options.target().location(config.storage());
-        documents
-            .write()
-            .format("delta")
-            .mode(SaveMode.Append)
-            .option("mergeSchema", "true")
-            .option("txnAppId", applicationId)
-            .option("txnVersion", 0L)
-            .save(location);
+        transaction.append(documents, location);
       }
       long written = documents.count();
-      Dataset<Row> rejected = parsed.filter(col("reason").isNotNull());
-      long quarantined = rejected.count();
-      if (quarantined > 0) {
-        ImportQuarantine.rows(rejected, QUARANTINE_SOURCE)
-            .write()
-            .format("delta")
-            .mode(SaveMode.Append)
-            .option("txnAppId", applicationId)
-            .option("txnVersion", 0L)
-            .save(DeltaTables.ensure(spark, config, LakeTable.RAW_IMPORT_QUARANTINE));
-      }
+      long quarantined =
+          transaction.quarantine(
+              spark, config, parsed.filter(col("reason").isNotNull()), QUARANTINE_SOURCE);
       progress.accept(
           "import-mongoexport: "
               + written
