@@ -42,6 +42,7 @@ import java.util.concurrent.Future;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
@@ -451,11 +452,11 @@ public final class BatchJob {
     Dataset<Row> rows =
         spark.createDataFrame(
             List.of(
-                org.apache.spark.sql.RowFactory.create(
+                RowFactory.create(
                     "events_hourly", coveredUntil, runId, options.logicVersion(), now),
-                org.apache.spark.sql.RowFactory.create(
+                RowFactory.create(
                     "pages_hourly", coveredUntil, runId, options.logicVersion(), now)),
-            org.apache.spark.sql.types.StructType.fromDDL(LakeTable.BATCH_COVERAGE.columns()));
+            StructType.fromDDL(LakeTable.BATCH_COVERAGE.columns()));
     DeltaTables.ensure(spark, config, LakeTable.BATCH_COVERAGE);
     // One commit replaces both views' rows: readers see the old watermark or the new one.
     rows.write().format("delta").mode(SaveMode.Overwrite).save(location);

@@ -26,6 +26,7 @@ import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -500,7 +501,7 @@ final class MysqlHistory {
     /** True when every column of the change's after image is one of the table's. */
     private Column unknownColumns() {
       String known =
-          java.util.Arrays.stream(columns.fieldNames())
+          Arrays.stream(columns.fieldNames())
               .map(name -> "'" + name.toLowerCase(Locale.ROOT).replace("'", "''") + "'")
               .collect(Collectors.joining(", "));
       return expr(

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -87,7 +88,7 @@ public final class LocalStack implements AutoCloseable {
     Instant start = Instant.now();
     ExecutorService executor = Executors.newFixedThreadPool(servers.size());
     try {
-      Map<String, Future<ServerReport>> reports = new java.util.LinkedHashMap<>();
+      Map<String, Future<ServerReport>> reports = new LinkedHashMap<>();
       for (String name : List.of("s3proxy", "kafka", "mariadb", "trino", AirflowServer.NAME)) {
         ManagedServer server = server(name);
         reports.put(name, executor.submit(() -> bringUp(server, start, timeout)));

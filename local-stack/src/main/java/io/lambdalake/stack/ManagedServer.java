@@ -6,9 +6,12 @@ import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -121,8 +124,8 @@ public abstract class ManagedServer {
           logFile,
           "---- " + Instant.now() + " starting " + name + ": " + String.join(" ", command) + "\n",
           StandardCharsets.UTF_8,
-          java.nio.file.StandardOpenOption.CREATE,
-          java.nio.file.StandardOpenOption.APPEND);
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
       Process process = builder.start();
       Files.writeString(pidFile(), Long.toString(process.pid()));
       LOG.info("Started {} as process {}", name, process.pid());
@@ -206,9 +209,9 @@ public abstract class ManagedServer {
   protected abstract List<Integer> ports();
 
   private static boolean isFree(int port) {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+    try (ServerSocket socket = new ServerSocket()) {
       socket.setReuseAddress(true);
-      socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+      socket.bind(new InetSocketAddress("127.0.0.1", port));
       return true;
     } catch (IOException e) {
       return false;

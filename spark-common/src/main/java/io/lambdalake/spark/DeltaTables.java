@@ -7,6 +7,9 @@ import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
 import java.io.IOException;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -14,14 +17,12 @@ import org.apache.spark.sql.types.StructType;
 
 /** Creates the lake's Delta tables where they are missing, with their columns and properties. */
 public final class DeltaTables {
-  private static final java.util.Set<String> KNOWN_TO_EXIST =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final Set<String> KNOWN_TO_EXIST = ConcurrentHashMap.newKeySet();
 
   private DeltaTables() {}
 
   /** A commit or a checkpoint of some version: what makes a {@code _delta_log} a table's log. */
-  private static final java.util.regex.Pattern VERSION_FILE =
-      java.util.regex.Pattern.compile("\\d{20}\\.(json|checkpoint\\..+)");
+  private static final Pattern VERSION_FILE = Pattern.compile("\\d{20}\\.(json|checkpoint\\..+)");
 
   /**
    * Whether a Delta table exists at the location, asked of the file system each time: Delta's own

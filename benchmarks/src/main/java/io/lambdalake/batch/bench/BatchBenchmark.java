@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.Date;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -198,7 +199,7 @@ public final class BatchBenchmark {
             expr("cast(pmod(session, 8) as int)").as("source_partition"),
             col("id").as("source_offset"),
             expr("event_time + interval 2 seconds").as("landed_at"),
-            lit(java.sql.Date.valueOf(day)).as("event_date"));
+            lit(Date.valueOf(day)).as("event_date"));
     StructType schema = StructType.fromDDL(LakeTable.RAW_EVENTS.columns());
     String location = DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
     spark

@@ -4,6 +4,7 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.spark.LakeSpark;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -21,7 +22,7 @@ public final class DeltaCommitBenchmark {
   public static void main(String[] arguments) {
     int commits = arguments.length > 0 ? Integer.parseInt(arguments[0]) : 20;
     int rounds = arguments.length > 1 ? Integer.parseInt(arguments[1]) : 2;
-    LakeConfig config = LakeConfigLoader.load(System.getenv(), java.util.Map.of());
+    LakeConfig config = LakeConfigLoader.load(System.getenv(), Map.of());
     SparkSession spark = LakeSpark.session(config, "lambda-lake-bench-delta-commits");
     String project = spark.conf().get(SNAPSHOT_PARTITIONS);
     double projectSeconds = 0;

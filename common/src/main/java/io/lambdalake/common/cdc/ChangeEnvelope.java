@@ -3,6 +3,7 @@ package io.lambdalake.common.cdc;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -65,7 +66,7 @@ public record ChangeEnvelope(
 
     /** The mirror table's name in the mirror zone: {@code <database>__<table>}, lower case. */
     public String mirrorTableName() {
-      return (database + "__" + table).toLowerCase(java.util.Locale.ROOT);
+      return (database + "__" + table).toLowerCase(Locale.ROOT);
     }
   }
 

@@ -19,12 +19,18 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * {@code lake match}: the top K candidates of every active profile into consumers.recommendations,
@@ -191,7 +197,7 @@ public final class MatchJob {
       recordRun(spark, config, mirrors, result);
       progress.printf(
           "match: %s run recomputed %d profiles at version %d into %s%n",
-          recompute.name().toLowerCase(java.util.Locale.ROOT),
+          recompute.name().toLowerCase(Locale.ROOT),
           seekerCount,
           profilesSnapshot.version(),
           LakeTable.CONSUMERS_RECOMMENDATIONS.qualifiedName());
@@ -301,11 +307,11 @@ public final class MatchJob {
         .unionByName(nowCandidate);
   }
 
-  private static org.apache.spark.sql.Column[] prefixed(Dataset<Row> profiles, String prefix) {
+  private static Column[] prefixed(Dataset<Row> profiles, String prefix) {
     return List.of(profiles.columns()).stream()
         .filter(name -> !name.startsWith("_"))
         .map(name -> col(name).as(prefix + name))
-        .toArray(org.apache.spark.sql.Column[]::new);
+        .toArray(Column[]::new);
   }
 
   /** The change data feed after one version up to another (empty when they are equal). */
@@ -342,9 +348,7 @@ public final class MatchJob {
         existing
             .join(
                 computed.select("profile_id", "candidate_id"),
-                scala.jdk.javaapi.CollectionConverters.asScala(
-                        List.of("profile_id", "candidate_id"))
-                    .toSeq(),
+                CollectionConverters.asScala(List.of("profile_id", "candidate_id")).toSeq(),
                 "left_anti")
             .withColumn("_delete", lit(true));
     Dataset<Row> source = computed.withColumn("_delete", lit(false)).unionByName(gone);
@@ -360,8 +364,8 @@ public final class MatchJob {
         .execute();
   }
 
-  private static java.util.Map<String, String> assignments() {
-    java.util.Map<String, String> set = new java.util.LinkedHashMap<>();
+  private static Map<String, String> assignments() {
+    Map<String, String> set = new LinkedHashMap<>();
     for (String column : columnNames(LakeTable.CONSUMERS_RECOMMENDATIONS)) {
       set.put(column, "s." + column);
     }
@@ -500,12 +504,12 @@ public final class MatchJob {
     spark
         .createDataFrame(
             List.of(
-                org.apache.spark.sql.RowFactory.create(
+                RowFactory.create(
                     mirrors.tableName("profiles"),
                     result.profilesVersion(),
                     result.interestsVersion(),
                     Timestamp.from(result.asOf()),
-                    result.recompute().name().toLowerCase(java.util.Locale.ROOT),
+                    result.recompute().name().toLowerCase(Locale.ROOT),
                     result.recomputedProfiles(),
                     Timestamp.from(Instant.now()))),
             StructType.fromDDL(LakeTable.STATE_MATCH_RUNS.columns()))
@@ -515,10 +519,8 @@ public final class MatchJob {
         .save(runs);
   }
 
-  private static org.apache.spark.sql.Column[] columns(LakeTable table) {
-    return columnNames(table).stream()
-        .map(name -> col(name))
-        .toArray(org.apache.spark.sql.Column[]::new);
+  private static Column[] columns(LakeTable table) {
+    return columnNames(table).stream().map(name -> col(name)).toArray(Column[]::new);
   }
 
   private static List<String> columnNames(LakeTable table) {

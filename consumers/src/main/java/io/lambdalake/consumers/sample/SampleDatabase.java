@@ -16,10 +16,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.Period;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -254,8 +256,7 @@ public final class SampleDatabase {
                 + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
       for (Profile profile : profiles) {
         int education = 1 + random.nextInt(EDUCATION.size());
-        int age =
-            java.time.Period.between(profile.birthDate, profile.createdAt.toLocalDate()).getYears();
+        int age = Period.between(profile.birthDate, profile.createdAt.toLocalDate()).getYears();
         int min = Math.max(18, age - 2 - random.nextInt(5));
         insert.setLong(1, profile.id);
         insert.setString(
@@ -280,7 +281,7 @@ public final class SampleDatabase {
         if (random.nextInt(4) == 0) {
           insert.setInt(15, 3);
         } else {
-          insert.setNull(15, java.sql.Types.INTEGER);
+          insert.setNull(15, Types.INTEGER);
         }
         insert.setString(16, random.nextInt(20) == 0 ? "hidden" : "active");
         insert.setTimestamp(17, Timestamp.valueOf(profile.createdAt));

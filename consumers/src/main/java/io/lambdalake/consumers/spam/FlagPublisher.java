@@ -17,6 +17,7 @@ import java.io.PrintStream;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -44,6 +45,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Publishes spam flags to Kafka exactly once in effect.
@@ -136,8 +138,7 @@ public final class FlagPublisher implements AutoCloseable {
       }
     }
     List<Flag> toSend = new ArrayList<>(byId.values());
-    toSend.sort(
-        java.util.Comparator.comparing(Flag::offendingChangeAt).thenComparing(Flag::flagId));
+    toSend.sort(Comparator.comparing(Flag::offendingChangeAt).thenComparing(Flag::flagId));
     if (!toSend.isEmpty()) {
       listed.addAll(send(toSend));
     }
@@ -236,7 +237,7 @@ public final class FlagPublisher implements AutoCloseable {
             .load(flags)
             .join(
                 spark.read().format("delta").load(published).select("flag_id"),
-                scala.jdk.javaapi.CollectionConverters.asScala(List.of("flag_id")).toSeq(),
+                CollectionConverters.asScala(List.of("flag_id")).toSeq(),
                 "left_anti");
     List<Flag> result = new ArrayList<>();
     for (Row row : pending.collectAsList()) {

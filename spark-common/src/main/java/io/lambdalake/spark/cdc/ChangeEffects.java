@@ -14,6 +14,7 @@ import static org.apache.spark.sql.functions.when;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import io.lambdalake.spark.cdc.SourceSchemas.SourceColumn;
 import io.lambdalake.spark.cdc.SourceSchemas.TableSchema;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,7 +95,7 @@ public final class ChangeEffects {
           lit(value.substring(1, value.length() - 1).replace("''", "'")).try_cast(type));
     }
     if (value.matches("-?[0-9]+(\\.[0-9]+)?")) {
-      return Optional.of(lit(new java.math.BigDecimal(value)).try_cast(type));
+      return Optional.of(lit(new BigDecimal(value)).try_cast(type));
     }
     LOG.warn(
         "Column {} has the default expression {}: rows older than the column stay NULL in the"

@@ -8,11 +8,13 @@ import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.ChangeOperation;
 import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.bson.BsonDocument;
+import org.bson.BsonInvalidOperationException;
 import org.bson.BsonValue;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonParseException;
@@ -57,7 +59,7 @@ public record MongoChange(
     requireNonNull(clusterTime, "clusterTime is null");
     requireNonNull(committedAt, "committedAt is null");
     requireNonNull(event, "event is null");
-    promoted = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(promoted));
+    promoted = Collections.unmodifiableMap(new LinkedHashMap<>(promoted));
   }
 
   /**
@@ -182,7 +184,7 @@ public record MongoChange(
         text = BsonDocument.parse("{\"v\": " + text + "}").getString("v").getValue();
       }
       return BsonDocument.parse(text);
-    } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
+    } catch (JsonParseException | BsonInvalidOperationException e) {
       throw new MaxwellChange.Unreadable(
           MaxwellChange.MALFORMED_JSON, "not an Extended JSON document: " + e.getMessage());
     } catch (RuntimeException e) {

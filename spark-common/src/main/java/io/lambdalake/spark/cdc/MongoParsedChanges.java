@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,6 +14,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import scala.jdk.javaapi.CollectionConverters;
 
 /** Kafka records of the MongoDB connector's topics, each read into one row (or a reason). */
 public final class MongoParsedChanges {
@@ -119,8 +121,7 @@ public final class MongoParsedChanges {
                 change.updateDescription().orElse(null),
                 change.committedAt().map(Timestamp::from).orElse(null),
                 change.event(),
-                scala.jdk.javaapi.CollectionConverters.asScala(
-                    new java.util.HashMap<>(change.promoted()))));
+                CollectionConverters.asScala(new HashMap<>(change.promoted()))));
       }
       return parsed.iterator();
     };

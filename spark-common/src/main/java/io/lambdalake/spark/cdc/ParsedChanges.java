@@ -1,5 +1,7 @@
 package io.lambdalake.spark.cdc;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lambdalake.common.cdc.ChangeEnvelope;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import java.nio.ByteBuffer;
@@ -82,7 +84,7 @@ public final class ParsedChanges {
       List<Row> parsed = new ArrayList<>();
       while (rows.hasNext()) {
         Row raw = rows.next();
-        com.fasterxml.jackson.databind.node.ObjectNode json = MaxwellChange.JSON.createObjectNode();
+        ObjectNode json = MaxwellChange.JSON.createObjectNode();
         json.put("database", raw.<String>getAs("source_database"));
         json.put("table", raw.<String>getAs("source_table"));
         json.put("type", raw.<String>getAs("type"));
@@ -113,16 +115,14 @@ public final class ParsedChanges {
     };
   }
 
-  private static void putLong(
-      com.fasterxml.jackson.databind.node.ObjectNode json, String field, Long value) {
+  private static void putLong(ObjectNode json, String field, Long value) {
     if (value != null) {
       json.put(field, value);
     }
   }
 
-  private static void putObject(
-      com.fasterxml.jackson.databind.node.ObjectNode json, String field, String value)
-      throws com.fasterxml.jackson.core.JsonProcessingException {
+  private static void putObject(ObjectNode json, String field, String value)
+      throws JsonProcessingException {
     if (value != null) {
       json.set(field, MaxwellChange.JSON.readTree(value));
     }

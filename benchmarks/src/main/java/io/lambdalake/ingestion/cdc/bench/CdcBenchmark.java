@@ -14,6 +14,7 @@ import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -25,6 +26,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Row;
@@ -134,7 +139,7 @@ public final class CdcBenchmark {
   private static String syntheticBinlogFile(LakeConfig config) throws SQLException {
     try (Connection connection = connect(config);
         Statement statement = connection.createStatement();
-        java.sql.ResultSet status = statement.executeQuery("SHOW MASTER STATUS")) {
+        ResultSet status = statement.executeQuery("SHOW MASTER STATUS")) {
       String real = status.next() ? status.getString(1) : null;
       if (real == null || real.lastIndexOf('.') < 1) {
         return "mariadb-bin.000000";
@@ -230,14 +235,13 @@ public final class CdcBenchmark {
 
   /** The newest commit version in a Delta table's log, or -1 when it has none yet. */
   private static long latestVersion(SparkSession spark, String location) throws Exception {
-    org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(location, "_delta_log");
-    org.apache.hadoop.fs.FileSystem fileSystem =
-        log.getFileSystem(spark.sessionState().newHadoopConf());
+    Path log = new Path(location, "_delta_log");
+    FileSystem fileSystem = log.getFileSystem(spark.sessionState().newHadoopConf());
     if (!fileSystem.exists(log)) {
       return -1;
     }
     long newest = -1;
-    for (org.apache.hadoop.fs.FileStatus file : fileSystem.listStatus(log)) {
+    for (FileStatus file : fileSystem.listStatus(log)) {
       String name = file.getPath().getName();
       if (name.matches("[0-9]{20}\\.json")) {
         newest = Math.max(newest, Long.parseLong(name.substring(0, 20)));
@@ -296,7 +300,7 @@ public final class CdcBenchmark {
                   next += interval;
                   long wait = next - System.nanoTime();
                   if (wait > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    LockSupport.parkNanos(wait);
                   }
                 }
               } catch (SQLException e) {
@@ -331,7 +335,7 @@ public final class CdcBenchmark {
       if (!loading.get() && visible.size() >= committed.size()) {
         break;
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
+      LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
     }
     for (StreamingQuery query : spark.streams().active()) {
       query.stop();

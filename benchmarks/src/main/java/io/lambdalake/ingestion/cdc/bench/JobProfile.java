@@ -5,11 +5,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobEnd;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Counts the Spark jobs a benchmark phase runs and their wall time, grouped by what started them
@@ -17,7 +20,7 @@ import org.apache.spark.scheduler.SparkListenerJobStart;
  * micro-batch's fixed cost can be read off: which steps run how many jobs and how long.
  */
 final class JobProfile extends SparkListener {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobProfile.class);
+  private static final Logger LOG = LoggerFactory.getLogger(JobProfile.class);
 
   private record Started(String step, long at) {}
 
@@ -38,7 +41,7 @@ final class JobProfile extends SparkListener {
     }
   }
 
-  private final java.util.Set<String> tracedCallers = ConcurrentHashMap.newKeySet();
+  private final Set<String> tracedCallers = ConcurrentHashMap.newKeySet();
 
   /** Diagnostics: which code paths make Delta rebuild a table's state (first time each). */
   private void traceSnapshotCallers() {

@@ -29,6 +29,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -38,6 +40,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * The load side of {@code scripts/bench collector}, run as its own process against a running
@@ -211,7 +214,7 @@ public final class CollectorBenchmark {
         }
         CollectedEvent collected =
             new CollectedEvent(
-                java.util.UUID.randomUUID().toString(),
+                UUID.randomUUID().toString(),
                 options.trackingId(),
                 options.eventName(),
                 eventTime,
@@ -371,7 +374,7 @@ public final class CollectorBenchmark {
       worker.join();
     }
     long elapsed = deadline - started;
-    Map<Integer, Long> statuses = new java.util.TreeMap<>();
+    Map<Integer, Long> statuses = new TreeMap<>();
     long answered = 0;
     int latencyCount = 0;
     for (Worker worker : workers) {
@@ -549,7 +552,7 @@ public final class CollectorBenchmark {
               .all()
               .get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
             throw new LakeException(
                 ErrorCode.SERVER_NOT_AVAILABLE,
                 "Kafka at "

@@ -33,6 +33,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 
 /**
  * {@code scripts/bench query}: a 30-day hourly series for one merchant through the merged serving
@@ -345,11 +346,7 @@ public final class QueryBenchmark {
 
   /** Requests/s over HTTP/1.1 keep-alive connections, each in a closed loop; only 200s count. */
   private static double load(
-      int port,
-      String key,
-      int connections,
-      int seconds,
-      java.util.function.IntFunction<String> paths)
+      int port, String key, int connections, int seconds, IntFunction<String> paths)
       throws InterruptedException {
     AtomicBoolean measuring = new AtomicBoolean(false);
     AtomicBoolean stop = new AtomicBoolean(false);

@@ -37,6 +37,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.collection.Map;
 
 /**
  * {@code lake import-jdbc}: Sqoop's import on Spark's JDBC reader. Reads a table or a free-form
@@ -422,7 +423,7 @@ public final class JdbcImportJob {
             .detail()
             .select("properties")
             .first()
-            .<scala.collection.Map<String, String>>getAs(0)
+            .<Map<String, String>>getAs(0)
             .getOrElse("delta.enableChangeDataFeed", () -> "false");
     if (!"true".equals(feed)) {
       spark.sql(
@@ -555,7 +556,7 @@ public final class JdbcImportJob {
           ErrorCode.INTERNAL_ERROR,
           "The newest commit of " + location + " is not this import's (" + snapshotId + ")");
     }
-    scala.collection.Map<String, String> metrics = last.getAs("operationMetrics");
+    Map<String, String> metrics = last.getAs("operationMetrics");
     return Long.parseLong(metrics.getOrElse("numOutputRows", () -> "0"));
   }
 

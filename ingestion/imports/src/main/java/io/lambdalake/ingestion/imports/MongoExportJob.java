@@ -18,6 +18,7 @@ import io.lambdalake.spark.LakeSpark;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -68,7 +69,7 @@ public final class MongoExportJob {
       }
       Set<String> columns = new HashSet<>();
       for (MongoDocuments.Promoted field : promoted) {
-        if (!columns.add(field.column().toLowerCase(java.util.Locale.ROOT))) {
+        if (!columns.add(field.column().toLowerCase(Locale.ROOT))) {
           throw invalid("--promote names the column " + field.column() + " twice");
         }
         if (RESERVED.contains(field.column())) {

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -32,7 +33,7 @@ final class CollectorClient {
       long rejected,
       long badRequestsRefused,
       double seconds,
-      java.util.Optional<String> firstRejection) {}
+      Optional<String> firstRejection) {}
 
   CollectorClient(String host, int port) {
     this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -85,7 +86,7 @@ final class CollectorClient {
         sent - accepted,
         refused,
         (System.nanoTime() - started) / 1e9,
-        java.util.Optional.ofNullable(firstRejection));
+        Optional.ofNullable(firstRejection));
   }
 
   private HttpResponse<String> post(URI uri, String body, String userAgent)

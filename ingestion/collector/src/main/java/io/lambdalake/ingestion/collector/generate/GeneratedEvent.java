@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Optional;
 
@@ -108,7 +109,6 @@ public record GeneratedEvent(
   }
 
   private static String format(Instant instant) {
-    return DateTimeFormatter.ISO_INSTANT.format(
-        instant.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.MILLIS));
   }
 }

@@ -10,6 +10,7 @@ import io.lambdalake.common.kafka.KafkaClientProperties;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -201,7 +202,7 @@ public final class KafkaEventSink implements EventSink {
             new Delivery(
                 failedEvents.get(),
                 failedQuarantine.get(),
-                java.util.Optional.ofNullable(firstFailure.get())));
+                Optional.ofNullable(firstFailure.get())));
       }
     }
   }

@@ -3,6 +3,7 @@ package io.lambdalake.ingestion.collector.internal;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** An HTTP answer: status, content type, body and extra headers (such as Retry-After). */
@@ -20,7 +21,7 @@ public record Reply(int status, String contentType, byte[] body, Map<String, Str
   }
 
   public Reply withHeader(String name, String value) {
-    Map<String, String> more = new java.util.LinkedHashMap<>(headers);
+    Map<String, String> more = new LinkedHashMap<>(headers);
     more.put(name, value);
     return new Reply(status, contentType, body, more);
   }

@@ -32,6 +32,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -198,7 +199,7 @@ public final class AvroFiles {
     private static Object toSpark(Object value, Schema schema, StructField column) {
       DataType type = column.dataType();
       LogicalType logical = schema.getLogicalType();
-      if (type instanceof org.apache.spark.sql.types.DecimalType decimal) {
+      if (type instanceof DecimalType decimal) {
         if (!(logical instanceof LogicalTypes.Decimal avroDecimal)) {
           throw new IllegalArgumentException("not a decimal: " + value);
         }

@@ -6,6 +6,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,6 +16,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -200,7 +202,7 @@ public final class InputFiles {
     @Override
     public Row next() {
       if (!hasNext()) {
-        throw new java.util.NoSuchElementException();
+        throw new NoSuchElementException();
       }
       Row row = next;
       next = null;
@@ -226,7 +228,7 @@ public final class InputFiles {
         }
         return null;
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException("Cannot read " + file + " at line " + (line + 1), e);
+        throw new UncheckedIOException("Cannot read " + file + " at line " + (line + 1), e);
       }
     }
   }

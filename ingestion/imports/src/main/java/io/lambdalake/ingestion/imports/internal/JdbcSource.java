@@ -7,6 +7,7 @@ import io.lambdalake.common.error.LakeException;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.DriverManager;
+import java.sql.JDBCType;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
@@ -192,7 +193,7 @@ public final class JdbcSource {
 
   private static String jdbcTypeName(int type) {
     try {
-      return java.sql.JDBCType.valueOf(type).getName();
+      return JDBCType.valueOf(type).getName();
     } catch (IllegalArgumentException e) {
       return Integer.toString(type);
     }

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -94,7 +95,7 @@ public final class MongoDocuments {
           @Override
           public Row next() {
             if (!hasNext()) {
-              throw new java.util.NoSuchElementException();
+              throw new NoSuchElementException();
             }
             Row row = next;
             next = null;
