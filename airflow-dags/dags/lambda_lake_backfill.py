@@ -9,8 +9,8 @@ run by `spark-submit` through the `spark_default` connection: local mode on one 
 Kubernetes on a cluster by changing that connection only.
 
 Days run one at a time by default: Delta on S3 with the default log store is safe for one writer
-per table (see DESIGN.md). Raise `max_active_tis_per_dag` only with a log store that coordinates
-commits. `batch.coverage` moves forward only while the recomputed days join what it covers.
+per table (see docs/design.md). Raise `max_active_tis_per_dag` only with a log store that
+coordinates commits. `batch.coverage` moves forward only while the recomputed days join what it covers.
 
 Trigger it from the UI (*Trigger DAG w/ config*) or with `lake backfill --from D1 --to D2`.
 """

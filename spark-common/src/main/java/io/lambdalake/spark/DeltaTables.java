@@ -65,7 +65,7 @@ public final class DeltaTables {
             .addColumns(StructType.fromDDL(table.columns()))
             .property("delta.autoOptimize.optimizeWrite", "false")
             // Trino cannot DELETE/MERGE partitioned tables whose Parquet files repeat the partition
-            // values (see shared/NOTES-stack.md); keep them out.
+            // values (Trino 476); keep them out.
             .property("delta.writePartitionColumnsToParquet", "false");
     for (Map.Entry<String, String> property : properties(table).entrySet()) {
       builder = builder.property(property.getKey(), property.getValue());

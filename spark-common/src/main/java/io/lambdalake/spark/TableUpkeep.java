@@ -13,12 +13,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Table upkeep inside a streaming writer (DESIGN.md, "One writer per table"): every micro-batch
- * adds at least one file to each Delta table it writes (the CDC change log and mirrors, raw.events,
- * the speed views), so a steady stream of small batches would leave a small file per batch. Once
- * the writer has written a table in N micro-batches since it last compacted it, it compacts it
- * (Delta OPTIMIZE) after the batch, at most one table per batch, so that no batch pays for
- * compacting every table at once, and then vacuums it: the files that compactions and MERGEs
+ * Table upkeep inside a streaming writer (docs/design.md, "One writer per table"): every
+ * micro-batch adds at least one file to each Delta table it writes (the CDC change log and mirrors,
+ * raw.events, the speed views), so a steady stream of small batches would leave a small file per
+ * batch. Once the writer has written a table in N micro-batches since it last compacted it, it
+ * compacts it (Delta OPTIMIZE) after the batch, at most one table per batch, so that no batch pays
+ * for compacting every table at once, and then vacuums it: the files that compactions and MERGEs
  * removed longer ago than the table's {@code delta.deletedFileRetentionDuration} (Delta's default,
  * 7 days: time travel, the change feed and streaming readers that far behind keep working) are
  * deleted from storage. Compaction commits change no data (the change feed and Delta streaming

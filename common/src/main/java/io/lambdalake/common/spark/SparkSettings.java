@@ -47,7 +47,7 @@ public final class SparkSettings {
     // docs/benchmarks.md).
     settings.put("spark.sql.codegen.cache.maxEntries", "2000");
     // Trino cannot DELETE/UPDATE/MERGE partitioned tables whose Parquet files repeat the partition
-    // columns; write them the classic way (see shared/NOTES-stack.md).
+    // columns (Trino 476); write them the classic way.
     settings.put(
         "spark.databricks.delta.properties.defaults.writePartitionColumnsToParquet", "false");
     // Streaming state (deduplication, hourly aggregations) in RocksDB, checkpointed as changelogs:

@@ -48,7 +48,7 @@ public enum LakeTable {
   RAW_QUARANTINE("raw", "quarantine", QuarantineColumns.COLUMNS, List.of("quarantine_date")),
   /**
    * What the CDC job could not apply. A table of its own, like raw.import_quarantine: each Delta
-   * table has one writer (DESIGN.md), and the landing stream writes raw.quarantine.
+   * table has one writer (docs/design.md), and the landing stream writes raw.quarantine.
    */
   RAW_CDC_QUARANTINE(
       "raw", "cdc_quarantine", QuarantineColumns.COLUMNS, List.of("quarantine_date")),

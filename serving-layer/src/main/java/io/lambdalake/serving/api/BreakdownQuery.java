@@ -4,10 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.LocalDate;
 import java.util.List;
+import java.util.function.Function;
 
 /** A validated {@code /v1/breakdowns} request: sessions by a dimension over UTC days [from, to]. */
 public record BreakdownQuery(
-    Dimension dimension, LocalDate from, LocalDate to, List<String> trackingIds, int limit) {
+    Dimension dimension, LocalDate from, LocalDate to, List<String> trackingIds, int limit)
+    implements ApiQuery {
   public BreakdownQuery {
     requireNonNull(dimension, "dimension is null");
     requireNonNull(from, "from is null");
@@ -19,5 +21,13 @@ public record BreakdownQuery(
     if (trackingIds.isEmpty() || limit < 1) {
       throw new IllegalArgumentException("no tracking IDs, or limit " + limit + " below 1");
     }
+  }
+
+  @Override
+  public <R> R match(
+      Function<MetricsQuery, R> metrics,
+      Function<TopPagesQuery, R> topPages,
+      Function<BreakdownQuery, R> breakdown) {
+    return breakdown.apply(this);
   }
 }

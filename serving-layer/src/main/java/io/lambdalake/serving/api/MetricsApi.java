@@ -111,10 +111,10 @@ public final class MetricsApi {
   /** A valid request whose answer is not cached: {@link #complete} runs it (and may block). */
   public static final class Pending implements Step {
     private final ApiConfig.Key key;
-    private final Object query;
+    private final ApiQuery query;
     private final String path;
 
-    private Pending(ApiConfig.Key key, Object query, String path) {
+    private Pending(ApiConfig.Key key, ApiQuery query, String path) {
       this.key = key;
       this.query = query;
       this.path = path;
@@ -146,7 +146,7 @@ public final class MetricsApi {
               wait -> {
                 throw ApiProblem.tooManyRequests(wait);
               });
-      Object query = parse(endpoint, rawQuery, key);
+      ApiQuery query = parse(endpoint, rawQuery, key);
       byte[] cached = cache.getIfPresent(new CacheKey(key.merchant(), query));
       if (cached != null) {
         return new Done(answer(cached, "hit"));
@@ -200,7 +200,7 @@ public final class MetricsApi {
     BREAKDOWNS
   }
 
-  private record CacheKey(String merchant, Object query) {}
+  private record CacheKey(String merchant, ApiQuery query) {}
 
   private static Endpoint endpoint(String path) {
     return switch (path) {
@@ -227,7 +227,7 @@ public final class MetricsApi {
         .orElseThrow(() -> ApiProblem.unauthenticated("The API key is not valid"));
   }
 
-  private Object parse(Endpoint endpoint, String rawQuery, ApiConfig.Key key) {
+  private ApiQuery parse(Endpoint endpoint, String rawQuery, ApiConfig.Key key) {
     return switch (endpoint) {
       case METRICS ->
           metricsQuery(QueryParameters.parse(rawQuery, METRICS_PARAMETERS, REPEATABLE), key);
@@ -469,22 +469,15 @@ public final class MetricsApi {
     return periods;
   }
 
-  private byte[] render(ApiConfig.Key key, Object query) {
+  private byte[] render(ApiConfig.Key key, ApiQuery query) {
     ObjectNode answer = JSON.createObjectNode();
     answer.put("merchant", key.merchant());
-    if (query instanceof MetricsQuery metrics) {
-      renderMetrics(answer, metrics);
-    } else if (query instanceof TopPagesQuery topPages) {
-      renderTopPages(answer, topPages);
-    } else if (query instanceof BreakdownQuery breakdown) {
-      renderBreakdown(answer, breakdown);
-    } else {
-      throw new IllegalStateException("No renderer for " + query);
-    }
+    answer.setAll(query.match(this::renderMetrics, this::renderTopPages, this::renderBreakdown));
     return bytes(answer);
   }
 
-  private void renderMetrics(ObjectNode answer, MetricsQuery query) {
+  private ObjectNode renderMetrics(MetricsQuery query) {
+    ObjectNode answer = JSON.createObjectNode();
     answer.put("metric", query.metric().wireName());
     answer.put("granularity", query.granularity().wireName());
     answer.put("time_zone", query.zone().getId());
@@ -542,9 +535,11 @@ public final class MetricsApi {
         }
       }
     }
+    return answer;
   }
 
-  private void renderTopPages(ObjectNode answer, TopPagesQuery query) {
+  private ObjectNode renderTopPages(TopPagesQuery query) {
+    ObjectNode answer = JSON.createObjectNode();
     answer.put("time_zone", query.zone().getId());
     answer.put("from", local(query.from(), query.zone()));
     answer.put("to", local(query.to(), query.zone()));
@@ -556,9 +551,11 @@ public final class MetricsApi {
       page.put("pageviews", row.pageviews());
       page.put("users", row.users());
     }
+    return answer;
   }
 
-  private void renderBreakdown(ObjectNode answer, BreakdownQuery query) {
+  private ObjectNode renderBreakdown(BreakdownQuery query) {
+    ObjectNode answer = JSON.createObjectNode();
     answer.put("dimension", query.dimension().wireName());
     answer.put("time_zone", "UTC");
     answer.put("from", query.from().toString());
@@ -580,6 +577,7 @@ public final class MetricsApi {
       node.put("events", row.events());
       node.put("users", row.users());
     }
+    return answer;
   }
 
   private static ObjectNode point(ArrayNode series, Instant period, ZoneId zone) {

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A validated {@code /v1/metrics} request: hours whose start is in [from, to), of the given
@@ -18,7 +19,8 @@ public record MetricsQuery(
     Instant to,
     ZoneId zone,
     Optional<String> eventName,
-    List<String> trackingIds) {
+    List<String> trackingIds)
+    implements ApiQuery {
   public MetricsQuery {
     requireNonNull(metric, "metric is null");
     requireNonNull(granularity, "granularity is null");
@@ -33,5 +35,13 @@ public record MetricsQuery(
     if (trackingIds.isEmpty()) {
       throw new IllegalArgumentException("trackingIds is empty");
     }
+  }
+
+  @Override
+  public <R> R match(
+      Function<MetricsQuery, R> metrics,
+      Function<TopPagesQuery, R> topPages,
+      Function<BreakdownQuery, R> breakdown) {
+    return metrics.apply(this);
   }
 }

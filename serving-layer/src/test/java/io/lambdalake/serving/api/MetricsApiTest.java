@@ -113,6 +113,34 @@ class MetricsApiTest {
   }
 
   @Test
+  void eachKindOfQueryIsAnsweredWithItsOwnFields() throws IOException {
+    JsonNode metrics = JSON.readTree(get("metric=events&from=2026-11-01&to=2026-11-02").body());
+    assertThat(metrics.fieldNames().next()).isEqualTo("merchant");
+    assertThat(metrics.get("merchant").asText()).isEqualTo("shop");
+    assertThat(metrics.get("metric").asText()).isEqualTo("events");
+    assertThat(metrics.get("series").get(0).get("value").asLong()).isEqualTo(7);
+
+    JsonNode topPages = JSON.readTree(get("/v1/top-pages", "from=2026-11-01&to=2026-11-02").body());
+    assertThat(topPages.fieldNames().next()).isEqualTo("merchant");
+    assertThat(topPages.get("merchant").asText()).isEqualTo("shop");
+    JsonNode page = topPages.get("pages").get(0);
+    assertThat(page.get("page_url").asText()).isEqualTo("/");
+    assertThat(page.get("pageviews").asLong()).isEqualTo(3);
+    assertThat(page.get("users").asLong()).isEqualTo(2);
+
+    JsonNode breakdown =
+        JSON.readTree(
+            get("/v1/breakdowns", "dimension=source&from=2026-11-01&to=2026-11-02").body());
+    assertThat(breakdown.fieldNames().next()).isEqualTo("merchant");
+    assertThat(breakdown.get("dimension").asText()).isEqualTo("source");
+    JsonNode row = breakdown.get("rows").get(0);
+    assertThat(row.get("value").asText()).isEqualTo("google");
+    assertThat(row.get("sessions").asLong()).isEqualTo(4);
+    assertThat(row.get("bounce_rate").asDouble()).isEqualTo(0.25);
+    assertThat(row.get("users").asLong()).isEqualTo(3);
+  }
+
+  @Test
   void forbiddenTrackingIdsAreNamedButNotEchoedRaw() throws IOException {
     MetricsApi.Answer answer =
         get("metric=events&from=2026-11-01&to=2026-11-02&tracking_id=LL-%0AOTHER");

@@ -68,10 +68,6 @@ public final class SpeedViews {
     }
   }
 
-  /** Per view, the coverage up to which this JVM already dropped speed hours. */
-  private static final java.util.Map<View, Timestamp> prunedUntil =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
   private SpeedViews() {}
 
   /** The stream of one view's changed rows, from the stream of raw.events. */
@@ -97,18 +93,46 @@ public final class SpeedViews {
 
   /**
    * Merges each micro-batch of changed hours into the view's table; then table upkeep ({@code
-   * lake.speed.compact-every-batches}).
+   * lake.speed.compact-every-batches}). Each call makes a new writer with its own state, so a job
+   * owns what its queries remember between batches, and two jobs in one JVM share nothing.
    */
   public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, View view) {
-    String location = view.table.location(config.storage());
-    String condition =
-        String.join(" AND ", view.keys.stream().map(key -> "t." + key + " = s." + key).toList());
-    TableUpkeep upkeep = new TableUpkeep(view.queryName(), config.speed().compactEveryBatches());
-    return (changes, batchId) -> {
+    return new ViewWriter(config, view);
+  }
+
+  /** The foreachBatch function of one view's query, and what it remembers between batches. */
+  private static final class ViewWriter implements VoidFunction2<Dataset<Row>, Long> {
+    private final LakeConfig config;
+    private final View view;
+    private final String location;
+    private final String condition;
+    private final TableUpkeep upkeep;
+
+    /** The coverage up to which this writer already dropped speed hours. */
+    private Optional<Timestamp> prunedUntil = Optional.empty();
+
+    ViewWriter(LakeConfig config, View view) {
+      this.config = config;
+      this.view = view;
+      this.location = view.table.location(config.storage());
+      this.condition =
+          String.join(" AND ", view.keys.stream().map(key -> "t." + key + " = s." + key).toList());
+      this.upkeep = new TableUpkeep(view.queryName(), config.speed().compactEveryBatches());
+    }
+
+    @Override
+    public void call(Dataset<Row> changes, Long batchId) {
       SparkSession spark = changes.sparkSession();
       DeltaTables.ensure(spark, config, view.table);
       DeltaTable target = DeltaTable.forPath(spark, location);
       Optional<Timestamp> coveredUntil = coveredUntil(spark, config, view);
+      merge(target, changes, coveredUntil);
+      coveredUntil.ifPresent(until -> prune(target, until));
+      upkeep.afterBatch(spark, batchId);
+    }
+
+    /** Merges the changed hours the batch layer does not cover. */
+    private void merge(DeltaTable target, Dataset<Row> changes, Optional<Timestamp> coveredUntil) {
       // The changed hours are computed once (the aggregation's state moves on only once).
       changes.persist(StorageLevel.MEMORY_AND_DISK());
       try {
@@ -128,16 +152,16 @@ public final class SpeedViews {
       } finally {
         changes.unpersist();
       }
-      coveredUntil.ifPresent(
-          until -> {
-            if (!prunedUntil.containsKey(view) || prunedUntil.get(view).before(until)) {
-              target.delete(col("hour").lt(lit(until)));
-              upkeep.wrote(location);
-              prunedUntil.put(view, until);
-            }
-          });
-      upkeep.afterBatch(spark, batchId);
-    };
+    }
+
+    /** Drops the hours before the coverage, once each time the coverage moves. */
+    private void prune(DeltaTable target, Timestamp coveredUntil) {
+      if (prunedUntil.map(pruned -> pruned.before(coveredUntil)).orElse(true)) {
+        target.delete(col("hour").lt(lit(coveredUntil)));
+        upkeep.wrote(location);
+        prunedUntil = Optional.of(coveredUntil);
+      }
+    }
   }
 
   /** Where batch.coverage says the batch layer's authority for this view ends, if it exists. */

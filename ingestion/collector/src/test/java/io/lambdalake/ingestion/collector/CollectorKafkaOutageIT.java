@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,11 @@ import org.slf4j.LoggerFactory;
  * Stops the shared stack's Kafka broker under load and starts it again: the collector must answer
  * 503 (never 202) while Kafka cannot take events, and every event it answered 202 for must be in
  * Kafka afterwards.
+ *
+ * <p>Tier {@code fault} ({@code scripts/test --all}): it takes down the broker every other test and
+ * running job of the stack shares.
  */
+@Tag("fault")
 class CollectorKafkaOutageIT {
   private static final Logger LOG = LoggerFactory.getLogger(CollectorKafkaOutageIT.class);
   private static final int CLIENTS = 4;

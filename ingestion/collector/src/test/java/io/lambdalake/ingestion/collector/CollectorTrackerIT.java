@@ -17,13 +17,17 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The browser tracker in a real headless Chromium: a page served here loads /v1/t.js from the
  * collector, which sends the automatic page view and a custom event to Kafka.
+ *
+ * <p>Tier {@code browser} ({@code scripts/test --all}): it needs Debian's Chromium.
  */
+@Tag("browser")
 class CollectorTrackerIT {
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
 
