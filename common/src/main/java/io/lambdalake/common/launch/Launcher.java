@@ -190,25 +190,43 @@ public final class Launcher {
     return outcome.exitCode().code();
   }
 
-  /** Writes the run record; a failure to write it is reported, never in place of the outcome. */
+  /**
+   * Writes the run record to the runs directory and to --run-record's file, each on its own: a
+   * failure to write one is reported on a line of its own, never in place of the outcome.
+   */
   private void write(RunRecord record, Invocation invocation, Optional<LakeConfig> config) {
-    try {
-      if (config.isPresent()) {
-        record.writeTo(config.get().launch().runsDirectory());
+    if (config.isPresent()) {
+      Path directory = config.get().launch().runsDirectory();
+      try {
+        record.writeTo(directory);
+      } catch (IOException | RuntimeException e) {
+        reportUnwritten(record, invocation, directory, e);
       }
-      if (invocation.runRecordFile().isPresent()) {
-        record.writeFile(invocation.runRecordFile().get());
-      }
-    } catch (IOException | RuntimeException e) {
-      err.println(
-          invocation.displayName()
-              + ": could not write the run record ("
-              + oneLine(String.valueOf(e.getMessage()))
-              + "); the run "
-              + record.status()
-              + " with exit code "
-              + record.exitCode().code());
     }
+    if (invocation.runRecordFile().isPresent()) {
+      Path file = invocation.runRecordFile().get();
+      try {
+        record.writeFile(file);
+      } catch (IOException | RuntimeException e) {
+        reportUnwritten(record, invocation, file, e);
+      }
+    }
+  }
+
+  private void reportUnwritten(
+      RunRecord record, Invocation invocation, Path where, Exception failure) {
+    err.println(
+        invocation.displayName()
+            + ": could not write the run record to "
+            + where
+            + " ("
+            + failure.getClass().getSimpleName()
+            + ": "
+            + oneLine(failure.getMessage())
+            + "); the run "
+            + record.status()
+            + " with exit code "
+            + record.exitCode().code());
   }
 
   /** The configuration after a run failed before loading it, only to know where records go. */

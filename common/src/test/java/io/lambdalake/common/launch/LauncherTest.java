@@ -215,8 +215,10 @@ class LauncherTest {
     assertThat(run.err().lines().skip(1))
         .singleElement()
         .asString()
-        .startsWith("lake fake: could not write the run record (")
+        .startsWith("lake fake: could not write the run record to " + blocked + "/run.json (")
         .endsWith("); the run failed with exit code 75");
+    // The runs directory still has it.
+    assertThat(latest()).contains("\"exit_code\": 75");
   }
 
   @Test
