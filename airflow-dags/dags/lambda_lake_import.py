@@ -2,7 +2,9 @@
 ### lambda_lake_import: the bulk imports listed in conf
 
 Runs each import job of `conf/airflow/imports.json` (the Airflow variable `lake_imports`, a JSON
-list) with the lake CLI, one task per job, so a failed import is retried or cleared alone:
+list) with the lake CLI, one task per job, so a failed import is retried or cleared alone. Only a
+server unavailable (exit code 75) is retried; a bad argument (2) or a bug (70) fails the task at
+once:
 
 ```json
 [
@@ -28,9 +30,9 @@ from pathlib import Path
 
 import pendulum
 
-from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, Variable, task
 from airflow.timetables.trigger import CronTriggerTimetable
+from lambda_lake.cli import LakeCliOperator
 
 COMMANDS = ("import-jdbc", "import-files", "import-mongoexport")
 
@@ -85,6 +87,6 @@ with DAG(
         return import_commands(Variable.get("lake_imports", default="[]", deserialize_json=True),
                                Variable.get("lake_cli"))
 
-    BashOperator.partial(task_id="run_import", max_active_tis_per_dag=2).expand(
+    LakeCliOperator.partial(task_id="run_import", max_active_tis_per_dag=2).expand(
         bash_command=plan_imports()
     )

@@ -8,10 +8,12 @@ Every night (00:30 UTC) for the day that just ended:
    that arrived late, through `spark-submit` and the `spark_default` connection, then advances
    `batch.coverage`;
 2. **verify**: `lake verify` compares the served views with a recompute over the same range; a
-   failed quality check fails the run (no retry: the data, not the weather, is wrong);
+   difference fails the run (exit code 3, no retry: the data, not the weather, is wrong);
 3. **serving_init**: `lake serving init` registers any new table in Trino.
 
-Retries with exponential backoff for the Spark step. Rerun a past night with Airflow's own
+Each step retries with exponential backoff only when the lake says retrying may help (exit code
+75: a server was unavailable); a bad argument (2), a failed quality check (3) or a bug (70) fails
+it at once (`lambda_lake.exit_codes`). Rerun a past night with Airflow's own
 backfill over this DAG (`airflow backfill create --dag-id lambda_lake_nightly --from-date ...`):
 the range follows each run's data interval, not the wall clock.
 """
@@ -23,10 +25,10 @@ from pathlib import Path
 
 import pendulum
 
-from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import DAG, Param
 from airflow.timetables.trigger import CronTriggerTimetable
 from lambda_lake.batch import BatchJobOperator
+from lambda_lake.cli import LakeCliOperator
 
 # The range of a run: the day before it was due (scheduled) or triggered, and the late-event
 # window before that day.
@@ -74,13 +76,12 @@ with DAG(
         ],
     )
 
-    verify = BashOperator(
+    verify = LakeCliOperator(
         task_id="verify",
         bash_command=f'"{{{{ var.value.lake_cli }}}}" verify --from {FIRST_DAY} --to {LAST_DAY}',
-        retries=0,
     )
 
-    serving_init = BashOperator(
+    serving_init = LakeCliOperator(
         task_id="serving_init",
         bash_command='"{{ var.value.lake_cli }}" serving init',
     )

@@ -11,6 +11,7 @@ import lambda_lake_backfill
 import lambda_lake_import
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from lambda_lake.batch import BatchJobOperator
+from lambda_lake.cli import LakeCliOperator
 
 EXPECTED_DAGS = {"lambda_lake_nightly", "lambda_lake_backfill", "lambda_lake_import"}
 
@@ -51,9 +52,11 @@ def test_nightly_recomputes_then_verifies_then_serves(dag_bag):
     assert recompute._java_class == "io.lambdalake.batch.BatchJob"
     assert recompute.application == "{{ var.value.lake_batch_job_jar }}"
     assert recompute.retries == 3
-    # A failed quality check fails the run at once.
+    # Verify retries when Trino is away; its differences (exit code 3) fail the run at once.
     verify = dag.get_task("verify")
-    assert verify.retries == 0
+    assert isinstance(verify, LakeCliOperator)
+    assert verify.retries == 3
+    assert isinstance(dag.get_task("serving_init"), LakeCliOperator)
     assert " verify --from " in verify.bash_command
     assert dag.params.get_param("late_days").value == 2
     assert dag.params.get_param("logic_version").value == "batch-1"
@@ -173,10 +176,39 @@ def test_batch_job_operator_submits_the_job_jar_and_fails_a_quality_check_withou
 
         return execute
 
-    monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(4))
-    with pytest.raises(AirflowFailException, match="Quality check failed"):
+    monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(3))
+    with pytest.raises(AirflowFailException, match="exited with 3: Quality check failed"):
         operator.execute({})
-    # Any other failure stays retryable.
-    monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(1))
-    with pytest.raises(RuntimeError, match="Error code is: 1"):
+    for not_retryable in (2, 70):
+        monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(not_retryable))
+        with pytest.raises(AirflowFailException, match=f"exited with {not_retryable}: "):
+            operator.execute({})
+    # A server unavailable (75), and spark-submit's own failures, stay retryable.
+    for retryable in (75, 1):
+        monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(retryable))
+        with pytest.raises(RuntimeError, match=f"Error code is: {retryable}"):
+            operator.execute({})
+
+
+def test_lake_cli_tasks_retry_only_an_unavailable_server(monkeypatch):
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    operator = LakeCliOperator(task_id="verify", bash_command="lake verify")
+
+    def lake_exits_with(code):
+        def execute(self, context):
+            raise AirflowException(
+                f"Bash command failed. The command returned a non-zero exit code {code}."
+            )
+
+        return execute
+
+    for not_retryable in (2, 3, 70):
+        monkeypatch.setattr(BashOperator, "execute", lake_exits_with(not_retryable))
+        with pytest.raises(AirflowFailException, match=f"lake \\(verify\\) exited with {not_retryable}"):
+            operator.execute({})
+    monkeypatch.setattr(BashOperator, "execute", lake_exits_with(75))
+    with pytest.raises(AirflowException, match="non-zero exit code 75") as raised:
         operator.execute({})
+    assert not isinstance(raised.value, AirflowFailException)

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
-
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk.exceptions import AirflowFailException
+
+from lambda_lake.exit_codes import fail_unless_retryable
 
 BATCH_JOB_CLASS = "io.lambdalake.batch.BatchJob"
 BATCH_JOB_JAR = "{{ var.value.lake_batch_job_jar }}"
-# BatchCommand.QUALITY_CHECK_FAILED_EXIT_CODE: the job checked the day and refused to publish it.
-QUALITY_CHECK_FAILED_EXIT_CODE = 4
-_EXIT_CODE = re.compile(r"Error code is: (\d+)")
 
 
 class BatchJobOperator(SparkSubmitOperator):
     """
     ``spark-submit`` of ``io.lambdalake.batch.BatchJob`` from the job jar, through the
     ``spark_default`` connection; ``application_args`` are the job's options (``--from``, ``--to``,
-    ``--logic-version``). A failed quality check fails the task at once: retrying the same input
-    cannot pass it, while a lost executor or an S3 hiccup is retried as usual.
+    ``--logic-version``). The job's exit code decides (``lambda_lake.exit_codes``): a failed quality
+    check (3), a bad argument (2) or a bug (70) fails the task at once, since retrying the same input
+    cannot pass it, while a server unavailable (75) or a lost executor is retried as usual.
     """
 
     def __init__(self, **kwargs) -> None:
@@ -35,10 +32,5 @@ class BatchJobOperator(SparkSubmitOperator):
         try:
             return super().execute(context)
         except Exception as error:  # the hook's AirflowException, whichever module it comes from
-            exit_code = _EXIT_CODE.search(str(error))
-            if exit_code and int(exit_code.group(1)) == QUALITY_CHECK_FAILED_EXIT_CODE:
-                raise AirflowFailException(
-                    "Quality check failed, nothing published (the batch job's reason is in the log"
-                    " above, 'lake batch: Quality check failed ...'); fix raw.events, then clear this task"
-                ) from error
+            fail_unless_retryable(error, "The batch job")
             raise

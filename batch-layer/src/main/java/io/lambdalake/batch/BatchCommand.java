@@ -1,12 +1,14 @@
 package io.lambdalake.batch;
 
-import io.lambdalake.common.error.ErrorCode;
-import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import io.lambdalake.spark.views.HourlyViews;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,13 +23,7 @@ import picocli.CommandLine.Option;
           + " advance batch.coverage.",
       "Default range: yesterday and the --late-days before it."
     })
-public final class BatchCommand implements Callable<Integer> {
-  /**
-   * The exit code of the job (under spark-submit) when a quality check failed: retrying cannot
-   * help, so the Airflow DAGs fail the day at once instead of retrying it.
-   */
-  public static final int QUALITY_CHECK_FAILED_EXIT_CODE = 4;
-
+public final class BatchCommand implements Job {
   @Option(names = "--from", description = "First day, e.g. 2026-11-01.")
   LocalDate from;
 
@@ -62,23 +58,17 @@ public final class BatchCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
-    BatchJob.runWithOwnSession(options());
-    return 0;
+  public void validate(LakeConfig config) {
+    options();
   }
 
-  static int execute(String... arguments) {
-    CommandLine commandLine = new CommandLine(new BatchCommand());
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println("lake batch: " + exception.getMessage());
-          if (exception instanceof LakeException lake) {
-            return lake.errorCode() == ErrorCode.QUALITY_CHECK_FAILED
-                ? QUALITY_CHECK_FAILED_EXIT_CODE
-                : 2;
-          }
-          return 1;
-        });
-    return commandLine.execute(arguments);
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.S3);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    BatchJob.runWithOwnSession(context.config(), options());
   }
 }

@@ -10,9 +10,9 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
@@ -154,11 +154,10 @@ public final class BatchJob {
   }
 
   public static void main(String[] arguments) {
-    System.exit(BatchCommand.execute(arguments));
+    System.exit(Launcher.run(new BatchCommand(), arguments));
   }
 
-  static void runWithOwnSession(Options options) {
-    LakeConfig config = LakeConfigLoader.load();
+  static void runWithOwnSession(LakeConfig config, Options options) {
     SparkSession spark = LakeSpark.session(config, "lambda-lake-batch");
     run(spark, config, options, System.out, Clock.systemUTC());
   }

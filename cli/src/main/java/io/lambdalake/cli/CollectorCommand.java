@@ -1,12 +1,12 @@
 package io.lambdalake.cli;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.ingestion.collector.CollectorServer;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code lake collector}: runs the event collector until it is stopped (Ctrl-C or SIGTERM), then
- * drains the requests in flight before it exits.
+ * drains the requests in flight before it exits. It has no preflight: it starts while Kafka is down
+ * and answers 503 until Kafka is back, so that a Kafka outage needs no restart of the edge.
  */
 @Command(
     name = "collector",
@@ -24,7 +25,7 @@ import picocli.CommandLine.Spec;
       "Endpoints: POST /v1/collect, POST /v1/batch, GET /v1/p.gif, GET /v1/t.js, /healthz,"
           + " /readyz, /metrics."
     })
-final class CollectorCommand implements Callable<Integer> {
+final class CollectorCommand implements Job {
   @Spec CommandSpec spec;
 
   @Option(names = "--host", description = "Bind this address instead of lake.collector.host.")
@@ -33,8 +34,9 @@ final class CollectorCommand implements Callable<Integer> {
   @Option(names = "--port", description = "Listen on this port instead of lake.collector.port.")
   Integer port;
 
+  /** The host and port options override their configuration keys. */
   @Override
-  public Integer call() throws InterruptedException {
+  public Map<String, String> configOverrides() {
     Map<String, String> overrides = new LinkedHashMap<>();
     if (host != null) {
       overrides.put("lake.collector.host", host);
@@ -42,7 +44,12 @@ final class CollectorCommand implements Callable<Integer> {
     if (port != null) {
       overrides.put("lake.collector.port", Integer.toString(port));
     }
-    LakeConfig config = LakeConfigLoader.load(System.getenv(), overrides);
+    return overrides;
+  }
+
+  @Override
+  public void run(JobContext context) throws InterruptedException {
+    LakeConfig config = context.config();
     CollectorServer server = CollectorServer.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "collector-shutdown"));
     PrintWriter out = spec.commandLine().getOut();
@@ -56,6 +63,5 @@ final class CollectorCommand implements Callable<Integer> {
     out.println("Stop it with Ctrl-C; it answers the requests in flight first.");
     out.flush();
     server.awaitTermination();
-    return 0;
   }
 }

@@ -1,13 +1,13 @@
 package io.lambdalake.cli;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
@@ -17,15 +17,15 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "config",
     description = "Print the effective configuration (secrets masked), or the value of one key.")
-final class ConfigCommand implements Callable<Integer> {
+final class ConfigCommand implements Job {
   @Spec CommandSpec spec;
 
   @Parameters(arity = "0..1", paramLabel = "KEY", description = "One key, e.g. lake.s3.bucket.")
   String key;
 
   @Override
-  public Integer call() {
-    Map<String, String> values = values(LakeConfigLoader.load());
+  public void run(JobContext context) {
+    Map<String, String> values = values(context.config());
     PrintWriter out = spec.commandLine().getOut();
     if (key == null) {
       values.forEach((name, value) -> out.println(name + " = " + value));
@@ -36,7 +36,6 @@ final class ConfigCommand implements Callable<Integer> {
           ErrorCode.INVALID_ARGUMENT, "No configuration key " + key + "; `lake config` lists them");
     }
     out.flush();
-    return 0;
   }
 
   private static Map<String, String> values(LakeConfig config) {
@@ -71,6 +70,8 @@ final class ConfigCommand implements Callable<Integer> {
     values.put("lake.airflow.password", "(set)");
     values.put("lake.airflow.backfill-dag", config.airflow().backfillDag());
     values.put("lake.consumers.sample-database", config.consumers().sampleDatabase());
+    values.put("lake.runs.directory", config.launch().runsDirectory().toString());
+    values.put("lake.preflight.timeout", config.launch().preflightTimeout().toString());
     return values;
   }
 }

@@ -1,83 +1,67 @@
 package io.lambdalake.cli;
 
-import io.lambdalake.common.error.LakeException;
-import java.io.PrintWriter;
+import io.lambdalake.batch.BatchCommand;
+import io.lambdalake.common.launch.Launcher;
+import io.lambdalake.consumers.match.MatchCommand;
+import io.lambdalake.consumers.sample.GenerateSampleDbCommand;
+import io.lambdalake.consumers.spam.SpamCommand;
+import io.lambdalake.ingestion.cdc.CdcCommand;
+import io.lambdalake.ingestion.collector.generate.GenerateCommand;
+import io.lambdalake.ingestion.imports.FilesImportCommand;
+import io.lambdalake.ingestion.imports.JdbcImportCommand;
+import io.lambdalake.ingestion.imports.MongoExportCommand;
+import io.lambdalake.orchestration.BackfillCommand;
+import io.lambdalake.orchestration.DagsCommand;
+import io.lambdalake.serving.ServingCommand;
+import io.lambdalake.serving.api.ApiCommand;
+import io.lambdalake.serving.verify.VerifyCommand;
+import io.lambdalake.speed.SpeedCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
-/** {@code lake}: the one command-line entry point to every lambda-lake job and service. */
+/**
+ * {@code lake}: the one command-line entry point to every lambda-lake job and service. It starts
+ * through the same {@link Launcher} as each job's main under spark-submit, so the exit codes, the
+ * one-line errors and the run records are the same either way.
+ */
 @Command(
     name = "lake",
     mixinStandardHelpOptions = true,
     versionProvider = LakeCommand.Version.class,
     description =
         "lambda-lake: a Lambda-architecture data lake on Kafka, Spark, Delta Lake and Trino.",
+    footer = {
+      "",
+      "Exit codes: 0 success; 2 bad argument, configuration or input (do not retry);"
+          + " 3 a quality check failed, nothing published (do not retry);"
+          + " 75 a server is unavailable or failed (retry later); 70 internal error (a bug).",
+      "Each run writes a run record to lake.runs.directory/<command>/ (and to --run-record FILE)."
+    },
     subcommands = {
       StackCommand.class,
       SqlCommand.class,
       ConfigCommand.class,
       CollectorCommand.class,
-      io.lambdalake.speed.SpeedCommand.class,
-      io.lambdalake.serving.ServingCommand.class,
-      io.lambdalake.serving.verify.VerifyCommand.class,
-      io.lambdalake.batch.BatchCommand.class,
-      io.lambdalake.ingestion.collector.generate.GenerateCommand.class,
-      io.lambdalake.serving.api.ApiCommand.class,
-      io.lambdalake.orchestration.BackfillCommand.class,
-      io.lambdalake.orchestration.DagsCommand.class,
-      io.lambdalake.ingestion.cdc.CdcCommand.class,
-      io.lambdalake.ingestion.imports.JdbcImportCommand.class,
-      io.lambdalake.ingestion.imports.FilesImportCommand.class,
-      io.lambdalake.ingestion.imports.MongoExportCommand.class,
-      io.lambdalake.consumers.sample.GenerateSampleDbCommand.class,
-      io.lambdalake.consumers.spam.SpamCommand.class,
-      io.lambdalake.consumers.match.MatchCommand.class,
+      SpeedCommand.class,
+      ServingCommand.class,
+      VerifyCommand.class,
+      BatchCommand.class,
+      GenerateCommand.class,
+      ApiCommand.class,
+      BackfillCommand.class,
+      DagsCommand.class,
+      CdcCommand.class,
+      JdbcImportCommand.class,
+      FilesImportCommand.class,
+      MongoExportCommand.class,
+      GenerateSampleDbCommand.class,
+      SpamCommand.class,
+      MatchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class LakeCommand {
-  @Option(
-      names = "--verbose",
-      scope = CommandLine.ScopeType.INHERIT,
-      description = "Print the stack trace of a failure.")
-  boolean verbose;
-
   public static void main(String[] arguments) {
-    System.exit(execute(arguments));
-  }
-
-  static int execute(String... arguments) {
-    LakeCommand root = new LakeCommand();
-    CommandLine commandLine = new CommandLine(root).setCaseInsensitiveEnumValuesAllowed(true);
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          PrintWriter err = command.getErr();
-          if (root.verbose) {
-            exception.printStackTrace(err);
-          }
-          err.println("lake: " + oneLine(exception));
-          err.flush();
-          return exception instanceof LakeException lake
-              ? exitCode(lake)
-              : CommandLine.ExitCode.SOFTWARE;
-        });
-    return commandLine.execute(arguments);
-  }
-
-  private static int exitCode(LakeException exception) {
-    return switch (exception.errorCode().type()) {
-      case USER_ERROR -> CommandLine.ExitCode.USAGE;
-      case EXTERNAL -> 3;
-      case INTERNAL -> CommandLine.ExitCode.SOFTWARE;
-    };
-  }
-
-  private static String oneLine(Throwable exception) {
-    String message = exception.getMessage();
-    if (message == null || message.isBlank()) {
-      message = exception.getClass().getName();
-    }
-    return message.lines().findFirst().orElse(message).strip();
+    System.exit(Launcher.run(new LakeCommand(), arguments));
   }
 
   static final class Version implements CommandLine.IVersionProvider {

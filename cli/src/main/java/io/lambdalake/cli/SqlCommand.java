@@ -1,9 +1,12 @@
 package io.lambdalake.cli;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,7 +17,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -25,7 +27,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "sql",
     description = "Run one SQL statement through Trino (the lake's catalog) and print the result.")
-final class SqlCommand implements Callable<Integer> {
+final class SqlCommand implements Job {
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "SQL", description = "The statement.")
@@ -47,8 +49,13 @@ final class SqlCommand implements Callable<Integer> {
   Format format;
 
   @Override
-  public Integer call() {
-    LakeConfig config = LakeConfigLoader.load();
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.TRINO);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    LakeConfig config = context.config();
     Properties properties = new Properties();
     properties.setProperty("user", config.trino().user());
     String url =
@@ -68,7 +75,6 @@ final class SqlCommand implements Callable<Integer> {
       } else {
         spec.commandLine().getOut().println("OK, " + statement.getUpdateCount() + " rows");
       }
-      return 0;
     } catch (SQLException e) {
       throw new LakeException(
           ErrorCode.SERVER_NOT_AVAILABLE,

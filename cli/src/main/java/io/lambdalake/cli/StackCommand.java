@@ -1,11 +1,13 @@
 package io.lambdalake.cli;
 
+import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.stack.LocalStack;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -17,17 +19,20 @@ import picocli.CommandLine.Spec;
         "Start, stop or inspect the local stack (Kafka, s3proxy, Trino, MariaDB, Maxwell, Airflow).",
     subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class})
 final class StackCommand {
+  private static LocalStack stack(JobContext context) {
+    return new LocalStack(context.config(), LakeConfigLoader.confDirectory(System.getenv()));
+  }
 
   @Command(
       name = "up",
       description = "Start every server that is not running and wait until each answers.")
-  static final class Up implements Callable<Integer> {
+  static final class Up implements Job {
     @Spec CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public void run(JobContext context) {
       PrintWriter out = spec.commandLine().getOut();
-      LocalStack stack = LocalStack.fromConfiguration();
+      LocalStack stack = stack(context);
       stack.up(
           report -> {
             out.printf(
@@ -39,37 +44,35 @@ final class StackCommand {
             out.flush();
           });
       out.println("Logs and data: " + stack.layout().localDirectory());
-      return 0;
     }
   }
 
   @Command(name = "down", description = "Stop the servers the stack started (by their PID files).")
-  static final class Down implements Callable<Integer> {
+  static final class Down implements Job {
     @Spec CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public void run(JobContext context) {
       PrintWriter out = spec.commandLine().getOut();
-      List<String> stopped = LocalStack.fromConfiguration().down();
+      List<String> stopped = stack(context).down();
       out.println(
           stopped.isEmpty()
               ? "Nothing was running."
               : "Stopped " + String.join(", ", stopped) + ".");
-      return 0;
     }
   }
 
   @Command(
       name = "status",
       description = "Say which servers run and whether each answers; exit non-zero unless all do.")
-  static final class Status implements Callable<Integer> {
+  static final class Status implements Job {
     @Spec CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public void run(JobContext context) {
       PrintWriter out = spec.commandLine().getOut();
       boolean healthy = true;
-      for (LocalStack.ServerStatus status : LocalStack.fromConfiguration().status()) {
+      for (LocalStack.ServerStatus status : stack(context).status()) {
         healthy &= status.healthy();
         out.printf(
             "%-8s %-5s %-45s %s%n",
@@ -86,7 +89,6 @@ final class StackCommand {
       if (!healthy) {
         throw new LakeException(ErrorCode.SERVER_NOT_AVAILABLE, "the local stack is not fully up");
       }
-      return 0;
     }
   }
 }

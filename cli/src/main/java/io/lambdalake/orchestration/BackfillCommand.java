@@ -1,12 +1,14 @@
 package io.lambdalake.orchestration;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Spec;
       "Airflow's URL and account come from conf/ and LAKE_AIRFLOW_URL, LAKE_AIRFLOW_USER,"
           + " LAKE_AIRFLOW_PASSWORD."
     })
-public final class BackfillCommand implements Callable<Integer> {
+public final class BackfillCommand implements Job {
   @Spec CommandSpec spec;
 
   @Option(names = "--from", required = true, description = "First day, e.g. 2026-11-01.")
@@ -51,9 +53,23 @@ public final class BackfillCommand implements Callable<Integer> {
   boolean waitForRun;
 
   @Override
-  public Integer call() {
-    Backfills.Request request = new Backfills.Request(from, to, logicVersion, views);
-    LakeConfig config = LakeConfigLoader.load();
+  public void validate(LakeConfig config) {
+    request();
+  }
+
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.AIRFLOW);
+  }
+
+  private Backfills.Request request() {
+    return new Backfills.Request(from, to, logicVersion, views);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    Backfills.Request request = request();
+    LakeConfig config = context.config();
     PrintWriter out = spec.commandLine().getOut();
     Backfills backfills =
         new Backfills(
@@ -65,6 +81,5 @@ public final class BackfillCommand implements Callable<Integer> {
       out.println("Not waiting: `lake dags status` shows how it goes.");
       out.flush();
     }
-    return 0;
   }
 }

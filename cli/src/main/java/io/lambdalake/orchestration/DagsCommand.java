@@ -1,10 +1,12 @@
 package io.lambdalake.orchestration;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,7 +26,7 @@ public final class DagsCommand {
       name = "status",
       mixinStandardHelpOptions = true,
       description = "List the lake's DAGs (tag " + TAG + ") and their recent runs.")
-  static final class Status implements Callable<Integer> {
+  static final class Status implements Job {
     @Spec CommandSpec spec;
 
     @Option(
@@ -34,8 +36,13 @@ public final class DagsCommand {
     int runs;
 
     @Override
-    public Integer call() {
-      LakeConfig config = LakeConfigLoader.load();
+    public List<Endpoint> servers(LakeConfig config) {
+      return Server.endpoints(config, Server.AIRFLOW);
+    }
+
+    @Override
+    public void run(JobContext context) {
+      LakeConfig config = context.config();
       AirflowClient client = new AirflowClient(config.airflow());
       PrintWriter out = spec.commandLine().getOut();
       List<AirflowClient.Dag> dags = client.dags(TAG);
@@ -67,7 +74,6 @@ public final class DagsCommand {
         }
       }
       out.flush();
-      return 0;
     }
   }
 }

@@ -97,7 +97,7 @@ class BackfillIT {
     assertThat(refused.exitCode()).isEqualTo(2);
     assertThat(refused.stderr().strip())
         .isEqualTo(
-            "lake: Airflow at "
+            "lake dags status: Airflow at "
                 + config.airflow().url()
                 + " refused the credentials of user lake (401): check LAKE_AIRFLOW_USER and"
                 + " LAKE_AIRFLOW_PASSWORD");
@@ -108,13 +108,16 @@ class BackfillIT {
         Lake.run(unknownDag, "backfill", "--from", "2026-11-01", "--to", "2026-11-01");
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.stderr())
-        .startsWith("lake: Airflow at " + config.airflow().url() + " has no DAG lambda_lake_nope");
+        .startsWith(
+            "lake backfill: Airflow at " + config.airflow().url() + " has no DAG lambda_lake_nope");
 
     Map<String, String> nobodyThere = new HashMap<>(cliEnvironment);
     nobodyThere.put("LAKE_AIRFLOW_URL", "http://127.0.0.1:" + freePort());
     Lake.Result unreachable = Lake.run(nobodyThere, "dags", "status");
-    assertThat(unreachable.exitCode()).isEqualTo(3);
-    assertThat(unreachable.stderr()).startsWith("lake: Cannot reach Airflow at http://127.0.0.1:");
+    // The preflight finds it before any request: exit code 75, retryable.
+    assertThat(unreachable.exitCode()).isEqualTo(75);
+    assertThat(unreachable.stderr()).startsWith("lake dags status: Airflow at 127.0.0.1:");
+    assertThat(unreachable.stderr()).contains(" does not answer within 3 s: ");
   }
 
   @Test
@@ -193,13 +196,13 @@ class BackfillIT {
 
     assertThat(second.exitCode()).isEqualTo(2);
     assertThat(second.stderr())
-        .startsWith("lake: A backfill is already ")
+        .startsWith("lake backfill: A backfill is already ")
         .contains("(" + CORRUPT + ".." + CORRUPT + ")");
     Lake.Result failed = corrupt.get(40, TimeUnit.MINUTES);
-    assertThat(failed.exitCode()).as(failed.toString()).isEqualTo(3);
+    assertThat(failed.exitCode()).as(failed.toString()).isEqualTo(75);
     assertThat(failed.stderr().lines().toList()).hasSize(1);
     assertThat(failed.stderr())
-        .startsWith("lake: Backfill run lake_backfill__" + CORRUPT)
+        .startsWith("lake backfill: Backfill run lake_backfill__" + CORRUPT)
         .contains("failed at day " + CORRUPT)
         .contains("Quality check failed, nothing published: batch.events_hourly for " + CORRUPT)
         .contains("outside the day");

@@ -1,9 +1,12 @@
 package io.lambdalake.serving;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import io.lambdalake.spark.LakeSpark;
-import java.util.concurrent.Callable;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -22,17 +25,21 @@ public final class ServingCommand {
               + " creating the schemas and, empty, the tables the serving views read that no job"
               + " has written yet; then create or replace the views of the serving schema"
               + " (docs/serving.md). Idempotent: safe to run at any time.")
-  static final class Init implements Callable<Integer> {
+  static final class Init implements Job {
     @Spec CommandSpec spec;
 
     @Override
-    public Integer call() {
-      LakeConfig config = LakeConfigLoader.load();
+    public List<Endpoint> servers(LakeConfig config) {
+      return Server.endpoints(config, Server.TRINO, Server.S3);
+    }
+
+    @Override
+    public void run(JobContext context) {
+      LakeConfig config = context.config();
       new ServingSetup(config)
           .run(
               () -> LakeSpark.session(config, "lambda-lake-serving-init"),
               spec.commandLine().getOut());
-      return 0;
     }
   }
 }

@@ -9,6 +9,8 @@ import io.lambdalake.batch.BatchJob;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.kafka.KafkaClientProperties;
+import io.lambdalake.common.launch.ExitCode;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.collector.generate.EventGenerator;
 import io.lambdalake.ingestion.collector.generate.GeneratedEvent;
@@ -53,7 +55,6 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * The serving views on the real stack: events land through the speed layer, the batch job covers
@@ -70,6 +71,7 @@ class ServingLayerIT {
   private static final Instant SECOND_DAY = Instant.parse("2026-11-20T00:00:00Z");
   private static final Instant THIRD_DAY = Instant.parse("2026-11-21T00:00:00Z");
 
+  private static Map<String, String> overrides;
   private static LakeConfig config;
   private static SparkSession spark;
   private static TrinoSql trino;
@@ -79,16 +81,15 @@ class ServingLayerIT {
     spark = TestSpark.session();
     String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     String bucket = SharedStack.config().s3().bucket();
-    config =
-        LakeConfigLoader.load(
-            System.getenv(),
-            Map.of(
-                "lake.topics.events-prefix", name + ".events.",
-                "lake.topics.events-other", name + ".events.other",
-                "lake.topics.events-quarantine", name + ".events.quarantine",
-                "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-                "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints",
-                "lake.trino.schema-prefix", name + "_"));
+    overrides =
+        Map.of(
+            "lake.topics.events-prefix", name + ".events.",
+            "lake.topics.events-other", name + ".events.other",
+            "lake.topics.events-quarantine", name + ".events.quarantine",
+            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
+            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints",
+            "lake.trino.schema-prefix", name + "_");
+    config = LakeConfigLoader.load(System.getenv(), overrides);
     trino = new TrinoSql(config);
   }
 
@@ -231,7 +232,7 @@ class ServingLayerIT {
             Map.of("events", expr("events + 1")));
 
     Result corrupt = verify("2026-11-19", "2026-11-22T00:00Z");
-    assertThat(corrupt.exitCode()).isEqualTo(VerifyCommand.DIFFERENCES_FOUND);
+    assertThat(corrupt.exitCode()).isEqualTo(ExitCode.QUALITY_CHECK_FAILED.code());
     List<String> differences =
         corrupt.out().lines().filter(line -> line.startsWith("serving.")).toList();
     assertThat(differences)
@@ -538,10 +539,13 @@ class ServingLayerIT {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int exitCode =
-        new CommandLine(new VerifyCommand(() -> config))
-            .setOut(new PrintWriter(out, true))
-            .setErr(new PrintWriter(err, true))
-            .execute("--from", from, "--to", to, "--chunk-hours", "48");
+        new Launcher(
+                System.getenv(),
+                overrides,
+                new PrintWriter(out, true),
+                new PrintWriter(err, true),
+                Clock.systemUTC())
+            .execute(new VerifyCommand(), "--from", from, "--to", to, "--chunk-hours", "48");
     return new Result(exitCode, out.toString(), err.toString());
   }
 

@@ -1,10 +1,13 @@
 package io.lambdalake.speed;
 
 import io.lambdalake.common.config.Durations;
-import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import io.lambdalake.spark.views.HourlyViews;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,7 +20,7 @@ import picocli.CommandLine.Option;
           + " hourly speed views current.",
       "Runs until stopped, or with --available-now over what Kafka holds and then exits."
     })
-public final class SpeedCommand implements Callable<Integer> {
+public final class SpeedCommand implements Job {
   @Option(
       names = "--queries",
       defaultValue = "ALL",
@@ -89,19 +92,20 @@ public final class SpeedCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
-    SpeedJob.runWithOwnSession(
-        options(), rebuildViews ? SpeedJob.Views.REBUILD : SpeedJob.Views.CONTINUE);
-    return 0;
+  public void validate(LakeConfig config) {
+    options();
   }
 
-  static int execute(String... arguments) {
-    CommandLine commandLine = new CommandLine(new SpeedCommand());
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println("lake speed: " + exception.getMessage());
-          return exception instanceof LakeException ? 2 : 1;
-        });
-    return commandLine.execute(arguments);
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.KAFKA, Server.S3);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    SpeedJob.runWithOwnSession(
+        context.config(),
+        options(),
+        rebuildViews ? SpeedJob.Views.REBUILD : SpeedJob.Views.CONTINUE);
   }
 }

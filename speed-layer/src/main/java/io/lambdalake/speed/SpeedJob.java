@@ -3,9 +3,9 @@ package io.lambdalake.speed;
 import static java.util.Objects.requireNonNull;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.ingestion.landing.EventLanding;
 import io.lambdalake.spark.KafkaCheckpoints;
 import io.lambdalake.spark.LakeSpark;
@@ -110,7 +110,7 @@ public final class SpeedJob {
 
   /** For spark-submit: the same arguments as {@code lake speed}. */
   public static void main(String[] arguments) {
-    System.exit(SpeedCommand.execute(arguments));
+    System.exit(Launcher.run(new SpeedCommand(), arguments));
   }
 
   /** Whether a run carries on from the views' checkpoints or recomputes them from raw.events. */
@@ -120,8 +120,7 @@ public final class SpeedJob {
   }
 
   /** Builds the session from configuration and runs the job until it ends. */
-  static void runWithOwnSession(Options options, Views views) {
-    LakeConfig config = LakeConfigLoader.load();
+  static void runWithOwnSession(LakeConfig config, Options options, Views views) {
     SparkSession spark = LakeSpark.session(config, "lambda-lake-speed");
     if (views == Views.REBUILD) {
       rebuildViews(spark, config, System.out);

@@ -21,7 +21,8 @@ public record LakeConfig(
     AirflowConfig airflow,
     CdcConfig cdc,
     ConsumersConfig consumers,
-    SpeedConfig speed) {
+    SpeedConfig speed,
+    LaunchConfig launch) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -40,6 +41,7 @@ public record LakeConfig(
     requireNonNull(cdc, "cdc is null");
     requireNonNull(consumers, "consumers is null");
     requireNonNull(speed, "speed is null");
+    requireNonNull(launch, "launch is null");
   }
 
   /** This configuration with another {@code lake.api} section, e.g. for a benchmark's own keys. */
@@ -60,6 +62,7 @@ public record LakeConfig(
         airflow,
         cdc,
         consumers,
-        speed);
+        speed,
+        launch);
   }
 }

@@ -196,7 +196,10 @@ public final class LakeConfigLoader {
         airflow(lake.getConfig("airflow")),
         cdc(lake.getConfig("cdc")),
         consumers(lake.getConfig("consumers")),
-        new SpeedConfig(lake.getInt("speed.compact-every-batches")));
+        new SpeedConfig(lake.getInt("speed.compact-every-batches")),
+        new LaunchConfig(
+            baseDirectory.resolve(lake.getString("runs.directory")).normalize(),
+            lake.getDuration("preflight.timeout")));
   }
 
   private static ConsumersConfig consumers(Config consumers) {

@@ -96,6 +96,32 @@ class LakeConfigLoaderTest {
                 Duration.ofSeconds(30),
                 Optional.empty()));
     assertThat(config.airflow().port()).isEqualTo(18280);
+    assertThat(config.launch())
+        .isEqualTo(
+            new LaunchConfig(
+                Path.of("..").toAbsolutePath().normalize().resolve(".lake-local/runs"),
+                Duration.ofSeconds(3)));
+  }
+
+  @Test
+  void runsFollowTheLocalDirectoryUnlessSetThemselves() {
+    assertThat(load(Map.of("LAKE_LOCAL_DIR", "/var/lake"), Map.of()).launch().runsDirectory())
+        .isEqualTo(Path.of("/var/lake/runs"));
+
+    LaunchConfig launch =
+        load(
+                Map.of(
+                    "LAKE_RUNS_DIRECTORY", "/srv/lake-runs",
+                    "LAKE_PREFLIGHT_TIMEOUT", "500ms"),
+                Map.of())
+            .launch();
+
+    assertThat(launch)
+        .isEqualTo(new LaunchConfig(Path.of("/srv/lake-runs"), Duration.ofMillis(500)));
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.preflight.timeout", "0s")))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Configuration key lake.preflight.timeout is PT0S, but must be a positive duration");
   }
 
   @Test

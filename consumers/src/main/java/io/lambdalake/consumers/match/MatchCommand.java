@@ -1,27 +1,29 @@
 package io.lambdalake.consumers.match;
 
-import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code lake match}: batch match-making over the profiles mirror, with time travel. */
 @Command(
     name = "match",
-    mixinStandardHelpOptions = true,
     description = {
       "Compute the top K candidates of every active profile of the sample application into"
           + " consumers.recommendations, never outside a profile's hard preferences.",
       "Reads the profiles mirror as of a Delta version or time (reproducible) and recomputes only"
           + " the profiles affected by changes since the last run, found by Change Data Feed."
     })
-public final class MatchCommand implements Callable<Integer> {
+public final class MatchCommand implements Job {
   @Option(names = "--version", description = "The profiles mirror's Delta version to read.")
   Long version;
 
@@ -39,12 +41,12 @@ public final class MatchCommand implements Callable<Integer> {
       description = "Recommendations per profile (default: lake.consumers.match.top-k).")
   Integer topK;
 
-  MatchJob.Options options() {
+  MatchJob.Options options(LakeConfig config) {
     return new MatchJob.Options(
         Optional.ofNullable(version),
         Optional.ofNullable(asOf).map(MatchCommand::parseInstant),
         full ? MatchJob.Recompute.FULL : MatchJob.Recompute.INCREMENTAL,
-        topK == null ? LakeConfigLoader.load().consumers().match().topK() : topK);
+        topK == null ? config.consumers().match().topK() : topK);
   }
 
   private static Instant parseInstant(String text) {
@@ -58,18 +60,20 @@ public final class MatchCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
-    MatchJob.runWithOwnSession(options());
-    return 0;
+  public void validate(LakeConfig config) {
+    options(config);
   }
 
-  static int execute(String... arguments) {
-    CommandLine commandLine = new CommandLine(new MatchCommand());
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println("lake match: " + exception.getMessage());
-          return exception instanceof LakeException ? 2 : 1;
-        });
-    return commandLine.execute(arguments);
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.S3);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    MatchJob.Result result =
+        MatchJob.runWithOwnSession(context.config(), options(context.config()));
+    context.count("recomputed_profiles", result.recomputedProfiles());
+    context.count("profiles_version", result.profilesVersion());
   }
 }

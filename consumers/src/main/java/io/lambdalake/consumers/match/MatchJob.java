@@ -7,9 +7,9 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.consumers.SampleMirrors;
 import io.lambdalake.spark.DeltaTables;
@@ -88,11 +88,10 @@ public final class MatchJob {
   record Snapshot(long version, Instant committedAt) {}
 
   public static void main(String[] arguments) {
-    System.exit(MatchCommand.execute(arguments));
+    System.exit(Launcher.run(new MatchCommand(), arguments));
   }
 
-  static Result runWithOwnSession(Options options) {
-    LakeConfig config = LakeConfigLoader.load();
+  static Result runWithOwnSession(LakeConfig config, Options options) {
     return run(LakeSpark.session(config, "lambda-lake-match"), config, options, System.out);
   }
 

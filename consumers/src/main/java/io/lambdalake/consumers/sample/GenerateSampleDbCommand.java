@@ -1,12 +1,15 @@
 package io.lambdalake.consumers.sample;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.concurrent.Callable;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,7 +22,7 @@ import picocli.CommandLine.Option;
           + " it with ordinary activity: profiles, interests, messages, logins, reports.",
       "Its changes reach the lake through Maxwell and lake cdc as mirror.<database>__<table>."
     })
-public final class GenerateSampleDbCommand implements Callable<Integer> {
+public final class GenerateSampleDbCommand implements Job {
   @Option(
       names = "--database",
       description = "The database to create (default: lake.consumers.sample-database).")
@@ -52,8 +55,18 @@ public final class GenerateSampleDbCommand implements Callable<Integer> {
   boolean replace;
 
   @Override
-  public Integer call() {
-    LakeConfig config = LakeConfigLoader.load();
+  public void validate(LakeConfig config) {
+    parseUntil();
+  }
+
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.MARIADB);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    LakeConfig config = context.config();
     SampleDatabase sample =
         new SampleDatabase(
             config.mariaDb(), database == null ? config.consumers().sampleDatabase() : database);
@@ -61,7 +74,6 @@ public final class GenerateSampleDbCommand implements Callable<Integer> {
     sample.create(replace);
     System.out.printf("created database %s%n", sample.database());
     sample.generate(options, System.out);
-    return 0;
   }
 
   private Instant parseUntil() {

@@ -1,10 +1,12 @@
 package io.lambdalake.consumers.spam;
 
 import io.lambdalake.common.config.Durations;
-import io.lambdalake.common.config.LakeConfigLoader;
-import io.lambdalake.common.error.LakeException;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,7 +20,7 @@ import picocli.CommandLine.Option;
           + " flag once to lake.consumers.spam.topic.",
       "Runs until stopped, or with --available-now over the changes there are and then exits."
     })
-public final class SpamCommand implements Callable<Integer> {
+public final class SpamCommand implements Job {
   @Option(names = "--available-now", description = "Process the changes there are, then exit.")
   boolean availableNow;
 
@@ -33,29 +35,27 @@ public final class SpamCommand implements Callable<Integer> {
       description = "How often to check on the query (default: ${DEFAULT-VALUE}).")
   String progressInterval;
 
-  SpamJob.Options options() {
+  SpamJob.Options options(LakeConfig config) {
     return new SpamJob.Options(
         availableNow ? SpamJob.Mode.AVAILABLE_NOW : SpamJob.Mode.CONTINUOUS,
         trigger == null
-            ? LakeConfigLoader.load().consumers().spam().trigger()
+            ? config.consumers().spam().trigger()
             : Durations.parse(trigger, "--trigger"),
         Durations.parse(progressInterval, "--progress"));
   }
 
   @Override
-  public Integer call() {
-    SpamJob.runWithOwnSession(options());
-    return 0;
+  public void validate(LakeConfig config) {
+    options(config);
   }
 
-  static int execute(String... arguments) {
-    CommandLine commandLine =
-        new CommandLine(new SpamCommand()).setCaseInsensitiveEnumValuesAllowed(true);
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println("lake spam: " + exception.getMessage());
-          return exception instanceof LakeException ? 2 : 1;
-        });
-    return commandLine.execute(arguments);
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.KAFKA, Server.S3);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    SpamJob.runWithOwnSession(context.config(), options(context.config()));
   }
 }

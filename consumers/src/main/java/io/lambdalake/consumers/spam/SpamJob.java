@@ -6,9 +6,9 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.consumers.SampleMirrors;
 import io.lambdalake.spark.DeltaTables;
@@ -57,11 +57,10 @@ public final class SpamJob {
 
   /** For spark-submit and tests that kill the job: the same arguments as {@code lake spam}. */
   public static void main(String[] arguments) {
-    System.exit(SpamCommand.execute(arguments));
+    System.exit(Launcher.run(new SpamCommand(), arguments));
   }
 
-  static void runWithOwnSession(Options options) {
-    LakeConfig config = LakeConfigLoader.load();
+  static void runWithOwnSession(LakeConfig config, Options options) {
     run(LakeSpark.session(config, "lambda-lake-spam"), config, options, System.out);
   }
 

@@ -2,14 +2,16 @@ package io.lambdalake.serving.api;
 
 import io.lambdalake.common.config.ApiConfig;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.io.PrintWriter;
 import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -25,12 +27,17 @@ import picocli.CommandLine.Spec;
         "The metrics API: per-merchant time series from the serving views in Trino, over HTTP"
             + " (lake.api.host/port). Runs until stopped.",
     subcommands = {ApiCommand.Keys.class})
-public final class ApiCommand implements Callable<Integer> {
+public final class ApiCommand implements Job {
   @Spec CommandSpec spec;
 
   @Override
-  public Integer call() throws InterruptedException {
-    LakeConfig config = LakeConfigLoader.load();
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.TRINO);
+  }
+
+  @Override
+  public void run(JobContext context) throws InterruptedException {
+    LakeConfig config = context.config();
     ApiConfig api = config.api();
     PrintWriter out = spec.commandLine().getOut();
     MetricsApi metrics = new MetricsApi(api, new TrinoMetricsSource(config), System::nanoTime);
@@ -57,7 +64,6 @@ public final class ApiCommand implements Callable<Integer> {
       out.flush();
       stopped.await();
     }
-    return 0;
   }
 
   @Command(
@@ -71,7 +77,7 @@ public final class ApiCommand implements Callable<Integer> {
       description =
           "Make a new random API key for a merchant's tracking IDs. Prints the key once (it is not"
               + " stored anywhere) and the lake.api.keys entry with its SHA-256 to add to conf.")
-  static final class Create implements Callable<Integer> {
+  static final class Create implements Job {
     private static final Pattern TRACKING_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     @Spec CommandSpec spec;
@@ -94,7 +100,7 @@ public final class ApiCommand implements Callable<Integer> {
     String timeZone;
 
     @Override
-    public Integer call() {
+    public void run(JobContext context) {
       if (merchant.isBlank() || merchant.contains("\"") || merchant.contains("\\")) {
         throw new LakeException(
             ErrorCode.INVALID_ARGUMENT, "--merchant must be a name without quotes or backslashes");
@@ -128,7 +134,6 @@ public final class ApiCommand implements Callable<Integer> {
           trackingIds.stream().map(id -> "\"" + id + "\"").collect(Collectors.joining(", ")),
           timeZone);
       out.flush();
-      return 0;
     }
   }
 }

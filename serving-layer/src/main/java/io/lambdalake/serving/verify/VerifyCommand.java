@@ -1,11 +1,12 @@
 package io.lambdalake.serving.verify;
 
-import static java.util.Objects.requireNonNull;
-
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import io.lambdalake.spark.views.HourlyViews.BotPolicy;
 import java.io.PrintWriter;
 import java.time.DateTimeException;
@@ -15,8 +16,7 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.concurrent.Callable;
-import java.util.function.Supplier;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code lake verify --from T1 --to T2}: recomputes the hourly metrics of the range from {@code
  * raw.events} and compares them with the serving views; prints each difference, then a summary, and
- * exits 1 when anything differs.
+ * fails with exit code 3 (quality check failed) when anything differs.
  */
 @Command(
     name = "verify",
@@ -33,11 +33,9 @@ import picocli.CommandLine.Spec;
         "Recompute events, unique users and values per tracking ID, UTC hour and event name (and"
             + " page views per page) straight from raw.events in Trino, and compare them with"
             + " serving.events_hourly and serving.pages_hourly. Prints every difference (tracking"
-            + " ID, hour, metric, expected, actual) and a summary; exits 1 if anything differs.")
-public final class VerifyCommand implements Callable<Integer> {
-  /** The exit code when the views and raw.events differ. */
-  public static final int DIFFERENCES_FOUND = 1;
-
+            + " ID, hour, metric, expected, actual) and a summary; exits 3 (quality check"
+            + " failed) if anything differs.")
+public final class VerifyCommand implements Job {
   @Spec CommandSpec spec;
 
   @Option(
@@ -73,19 +71,17 @@ public final class VerifyCommand implements Callable<Integer> {
           "Print at most this many differences; all are counted (default: ${DEFAULT-VALUE}).")
   long maxDifferences;
 
-  private final Supplier<LakeConfig> configuration;
-
-  public VerifyCommand() {
-    this(LakeConfigLoader::load);
-  }
-
-  /** With a configuration of the caller's (tests, or a program that embeds the command). */
-  public VerifyCommand(Supplier<LakeConfig> configuration) {
-    this.configuration = requireNonNull(configuration, "configuration is null");
+  @Override
+  public void validate(LakeConfig config) {
+    options();
   }
 
   @Override
-  public Integer call() {
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.TRINO);
+  }
+
+  private ServingVerifier.Options options() {
     if (chunkHours < 1) {
       throw new LakeException(
           ErrorCode.INVALID_ARGUMENT, "--chunk-hours must be positive, but is " + chunkHours);
@@ -94,18 +90,22 @@ public final class VerifyCommand implements Callable<Integer> {
       throw new LakeException(
           ErrorCode.INVALID_ARGUMENT, "--max-differences must not be negative: " + maxDifferences);
     }
-    ServingVerifier.Options options =
-        new ServingVerifier.Options(
-            parseTime(from, "--from"),
-            parseTime(to, "--to"),
-            includeBots ? BotPolicy.INCLUDE_BOTS : BotPolicy.EXCLUDE_BOTS,
-            Duration.ofHours(chunkHours));
+    return new ServingVerifier.Options(
+        parseTime(from, "--from"),
+        parseTime(to, "--to"),
+        includeBots ? BotPolicy.INCLUDE_BOTS : BotPolicy.EXCLUDE_BOTS,
+        Duration.ofHours(chunkHours));
+  }
+
+  @Override
+  public void run(JobContext context) {
+    ServingVerifier.Options options = options();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     long[] printed = {0};
     long[] differences = {0};
     ServingVerifier.Summary summary =
-        new ServingVerifier(configuration.get())
+        new ServingVerifier(context.config())
             .verify(
                 options,
                 difference -> {
@@ -132,7 +132,19 @@ public final class VerifyCommand implements Callable<Integer> {
             ? "the serving views equal raw.events"
             : differences[0] + " difference(s)");
     out.flush();
-    return summary.differingKeys() == 0 ? 0 : DIFFERENCES_FOUND;
+    context.count("event_keys", summary.eventKeys());
+    context.count("page_keys", summary.pageKeys());
+    context.count("differences", differences[0]);
+    if (summary.differingKeys() != 0) {
+      throw new LakeException(
+          ErrorCode.QUALITY_CHECK_FAILED,
+          differences[0]
+              + " difference(s) between the serving views and raw.events from "
+              + options.from()
+              + " to "
+              + options.to()
+              + ", listed above: recompute the range with lake batch or lake backfill");
+    }
   }
 
   /** A date (its midnight, UTC) or a time with or without offset (UTC when without). */

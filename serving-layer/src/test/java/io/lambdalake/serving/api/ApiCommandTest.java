@@ -4,17 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lambdalake.common.config.ApiConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.launch.Launcher;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code lake api keys create}: a new key once, and a conf entry that holds only its hash. */
 class ApiCommandTest {
@@ -22,18 +23,18 @@ class ApiCommandTest {
   void createPrintsTheKeyOnceAndAConfEntryThatAuthenticatesIt(@TempDir Path directory)
       throws IOException {
     StringWriter out = new StringWriter();
-    CommandLine command = new CommandLine(new ApiCommand());
-    command.setOut(new PrintWriter(out));
     int exit =
-        command.execute(
-            "keys",
-            "create",
-            "--merchant",
-            "acme",
-            "--tracking-id",
-            "LL-ACME-1,LL-ACME-2",
-            "--time-zone",
-            "America/New_York");
+        launcher(directory, out, new StringWriter())
+            .execute(
+                new ApiCommand(),
+                "keys",
+                "create",
+                "--merchant",
+                "acme",
+                "--tracking-id",
+                "LL-ACME-1,LL-ACME-2",
+                "--time-zone",
+                "America/New_York");
 
     assertThat(exit).isZero();
     List<String> lines = out.toString().lines().map(String::strip).toList();
@@ -64,14 +65,20 @@ class ApiCommandTest {
   }
 
   @Test
-  void badArgumentsAreRefused() {
-    CommandLine command = new CommandLine(new ApiCommand());
-    command.setOut(new PrintWriter(new StringWriter()));
-    command.setErr(new PrintWriter(new StringWriter()));
-    assertThat(command.execute("keys", "create", "--merchant", "acme", "--tracking-id", "LL 1"))
-        .isNotZero();
+  void badArgumentsAreRefused(@TempDir Path runs) {
+    StringWriter err = new StringWriter();
+    Launcher launcher = launcher(runs, new StringWriter(), err);
     assertThat(
-            command.execute(
+            launcher.execute(
+                new ApiCommand(), "keys", "create", "--merchant", "acme", "--tracking-id", "LL 1"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .isEqualTo(
+            "lake api keys create: --tracking-id 'LL 1' must be 1 to 64 letters, digits, '-' and"
+                + " '_'\n");
+    assertThat(
+            launcher.execute(
+                new ApiCommand(),
                 "keys",
                 "create",
                 "--merchant",
@@ -80,6 +87,15 @@ class ApiCommandTest {
                 "LL-1",
                 "--time-zone",
                 "Mars/Olympus"))
-        .isNotZero();
+        .isEqualTo(2);
+  }
+
+  private static Launcher launcher(Path runs, StringWriter out, StringWriter err) {
+    return new Launcher(
+        Map.of(),
+        Map.of("lake.runs.directory", runs.resolve("runs").toString()),
+        new PrintWriter(out, true),
+        new PrintWriter(err, true),
+        Clock.systemUTC());
   }
 }

@@ -1,12 +1,15 @@
 package io.lambdalake.ingestion.imports;
 
+import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
-import io.lambdalake.common.error.ErrorType;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.types.StructType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +25,7 @@ import picocli.CommandLine.Parameters;
           + " and Avro records that do not fit go to raw.import_quarantine with file and line number.",
       "Loading the same files into the same table again writes nothing."
     })
-public final class FilesImportCommand implements Callable<Integer> {
+public final class FilesImportCommand implements Job {
   @Option(
       names = "--format",
       required = true,
@@ -71,10 +74,24 @@ public final class FilesImportCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  public void validate(LakeConfig config) {
+    options();
+  }
+
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.S3);
+  }
+
+  @Override
+  public void run(JobContext context) {
     FilesImportJob.Options options = options();
     FilesImportJob.Result result =
-        FilesImportJob.runWithOwnSession(options, line -> System.err.println(line));
+        FilesImportJob.runWithOwnSession(
+            context.config(), options, line -> System.err.println(line));
+    context.count("files", result.files());
+    context.count("rows", result.rows());
+    context.count("quarantined", result.quarantined());
     System.out.println(
         "import-files: target="
             + options.target()
@@ -84,7 +101,6 @@ public final class FilesImportCommand implements Callable<Integer> {
             + result.rows()
             + " quarantined="
             + result.quarantined());
-    return 0;
   }
 
   private static StructType parseSchema(String ddl) {
@@ -110,18 +126,6 @@ public final class FilesImportCommand implements Callable<Integer> {
       return "\\N";
     }
     return value;
-  }
-
-  public static int execute(String... arguments) {
-    CommandLine commandLine = new CommandLine(new FilesImportCommand());
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println("lake import-files: " + exception.getMessage());
-          return exception instanceof LakeException lake
-              ? (lake.errorCode().type() == ErrorType.USER_ERROR ? 2 : 3)
-              : 1;
-        });
-    return commandLine.execute(arguments);
   }
 
   static final class FormatConverter implements CommandLine.ITypeConverter<FilesImportJob.Format> {

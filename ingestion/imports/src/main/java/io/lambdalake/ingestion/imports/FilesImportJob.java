@@ -13,9 +13,9 @@ import static org.apache.spark.sql.functions.try_element_at;
 import static org.apache.spark.sql.functions.when;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.ingestion.imports.internal.AvroFiles;
 import io.lambdalake.ingestion.imports.internal.InputFiles;
 import io.lambdalake.spark.LakeSpark;
@@ -104,11 +104,10 @@ public final class FilesImportJob {
   public record Result(int files, long rows, long quarantined) {}
 
   public static void main(String[] arguments) {
-    System.exit(FilesImportCommand.execute(arguments));
+    System.exit(Launcher.run(new FilesImportCommand(), arguments));
   }
 
-  static Result runWithOwnSession(Options options, Consumer<String> progress) {
-    LakeConfig config = LakeConfigLoader.load();
+  static Result runWithOwnSession(LakeConfig config, Options options, Consumer<String> progress) {
     SparkSession spark = LakeSpark.session(config, "lambda-lake import-files");
     try {
       return run(spark, config, options, progress);

@@ -1,11 +1,18 @@
 package io.lambdalake.ingestion.imports;
 
+import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Endpoint.Address;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +27,7 @@ import picocli.CommandLine.Option;
       "Incremental imports continue from state.import_progress. An import into"
           + " mirror.<db>__<table> records the binlog position it started from, for CDC."
     })
-public final class JdbcImportCommand implements Callable<Integer> {
+public final class JdbcImportCommand implements Job {
   @Option(names = "--connect", required = true, description = "JDBC URL of the source database.")
   String connect;
 
@@ -112,10 +119,48 @@ public final class JdbcImportCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  public void validate(LakeConfig config) {
+    options();
+  }
+
+  /** The lake's S3 and the source database, when its JDBC URL names a host. */
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    List<Endpoint> servers = new ArrayList<>(Server.endpoints(config, Server.S3));
+    sourceAddress()
+        .ifPresent(
+            address ->
+                servers.add(
+                    new Endpoint(
+                        "The source database",
+                        List.of(address),
+                        "check the host and port of --connect")));
+    return servers;
+  }
+
+  private Optional<Address> sourceAddress() {
+    String scheme = connect.toLowerCase(Locale.ROOT);
+    int defaultPort =
+        scheme.startsWith("jdbc:postgresql:")
+            ? 5432
+            : scheme.startsWith("jdbc:mariadb:") || scheme.startsWith("jdbc:mysql:") ? 3306 : 0;
+    if (defaultPort == 0 || !connect.contains("//")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Address.ofUrl(connect, defaultPort));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public void run(JobContext context) {
     JdbcImportJob.Options options = options();
     JdbcImportJob.Result result =
-        JdbcImportJob.runWithOwnSession(options, line -> System.err.println(line));
+        JdbcImportJob.runWithOwnSession(
+            context.config(), options, line -> System.err.println(line));
+    context.count("rows", result.rows());
     System.out.println(
         "import-jdbc: target="
             + options.target()
@@ -125,21 +170,6 @@ public final class JdbcImportCommand implements Callable<Integer> {
             + result.position().map(position -> " binlog_position=" + position).orElse("")
             + " snapshot_id="
             + result.snapshotId());
-    return 0;
-  }
-
-  /** Runs the command alone (spark-submit, tests): one line on stderr and exit 2/3 on failure. */
-  public static int execute(String... arguments) {
-    CommandLine commandLine =
-        new CommandLine(new JdbcImportCommand()).setCaseInsensitiveEnumValuesAllowed(true);
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println("lake import-jdbc: " + exception.getMessage());
-          return exception instanceof LakeException lake
-              ? (lake.errorCode().type() == io.lambdalake.common.error.ErrorType.USER_ERROR ? 2 : 3)
-              : 1;
-        });
-    return commandLine.execute(arguments);
   }
 
   static final class IncrementalConverter
@@ -147,7 +177,7 @@ public final class JdbcImportCommand implements Callable<Integer> {
     @Override
     public JdbcImportJob.Incremental convert(String value) {
       try {
-        return JdbcImportJob.Incremental.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+        return JdbcImportJob.Incremental.valueOf(value.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException(
             "'" + value + "' is not an incremental mode: use append or lastmodified");

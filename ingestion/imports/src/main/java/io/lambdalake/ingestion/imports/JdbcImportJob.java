@@ -6,9 +6,9 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.ingestion.imports.internal.JdbcSource;
 import io.lambdalake.ingestion.imports.internal.JdbcSource.BinlogPosition;
 import io.lambdalake.ingestion.imports.internal.MariaDbDialect;
@@ -176,11 +176,10 @@ public final class JdbcImportJob {
   }
 
   public static void main(String[] arguments) {
-    System.exit(JdbcImportCommand.execute(arguments));
+    System.exit(Launcher.run(new JdbcImportCommand(), arguments));
   }
 
-  static Result runWithOwnSession(Options options, Consumer<String> progress) {
-    LakeConfig config = LakeConfigLoader.load();
+  static Result runWithOwnSession(LakeConfig config, Options options, Consumer<String> progress) {
     SparkSession spark = LakeSpark.session(config, "lambda-lake import-jdbc");
     try {
       return run(spark, config, options, progress);

@@ -1,13 +1,15 @@
 package io.lambdalake.ingestion.imports;
 
+import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
-import io.lambdalake.common.error.ErrorType;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import io.lambdalake.ingestion.imports.internal.MongoDocuments;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.types.DataType;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Parameters;
       "Documents are kept as canonical Extended JSON; --promote makes top-level fields columns."
           + " Bad lines go to raw.import_quarantine with file and line number."
     })
-public final class MongoExportCommand implements Callable<Integer> {
+public final class MongoExportCommand implements Job {
   @Option(
       names = "--collection",
       required = true,
@@ -75,10 +77,24 @@ public final class MongoExportCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  public void validate(LakeConfig config) {
+    options();
+  }
+
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.S3);
+  }
+
+  @Override
+  public void run(JobContext context) {
     MongoExportJob.Options options = options();
     MongoExportJob.Result result =
-        MongoExportJob.runWithOwnSession(options, line -> System.err.println(line));
+        MongoExportJob.runWithOwnSession(
+            context.config(), options, line -> System.err.println(line));
+    context.count("files", result.files());
+    context.count("documents", result.documents());
+    context.count("quarantined", result.quarantined());
     System.out.println(
         "import-mongoexport: target="
             + options.target()
@@ -90,18 +106,5 @@ public final class MongoExportCommand implements Callable<Integer> {
             + result.quarantined()
             + " snapshot_id="
             + result.snapshotId());
-    return 0;
-  }
-
-  public static int execute(String... arguments) {
-    CommandLine commandLine = new CommandLine(new MongoExportCommand());
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println("lake import-mongoexport: " + exception.getMessage());
-          return exception instanceof LakeException lake
-              ? (lake.errorCode().type() == ErrorType.USER_ERROR ? 2 : 3)
-              : 1;
-        });
-    return commandLine.execute(arguments);
   }
 }

@@ -7,9 +7,9 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.imports.internal.InputFiles;
 import io.lambdalake.ingestion.imports.internal.MongoDocuments;
@@ -104,11 +104,10 @@ public final class MongoExportJob {
   public record Result(int files, long documents, long quarantined, String snapshotId) {}
 
   public static void main(String[] arguments) {
-    System.exit(MongoExportCommand.execute(arguments));
+    System.exit(Launcher.run(new MongoExportCommand(), arguments));
   }
 
-  static Result runWithOwnSession(Options options, Consumer<String> progress) {
-    LakeConfig config = LakeConfigLoader.load();
+  static Result runWithOwnSession(LakeConfig config, Options options, Consumer<String> progress) {
     SparkSession spark = LakeSpark.session(config, "lambda-lake import-mongoexport");
     try {
       return run(spark, config, options, progress);

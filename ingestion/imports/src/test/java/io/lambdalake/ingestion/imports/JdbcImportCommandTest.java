@@ -1,28 +1,37 @@
 package io.lambdalake.ingestion.imports;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class JdbcImportCommandTest {
   @Test
-  void aPasswordOnTheCommandLineIsRefusedWithoutEchoingIt() {
-    CommandLine commandLine = new CommandLine(new JdbcImportCommand());
+  void aPasswordOnTheCommandLineIsRefusedWithoutEchoingIt(@TempDir Path runs) throws IOException {
     StringWriter err = new StringWriter();
-    commandLine.setErr(new PrintWriter(err));
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println(exception.getMessage());
-          return 2;
-        });
+    Launcher launcher =
+        new Launcher(
+            Map.of(),
+            Map.of("lake.runs.directory", runs.toString()),
+            new PrintWriter(new StringWriter()),
+            new PrintWriter(err),
+            Clock.systemUTC());
 
     int exit =
-        commandLine.execute(
+        launcher.execute(
+            new JdbcImportCommand(),
             "--connect",
             "jdbc:mariadb://127.0.0.1:3306/shop",
             "--username",
@@ -38,6 +47,9 @@ class JdbcImportCommandTest {
     assertThat(err.toString())
         .contains("--password is not accepted")
         .contains("--password-file")
+        .doesNotContain("s3cret-value");
+    assertThat(Files.readString(runs.resolve("import-jdbc/latest.json"), UTF_8))
+        .contains("\"--password\", \"****\"")
         .doesNotContain("s3cret-value");
   }
 

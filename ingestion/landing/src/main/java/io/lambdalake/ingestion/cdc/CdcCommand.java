@@ -3,12 +3,14 @@ package io.lambdalake.ingestion.cdc;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.config.Durations;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import io.lambdalake.spark.LakeSpark;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,7 +25,7 @@ import picocli.CommandLine.Option;
           + " in source order), quarantining what cannot be applied.",
       "Runs until stopped, or with --available-now over what Kafka holds and then exits."
     })
-public final class CdcCommand implements Callable<Integer> {
+public final class CdcCommand implements Job {
   @Option(
       names = "--sources",
       defaultValue = "ALL",
@@ -70,9 +72,18 @@ public final class CdcCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
-    CdcJob.runWithOwnSession(options());
-    return 0;
+  public void validate(LakeConfig config) {
+    options();
+  }
+
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.KAFKA, Server.S3);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    CdcJob.runWithOwnSession(context.config(), options());
   }
 
   /** {@code lake cdc resync --table db.table}. */
@@ -82,7 +93,7 @@ public final class CdcCommand implements Callable<Integer> {
       description =
           "Rebuild one mirror table from raw.mysql_changes (stop lake cdc first: one writer per"
               + " table).")
-  static final class Resync implements Callable<Integer> {
+  static final class Resync implements Job {
     @Option(
         names = "--table",
         required = true,
@@ -90,27 +101,29 @@ public final class CdcCommand implements Callable<Integer> {
     String table;
 
     @Override
-    public Integer call() {
+    public void validate(LakeConfig config) {
+      sourceName();
+    }
+
+    @Override
+    public List<Endpoint> servers(LakeConfig config) {
+      return Server.endpoints(config, Server.S3);
+    }
+
+    @Override
+    public void run(JobContext context) {
+      LakeConfig config = context.config();
+      CdcJob.resync(
+          LakeSpark.session(config, "lambda-lake-cdc-resync"), config, sourceName(), System.out);
+    }
+
+    private SourceName sourceName() {
       int dot = table.indexOf('.');
       if (dot <= 0 || dot == table.length() - 1) {
         throw new LakeException(
             ErrorCode.INVALID_ARGUMENT, "--table must be <database>.<table>, not " + table);
       }
-      SourceName name = new SourceName(table.substring(0, dot), table.substring(dot + 1));
-      LakeConfig config = LakeConfigLoader.load();
-      CdcJob.resync(LakeSpark.session(config, "lambda-lake-cdc-resync"), config, name, System.out);
-      return 0;
+      return new SourceName(table.substring(0, dot), table.substring(dot + 1));
     }
-  }
-
-  static int execute(String... arguments) {
-    CommandLine commandLine =
-        new CommandLine(new CdcCommand()).setCaseInsensitiveEnumValuesAllowed(true);
-    commandLine.setExecutionExceptionHandler(
-        (exception, command, parseResult) -> {
-          command.getErr().println("lake cdc: " + exception.getMessage());
-          return exception instanceof LakeException ? 2 : 1;
-        });
-    return commandLine.execute(arguments);
   }
 }

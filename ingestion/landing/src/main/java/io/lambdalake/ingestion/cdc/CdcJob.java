@@ -6,9 +6,9 @@ import static org.apache.spark.sql.functions.col;
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
@@ -108,11 +108,10 @@ public final class CdcJob {
 
   /** For spark-submit: the same arguments as {@code lake cdc}. */
   public static void main(String[] arguments) {
-    System.exit(CdcCommand.execute(arguments));
+    System.exit(Launcher.run(new CdcCommand(), arguments));
   }
 
-  static void runWithOwnSession(Options options) {
-    LakeConfig config = LakeConfigLoader.load();
+  static void runWithOwnSession(LakeConfig config, Options options) {
     run(LakeSpark.session(config, "lambda-lake-cdc"), config, options, System.out);
   }
 

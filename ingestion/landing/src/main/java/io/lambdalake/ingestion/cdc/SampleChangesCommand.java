@@ -3,10 +3,13 @@ package io.lambdalake.ingestion.cdc;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.kafka.KafkaClientProperties;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -15,7 +18,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import picocli.CommandLine.Command;
@@ -34,7 +36,7 @@ import picocli.CommandLine.Spec;
     description =
         "Change some rows of <database>.customers in the source database (created if missing) and"
             + " wait until Maxwell delivered the changes to Kafka.")
-final class SampleChangesCommand implements Callable<Integer> {
+final class SampleChangesCommand implements Job {
   @Spec CommandSpec spec;
 
   @Option(
@@ -50,12 +52,21 @@ final class SampleChangesCommand implements Callable<Integer> {
   int timeoutSeconds;
 
   @Override
-  public Integer call() {
+  public void validate(LakeConfig config) {
     if (!database.matches("[A-Za-z0-9_]+")) {
       throw new LakeException(
           ErrorCode.INVALID_ARGUMENT, "--database must be letters, digits and _, not " + database);
     }
-    LakeConfig config = LakeConfigLoader.load();
+  }
+
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return Server.endpoints(config, Server.MARIADB, Server.KAFKA);
+  }
+
+  @Override
+  public void run(JobContext context) {
+    LakeConfig config = context.config();
     PrintWriter out = spec.commandLine().getOut();
     String token = UUID.randomUUID().toString();
     String table = database + ".customers";
@@ -102,7 +113,6 @@ final class SampleChangesCommand implements Callable<Integer> {
         "Maxwell delivered the changes to %s%n",
         config.topics().maxwellTopic(database, "customers"));
     out.flush();
-    return 0;
   }
 
   private static int nextId(Statement statement, String table) throws SQLException {

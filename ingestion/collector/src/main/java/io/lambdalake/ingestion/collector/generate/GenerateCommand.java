@@ -4,17 +4,19 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.lambdalake.common.config.Durations;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.kafka.KafkaClientProperties;
+import io.lambdalake.common.launch.Endpoint;
+import io.lambdalake.common.launch.Job;
+import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Server;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +37,7 @@ import picocli.CommandLine.Spec;
     name = "generate-events",
     mixinStandardHelpOptions = true,
     description = "Write seeded sample analytics events straight to the Kafka event topics.")
-public final class GenerateCommand implements Callable<Integer> {
+public final class GenerateCommand implements Job {
   @Spec CommandSpec spec;
 
   @Option(
@@ -95,12 +97,28 @@ public final class GenerateCommand implements Callable<Integer> {
   int malformed;
 
   @Override
-  public Integer call() throws Exception {
+  public void validate(LakeConfig config) {
     if (events < 1) {
       throw new LakeException(
           ErrorCode.INVALID_ARGUMENT, "--events must be positive, but is " + events);
     }
-    LakeConfig config = LakeConfigLoader.load();
+    Durations.parse(span, "--span");
+  }
+
+  @Override
+  public List<Endpoint> servers(LakeConfig config) {
+    return target == Target.COLLECTOR
+        ? List.of(
+            new Endpoint(
+                "The collector",
+                List.of(new Endpoint.Address(config.collector().host(), config.collector().port())),
+                "start it with lake collector"))
+        : Server.endpoints(config, Server.KAFKA);
+  }
+
+  @Override
+  public void run(JobContext context) throws Exception {
+    LakeConfig config = context.config();
     Duration duration = Durations.parse(span, "--span");
     Instant end = until == null ? Instant.now().truncatedTo(ChronoUnit.SECONDS) : until;
     EventGenerator generator =
@@ -122,7 +140,8 @@ public final class GenerateCommand implements Callable<Integer> {
           .firstRejection()
           .ifPresent(rejection -> out.println("First rejected answer: " + rejection));
       out.flush();
-      return 0;
+      context.count("events", result.sent());
+      return;
     }
     long started = System.nanoTime();
     long sent = 0;
@@ -164,7 +183,7 @@ public final class GenerateCommand implements Callable<Integer> {
     double seconds = (System.nanoTime() - started) / 1e9;
     out.printf(
         "Sent %,d events to Kafka in %.1f s (%,.0f events/s)%n", sent, seconds, sent / seconds);
-    return 0;
+    context.count("events", sent);
   }
 
   private static void awaitAll(List<Future<RecordMetadata>> pending) throws Exception {
