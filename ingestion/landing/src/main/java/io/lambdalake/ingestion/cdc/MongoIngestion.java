@@ -142,7 +142,7 @@ public final class MongoIngestion {
     Map<MongoPositions.Source, ClusterTime> newest = MongoPositions.newest(unread);
     MongoPositions.advance(spark, config, newest, transaction);
     newest.forEach((source, time) -> positions.merge(source, time, MongoIngestion::later));
-    MongoPositions.prune(spark, config, positions);
+    MongoPositions.prune(spark, config, positions, newest);
   }
 
   private static ClusterTime later(ClusterTime one, ClusterTime other) {

@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * resends from its stored resume token) and is skipped. Across partitions there is no order: the
  * connector keys records by resume token, so partition 1 may still hold changes at 50 when
  * partition 0 has given 100. One position per collection would skip those for good; one per
- * partition skips only what its own partition gave before.
+ * partition skips only what its own partition gave before. A replay lands in its original's
+ * partition because the connector keys it the same (resume token by default, or document key).
  *
  * <p><b>state.mongo_tombstones</b>, keyed by (collection, document id): the newest delete seen of
  * each document. With per-partition positions, a delete at 90 read from partition 0 removes the
@@ -118,7 +119,7 @@ public final class MongoPositions {
   }
 
   /** The order of changes (rows of {@code MongoParsedChanges.SCHEMA}): cluster time, then token. */
-  public static Column order() {
+  private static Column order() {
     return struct(
         col("cluster_time_seconds").as("seconds"),
         col("cluster_time_increment").as("increment"),
@@ -302,15 +303,24 @@ public final class MongoPositions {
 
   /**
    * Drops the tombstones every partition of their collection's topics has passed: nothing older
-   * than them can arrive any more. Asks Kafka for the topics' partitions only when some tombstone
-   * is at or before the oldest position known for its collection.
+   * than them can arrive any more. Looks only at the collections whose positions just moved (the
+   * only way a tombstone comes to be passed), and asks Kafka for the topics' partitions only when
+   * some tombstone is at or before the oldest position known for its collection.
+   *
+   * @param positions every position, the ones just moved included
+   * @param moved the positions that just moved
    */
   public static void prune(
-      SparkSession spark, LakeConfig config, Map<Source, ClusterTime> positions) {
-    String location = LakeTable.STATE_MONGO_TOMBSTONES.location(config.storage());
-    if (positions.isEmpty() || !DeltaTables.exists(spark, location)) {
+      SparkSession spark,
+      LakeConfig config,
+      Map<Source, ClusterTime> positions,
+      Map<Source, ClusterTime> moved) {
+    Set<String> movedCollections =
+        moved.keySet().stream().map(Source::collection).collect(Collectors.toSet());
+    if (movedCollections.isEmpty()) {
       return;
     }
+    String location = ensureTombstones(spark, config);
     Map<String, List<Source>> sources =
         positions.keySet().stream().collect(Collectors.groupingBy(Source::collection));
     Map<String, ClusterTime> oldestKnown = new HashMap<>();
@@ -322,6 +332,7 @@ public final class MongoPositions {
             .read()
             .format("delta")
             .load(location)
+            .filter(col("source_collection").isin(movedCollections.toArray()))
             .groupBy(col("source_collection"))
             .agg(
                 call_function(
