@@ -166,8 +166,10 @@ public enum LakeTable {
           "recorded_at TIMESTAMP NOT NULL"),
       List.of()),
   /**
-   * Per source table, the newest change the CDC job applied to its mirror: an older change seen
-   * again (a replay, Maxwell resending after its own restart) is skipped.
+   * Per MySQL/MariaDB source table, the newest change the Maxwell CDC writer applied to its mirror:
+   * an older change seen again (a replay, Maxwell resending after its own restart) is skipped. The
+   * cluster-time columns are no longer written (MongoDB keeps its positions per partition in
+   * state.mongo_positions); they stay so that existing tables keep their schema.
    */
   STATE_CDC_POSITIONS(
       "state",
@@ -182,6 +184,44 @@ public enum LakeTable {
           "cluster_time_increment BIGINT",
           "resume_token STRING",
           "updated_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /**
+   * Per MongoDB collection and Kafka partition it arrives on, the newest change the Mongo CDC
+   * writer has read from that partition (cluster time, then resume token): within one partition the
+   * connector writes changes in cluster-time order, so one at or before it is a replay. Written
+   * only by the Mongo CDC writer; never moves back.
+   */
+  STATE_MONGO_POSITIONS(
+      "state",
+      "mongo_positions",
+      String.join(
+          ", ",
+          "source_collection STRING NOT NULL",
+          "source_topic STRING NOT NULL",
+          "source_partition INT NOT NULL",
+          "cluster_time_seconds BIGINT NOT NULL",
+          "cluster_time_increment BIGINT NOT NULL",
+          "resume_token STRING NOT NULL",
+          "updated_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /**
+   * Per MongoDB collection and document, the newest delete the Mongo CDC writer has seen: a change
+   * of that document older than it (arriving late from another partition) is not applied. A row
+   * goes once every partition of the collection's topics is past it. Written only by the Mongo CDC
+   * writer.
+   */
+  STATE_MONGO_TOMBSTONES(
+      "state",
+      "mongo_tombstones",
+      String.join(
+          ", ",
+          "source_collection STRING NOT NULL",
+          "document_id STRING NOT NULL",
+          "cluster_time_seconds BIGINT NOT NULL",
+          "cluster_time_increment BIGINT NOT NULL",
+          "resume_token STRING NOT NULL",
+          "deleted_at TIMESTAMP",
+          "recorded_at TIMESTAMP NOT NULL"),
       List.of()),
   /** One row per historical import run: the last value reached, so the next run continues. */
   STATE_IMPORT_PROGRESS(

@@ -10,19 +10,17 @@ import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
-import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.MongoApplier;
+import io.lambdalake.ingestion.cdc.internal.MongoPositions;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.TableUpkeep;
 import io.lambdalake.spark.cdc.MongoParsedChanges;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Pattern;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
@@ -36,7 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * MongoDB change streams (as the MongoDB Kafka source connector writes them) into the lake, with
  * the same rules as {@link MaxwellIngestion}: raw.mongo_changes as received, each collection's
- * current documents in its mirror, ordered by cluster time, exactly once.
+ * current documents in its mirror, ordered by cluster time, exactly once. Topics may have any
+ * number of partitions: replays are recognised per partition and deletes are remembered until no
+ * older change can arrive ({@link MongoPositions}).
  */
 public final class MongoIngestion {
   private static final Logger LOG = LoggerFactory.getLogger(MongoIngestion.class);
@@ -104,10 +104,12 @@ public final class MongoIngestion {
     List<Dataset<Row>> quarantined = new ArrayList<>();
     quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
     Dataset<Row> changes = parsed.filter(col("reason").isNull().and(col("op").isNotNull()));
-    Map<String, ClusterTime> thresholds = CdcPositions.clusterTimes(spark, config);
+    // Per partition: a change at or before what its own partition gave before is a replay.
+    Map<MongoPositions.Source, ClusterTime> positions = MongoPositions.read(spark, config);
+    Dataset<Row> unread = changes.filter(MongoPositions.unread(positions));
+    String tombstones = MongoPositions.ensureTombstones(spark, config);
     MongoApplier applier = new MongoApplier(config.storage());
     MirrorApplier.Transaction transaction = new MirrorApplier.Transaction(applicationId, version);
-    Map<String, ClusterTime> newest = new LinkedHashMap<>();
     for (Row row :
         changes.select("source_database", "source_collection").distinct().collectAsList()) {
       SourceName collection = new SourceName(row.getString(0), row.getString(1));
@@ -115,16 +117,15 @@ public final class MongoIngestion {
           applier.apply(
               spark,
               collection,
-              changes.filter(
+              unread.filter(
                   col("source_database")
                       .equalTo(collection.database())
                       .and(col("source_collection").equalTo(collection.table()))),
-              Optional.ofNullable(thresholds.get(collection.qualifiedName())),
+              MongoPositions.tombstones(spark, tombstones, collection),
               config.cdc().mongoPromotedFields().getOrDefault(collection.qualifiedName(), Map.of()),
               transaction);
       upkeep.wrote(applier.mirrorLocation(collection));
       outcome.quarantined().ifPresent(quarantined::add);
-      outcome.newest().ifPresent(time -> newest.put(collection.qualifiedName(), time));
     }
     Dataset<Row> toQuarantine = quarantined.stream().reduce(Dataset::unionByName).orElseThrow();
     if (!toQuarantine.isEmpty()) {
@@ -135,7 +136,17 @@ public final class MongoIngestion {
           applicationId,
           version);
     }
-    CdcPositions.advance(spark, config, newest, transaction);
+    // Every mirror first, then the tombstones, then the positions: a batch replayed after a crash
+    // reads the state it was first applied with, up to the commit that did not happen.
+    MongoPositions.recordDeletes(spark, config, unread, transaction);
+    Map<MongoPositions.Source, ClusterTime> newest = MongoPositions.newest(unread);
+    MongoPositions.advance(spark, config, newest, transaction);
+    newest.forEach((source, time) -> positions.merge(source, time, MongoIngestion::later));
+    MongoPositions.prune(spark, config, positions, newest);
+  }
+
+  private static ClusterTime later(ClusterTime one, ClusterTime other) {
+    return one.compareTo(other) >= 0 ? one : other;
   }
 
   private static Dataset<Row> raw(Dataset<Row> parsed) {

@@ -2,6 +2,7 @@ package io.lambdalake.ingestion.cdc;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lambdalake.common.config.LakeConfig;
@@ -14,13 +15,21 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.bson.BsonDocument;
@@ -29,7 +38,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Sequences of change events in the MongoDB Kafka source connector's format, produced to the real
  * broker, give the expected final documents: inserts, updates (fullDocument from updateLookup),
- * replaces, deletes, events of one transaction, events out of order and replayed, and garbage.
+ * replaces, deletes, events of one transaction, events out of order and replayed, and garbage; and
+ * changes spread over the partitions of a topic, read unevenly.
  */
 class MongoCdcIT {
   private static final String OID_A = "6561f0a1b2c3d4e5f6a7b8c9";
@@ -176,6 +186,240 @@ class MongoCdcIT {
     Dataset<Row> raw =
         spark.read().format("delta").load(LakeTable.RAW_MONGO_CHANGES.location(config.storage()));
     assertThat(raw.count()).as("every readable event once, the replay included").isEqualTo(12);
+  }
+
+  /**
+   * The connector keys records by resume token, so one document's changes spread over a topic's
+   * partitions; within a partition they are in cluster-time order, across partitions not. Each run
+   * reads the partitions unevenly (some hold changes far older than what another already gave), in
+   * micro-batches of three records.
+   */
+  @Test
+  void changesSpreadOverFourPartitionsGiveTheNewestStateOfEachDocument() throws Exception {
+    String database = "mongoparts" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    String bucket = SharedStack.config().s3().bucket();
+    String collection = database + ".orders";
+    LakeConfig config =
+        LakeConfigLoader.load(
+            System.getenv(),
+            Map.of(
+                "lake.storage.root",
+                "s3a://" + bucket + "/" + database + "/warehouse",
+                "lake.storage.checkpoints",
+                "s3a://" + bucket + "/" + database + "/checkpoints",
+                "lake.cdc.mongo.promoted-fields.\"" + collection + "\".status",
+                "STRING"));
+    SparkSession spark = TestSpark.session();
+    String topic = config.topics().cdcMongoPrefix() + collection;
+    createTopic(topic, 4);
+    CdcJob.Options options =
+        new CdcJob.Options(
+            CdcJob.Sources.MONGO,
+            CdcJob.Mode.AVAILABLE_NOW,
+            Duration.ofSeconds(1),
+            3,
+            database,
+            Duration.ofSeconds(2));
+    List<Change> sent = new ArrayList<>();
+
+    // Partition 0 runs ahead to 100 while the others give only their first changes. y is deleted
+    // (15, partition 0) before its insert (14, partition 2) is read.
+    sent.addAll(
+        send(
+            topic,
+            0,
+            Change.upsert("insert", 10, "a", "a1"),
+            Change.delete(15, "y"),
+            Change.upsert("update", 30, "b", "b2"),
+            Change.delete(90, "x"),
+            Change.upsert("update", 95, "b", "b3"),
+            Change.upsert("update", 100, "c", "c3")));
+    sent.addAll(
+        send(
+            topic,
+            1,
+            Change.upsert("insert", 11, "b", "b1"),
+            Change.upsert("update", 20, "a", "a2")));
+    sent.addAll(send(topic, 2, Change.upsert("insert", 12, "c", "c1")));
+    sent.addAll(send(topic, 3, Change.upsert("insert", 13, "x", "x1")));
+    CdcJob.run(spark, config, options, quietly());
+    assertThat(statuses(spark, config, database)).isEqualTo(newestStates(sent));
+
+    // The slow partitions catch up with changes older than 100: they must be applied (d, a3),
+    // but none older than a delete of its document (x at 40 and 60, y at 14) revives it.
+    sent.addAll(
+        send(
+            topic,
+            1,
+            Change.upsert("update", 50, "c", "c2"),
+            Change.upsert("update", 60, "x", "x3")));
+    sent.addAll(
+        send(
+            topic,
+            2,
+            Change.upsert("insert", 14, "y", "y1"),
+            Change.upsert("update", 40, "x", "x2"),
+            Change.upsert("insert", 80, "d", "d1")));
+    sent.addAll(send(topic, 3, Change.upsert("update", 70, "a", "a3")));
+    CdcJob.run(spark, config, options, quietly());
+    assertThat(statuses(spark, config, database))
+        .isEqualTo(newestStates(sent))
+        .containsEntry("\"a\"", "a3")
+        .containsEntry("\"d\"", "d1")
+        .doesNotContainKeys("\"x\"", "\"y\"");
+
+    // Every partition moves past the deletes: x comes back by a newer insert, c goes; then the
+    // deletes are no longer kept (nothing older can arrive from any partition).
+    sent.addAll(send(topic, 0, Change.upsert("update", 125, "a", "a4")));
+    sent.addAll(send(topic, 1, Change.upsert("update", 130, "b", "b4")));
+    sent.addAll(send(topic, 2, Change.delete(110, "c")));
+    sent.addAll(
+        send(
+            topic,
+            3,
+            Change.upsert("update", 105, "d", "d2"),
+            Change.upsert("insert", 120, "x", "x4")));
+    CdcJob.run(spark, config, options, quietly());
+    Map<String, String> expected = newestStates(sent);
+    assertThat(expected)
+        .containsOnly(
+            Map.entry("\"a\"", "a4"),
+            Map.entry("\"b\"", "b4"),
+            Map.entry("\"d\"", "d2"),
+            Map.entry("\"x\"", "x4"));
+    assertThat(statuses(spark, config, database)).isEqualTo(expected);
+    Dataset<Row> raw =
+        spark.read().format("delta").load(LakeTable.RAW_MONGO_CHANGES.location(config.storage()));
+    assertThat(raw.select("resume_token").as(Encoders.STRING()).collectAsList())
+        .as("every change once")
+        .containsExactlyInAnyOrderElementsOf(sent.stream().map(Change::resumeToken).toList());
+    assertThat(positions(spark, config))
+        .containsOnly(
+            Map.entry(topic + "/0", 125L),
+            Map.entry(topic + "/1", 130L),
+            Map.entry(topic + "/2", 110L),
+            Map.entry(topic + "/3", 120L));
+    assertThat(
+            spark
+                .read()
+                .format("delta")
+                .load(LakeTable.STATE_MONGO_TOMBSTONES.location(config.storage()))
+                .count())
+        .as("deletes every partition has passed")
+        .isZero();
+
+    // A connector restart replays old changes of c, deleted and forgotten since: nothing changes.
+    List<Change> replayed = new ArrayList<>();
+    replayed.addAll(send(topic, 1, Change.upsert("update", 50, "c", "c2")));
+    replayed.addAll(send(topic, 2, Change.upsert("insert", 12, "c", "c1")));
+    CdcJob.run(spark, config, options, quietly());
+    assertThat(statuses(spark, config, database)).isEqualTo(expected);
+    assertThat(positions(spark, config)).containsEntry(topic + "/1", 130L);
+    assertThat(
+            spark
+                .read()
+                .format("delta")
+                .load(LakeTable.RAW_MONGO_CHANGES.location(config.storage()))
+                .count())
+        .as("the replay as received")
+        .isEqualTo(sent.size() + replayed.size());
+  }
+
+  /** One change of a document {@code "<id>"} whose promoted status is the given one. */
+  private record Change(String operationType, long seconds, String id, Optional<String> status) {
+    static Change upsert(String operationType, long seconds, String id, String status) {
+      return new Change(operationType, seconds, id, Optional.of(status));
+    }
+
+    static Change delete(long seconds, String id) {
+      return new Change("delete", seconds, id, Optional.empty());
+    }
+
+    String token() {
+      return id + seconds;
+    }
+
+    String resumeToken() {
+      return "8265" + String.format("%06d", seconds) + token();
+    }
+
+    /** The record key as the connector writes it by default: the resume token. */
+    String key() {
+      return "{\"_id\": {\"_data\": \"" + resumeToken() + "\"}}";
+    }
+
+    String json() {
+      return event(
+          token(),
+          operationType,
+          seconds,
+          1,
+          "\"" + id + "\"",
+          status.map(s -> "{\"_id\": \"" + id + "\", \"status\": \"" + s + "\"}").orElse(null),
+          null);
+    }
+  }
+
+  /** Per document, the status of its newest change, absent when that change deleted it. */
+  private static Map<String, String> newestStates(List<Change> changes) {
+    Map<String, String> states = new HashMap<>();
+    changes.stream()
+        .collect(
+            Collectors.groupingBy(
+                Change::id, Collectors.maxBy(Comparator.comparingLong(Change::seconds))))
+        .values()
+        .forEach(
+            newest ->
+                newest
+                    .flatMap(Change::status)
+                    .ifPresent(status -> states.put("\"" + newest.get().id() + "\"", status)));
+    return states;
+  }
+
+  private static Map<String, String> statuses(
+      SparkSession spark, LakeConfig config, String database) {
+    Map<String, String> statuses = new HashMap<>();
+    documents(spark, config, database)
+        .forEach((id, row) -> statuses.put(id, row.<String>getAs("status")));
+    return statuses;
+  }
+
+  /** The applied cluster time (seconds) per {@code <topic>/<partition>}. */
+  private static Map<String, Long> positions(SparkSession spark, LakeConfig config) {
+    return spark
+        .read()
+        .format("delta")
+        .load(LakeTable.STATE_MONGO_POSITIONS.location(config.storage()))
+        .select(
+            concat_ws("/", col("source_topic"), col("source_partition")),
+            col("cluster_time_seconds"))
+        .collectAsList()
+        .stream()
+        .collect(Collectors.toMap(row -> row.getString(0), row -> row.getLong(1)));
+  }
+
+  private static void createTopic(String topic, int partitions) throws Exception {
+    try (Admin admin =
+        Admin.create(KafkaClientProperties.admin(SharedStack.config().kafka(), "mongo-it"))) {
+      admin
+          .createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static List<Change> send(String topic, int partition, Change... changes) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(
+            KafkaClientProperties.producer(SharedStack.config().kafka(), "mongo-it"))) {
+      for (Change change : changes) {
+        producer.send(
+            new ProducerRecord<>(
+                topic, partition, change.key().getBytes(UTF_8), change.json().getBytes(UTF_8)));
+      }
+      producer.flush();
+    }
+    return List.of(changes);
   }
 
   private static void assertFinalDocuments(Map<String, Row> documents) {

@@ -3,9 +3,7 @@ package io.lambdalake.ingestion.cdc.internal;
 import static org.apache.spark.sql.functions.col;
 
 import io.delta.tables.DeltaTable;
-import io.lambdalake.common.cdc.SourcePosition;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
-import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
@@ -87,14 +85,10 @@ public final class CdcPositions {
     return positions;
   }
 
-  private static Row row(String table, SourcePosition position, Timestamp now) {
-    if (position instanceof BinlogPosition binlog) {
-      return RowFactory.create(
-          table, binlog.file(), binlog.position(), binlog.xoffset(), null, null, null, now);
-    }
-    ClusterTime time = (ClusterTime) position;
+  private static Row row(String table, BinlogPosition binlog, Timestamp now) {
+    // The cluster-time columns stay empty: MongoDB positions live in state.mongo_positions.
     return RowFactory.create(
-        table, null, null, null, time.seconds(), time.increment(), time.resumeToken(), now);
+        table, binlog.file(), binlog.position(), binlog.xoffset(), null, null, null, now);
   }
 
   private static BinlogPosition later(BinlogPosition one, BinlogPosition other) {
@@ -105,7 +99,7 @@ public final class CdcPositions {
   public static void advance(
       SparkSession spark,
       LakeConfig config,
-      Map<String, ? extends SourcePosition> newest,
+      Map<String, BinlogPosition> newest,
       MirrorApplier.Transaction transaction) {
     if (newest.isEmpty()) {
       return;
@@ -127,12 +121,8 @@ public final class CdcPositions {
           .as("t")
           .merge(updates.as("s"), "t.source_table = s.source_table")
           .whenMatched(
-              "(s.binlog_file IS NOT NULL AND (t.binlog_file IS NULL OR struct(s.binlog_file,"
-                  + " s.binlog_position, s.xoffset) > struct(t.binlog_file, t.binlog_position,"
-                  + " t.xoffset))) OR (s.cluster_time_seconds IS NOT NULL AND"
-                  + " (t.cluster_time_seconds IS NULL OR struct(s.cluster_time_seconds,"
-                  + " s.cluster_time_increment, s.resume_token) > struct(t.cluster_time_seconds,"
-                  + " t.cluster_time_increment, t.resume_token)))")
+              "t.binlog_file IS NULL OR struct(s.binlog_file, s.binlog_position, s.xoffset)"
+                  + " > struct(t.binlog_file, t.binlog_position, t.xoffset)")
           .updateAll()
           .whenNotMatched()
           .insertAll()
@@ -142,29 +132,6 @@ public final class CdcPositions {
       spark.conf().unset("spark.databricks.delta.write.txnVersion");
       spark.conf().unset(MirrorApplier.MATERIALIZE_SOURCE);
     }
-  }
-
-  /** The newest applied change per MongoDB collection, keyed by {@code <database>.<collection>}. */
-  public static Map<String, ClusterTime> clusterTimes(SparkSession spark, LakeConfig config) {
-    Map<String, ClusterTime> thresholds = new HashMap<>();
-    String applied = LakeTable.STATE_CDC_POSITIONS.location(config.storage());
-    if (DeltaTables.exists(spark, applied)) {
-      for (Row row :
-          spark
-              .read()
-              .format("delta")
-              .load(applied)
-              .filter(col("cluster_time_seconds").isNotNull())
-              .collectAsList()) {
-        thresholds.put(
-            row.getAs("source_table"),
-            new ClusterTime(
-                row.<Long>getAs("cluster_time_seconds"),
-                row.<Long>getAs("cluster_time_increment"),
-                row.getAs("resume_token")));
-      }
-    }
-    return thresholds;
   }
 
   static Optional<BinlogPosition> of(Map<String, BinlogPosition> thresholds, String table) {

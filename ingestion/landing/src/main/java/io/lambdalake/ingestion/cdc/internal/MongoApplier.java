@@ -1,6 +1,7 @@
 package io.lambdalake.ingestion.cdc.internal;
 
 import static java.util.Objects.requireNonNull;
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
@@ -11,7 +12,6 @@ import static org.apache.spark.sql.functions.when;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
-import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
 import io.lambdalake.common.config.StorageConfig;
 import io.lambdalake.spark.DeltaTables;
 import java.util.ArrayList;
@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * Applies one collection's changes to {@code mirror.<database>__<collection>}: {@code _id}, the
  * document as relaxed Extended JSON, the configured promoted fields as typed columns; ordered by
  * cluster time (then resume token), the newest change per document, never an older one over a newer
- * one.
+ * one, and never one older than the document's newest delete (its tombstone, see {@link
+ * MongoPositions}): changes arrive from several Kafka partitions in no order across them, and a
+ * late update must not bring a deleted document back.
  */
 public final class MongoApplier {
   private static final Logger LOG = LoggerFactory.getLogger(MongoApplier.class);
@@ -55,35 +57,25 @@ public final class MongoApplier {
     return storage.tableLocation(MirrorApplier.MIRROR_ZONE, collection.mirrorTableName());
   }
 
-  /** What applying a collection's changes gave. */
-  public record Outcome(Optional<Dataset<Row>> quarantined, Optional<ClusterTime> newest) {
+  /** What applying a collection's changes gave: what could not be applied. */
+  public record Outcome(Optional<Dataset<Row>> quarantined) {
     public Outcome {
       requireNonNull(quarantined, "quarantined is null");
-      requireNonNull(newest, "newest is null");
     }
   }
 
   /**
-   * Applies the collection's changes (rows of {@link MongoParsedChanges#SCHEMA} with an op) newer
-   * than the threshold; {@code promoted} maps field names to Spark SQL types.
+   * Applies the collection's changes (rows of {@link MongoParsedChanges#SCHEMA} with an op, replays
+   * already left out) that are not older than their document's tombstone ({@link
+   * MongoPositions#tombstones}); {@code promoted} maps field names to Spark SQL types.
    */
   public Outcome apply(
       SparkSession spark,
       SourceName collection,
       Dataset<Row> changes,
-      Optional<ClusterTime> threshold,
+      Dataset<Row> tombstones,
       Map<String, String> promoted,
       MirrorApplier.Transaction transaction) {
-    Column order =
-        struct(col("cluster_time_seconds"), col("cluster_time_increment"), col("resume_token"));
-    Dataset<Row> newer =
-        threshold
-            .map(
-                t ->
-                    changes.filter(
-                        order.gt(
-                            struct(lit(t.seconds()), lit(t.increment()), lit(t.resumeToken())))))
-            .orElse(changes);
     String location = ensureMirror(spark, collection, promoted);
     Map<String, DataType> types = new LinkedHashMap<>();
     promoted.forEach((field, type) -> types.put(field, DataType.fromDDL(type)));
@@ -95,7 +87,7 @@ public final class MongoApplier {
               text.isNotNull().and(text.try_cast(field.getValue()).isNull()), lit(field.getKey())));
     }
     Dataset<Row> checked =
-        newer.withColumn(
+        changes.withColumn(
             "_bad",
             bad.isEmpty()
                 ? lit("")
@@ -139,7 +131,7 @@ public final class MongoApplier {
                                 col(RESUME_TOKEN).desc())))
             .filter(col("_rank").equalTo(1))
             .drop("_rank");
-    merge(spark, location, effects, transaction);
+    merge(spark, location, notBeforeTombstone(effects, tombstones), transaction);
     Optional<Dataset<Row>> quarantined =
         quarantine.isEmpty()
             ? Optional.empty()
@@ -152,25 +144,23 @@ public final class MongoApplier {
                         "",
                         lit("promoted fields that do not fit their column types: "),
                         col("_bad"))));
-    return new Outcome(quarantined, newest(good));
+    return new Outcome(quarantined);
   }
 
-  private static Optional<ClusterTime> newest(Dataset<Row> changes) {
-    Row newest =
-        changes
-            .select(
-                call_function(
-                        "max",
-                        struct(
-                            col("cluster_time_seconds").as("s"),
-                            col("cluster_time_increment").as("i"),
-                            col("resume_token").as("r")))
-                    .as("m"))
-            .first()
-            .getStruct(0);
-    return newest == null
-        ? Optional.empty()
-        : Optional.of(new ClusterTime(newest.getLong(0), newest.getLong(1), newest.getString(2)));
+  /**
+   * The effects not older than their document's tombstone. The delete a tombstone records passes
+   * (same order): a batch replayed after its tombstones committed still deletes.
+   */
+  private static Dataset<Row> notBeforeTombstone(Dataset<Row> effects, Dataset<Row> tombstones) {
+    Column order =
+        struct(
+            col(CLUSTER_TIME_SECONDS).as("seconds"),
+            col(CLUSTER_TIME_INCREMENT).as("increment"),
+            col(RESUME_TOKEN).as("token"));
+    return effects
+        .join(broadcast(tombstones), col(ID).equalTo(col("document_id")), "left_outer")
+        .filter(col("at").isNull().or(order.geq(col("at"))))
+        .drop("document_id", "at");
   }
 
   private String ensureMirror(
