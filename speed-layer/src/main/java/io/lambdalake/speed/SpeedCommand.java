@@ -2,7 +2,9 @@ package io.lambdalake.speed;
 
 import io.lambdalake.common.config.Durations;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.views.HourlyViews;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -70,6 +72,16 @@ public final class SpeedCommand implements Callable<Integer> {
   boolean rebuildViews;
 
   @Option(
+      names = "--reset-from",
+      paramLabel = "table|earliest",
+      description =
+          "Operators only: discard the landing stream's checkpoint and start afresh from the Kafka"
+              + " offsets the tables' own commits recorded (table), or from the earliest record"
+              + " Kafka holds (earliest; the tables still skip what they hold, so this only lands"
+              + " again what a removed table had). Stop the running job first.")
+  String resetFrom;
+
+  @Option(
       names = "--progress",
       defaultValue = "10s",
       description = "Progress line interval (default: ${DEFAULT-VALUE}).")
@@ -85,7 +97,8 @@ public final class SpeedCommand implements Callable<Integer> {
         Durations.parse(deduplicationWindow, "--dedup-window"),
         maxRecordsPerBatch,
         includeBots ? HourlyViews.BotPolicy.INCLUDE_BOTS : HourlyViews.BotPolicy.EXCLUDE_BOTS,
-        Durations.parse(progressInterval, "--progress"));
+        Durations.parse(progressInterval, "--progress"),
+        Optional.ofNullable(resetFrom).map(LandingStream.ResetFrom::parse));
   }
 
   @Override

@@ -6,7 +6,9 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.LakeSpark;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -54,6 +56,16 @@ public final class CdcCommand implements Callable<Integer> {
   String databases;
 
   @Option(
+      names = "--reset-from",
+      paramLabel = "table|earliest",
+      description =
+          "Operators only: discard the streams' checkpoints and start afresh from the Kafka"
+              + " offsets the tables' own commits recorded (table), or from the earliest record"
+              + " Kafka holds (earliest; the tables still skip what they hold, so this only lands"
+              + " again what a removed table had). Stop the running job first.")
+  String resetFrom;
+
+  @Option(
       names = "--progress",
       defaultValue = "10s",
       description = "Progress line interval (default: ${DEFAULT-VALUE}).")
@@ -66,7 +78,8 @@ public final class CdcCommand implements Callable<Integer> {
         Durations.parse(trigger, "--trigger"),
         maxRecordsPerBatch,
         databases,
-        Durations.parse(progressInterval, "--progress"));
+        Durations.parse(progressInterval, "--progress"),
+        Optional.ofNullable(resetFrom).map(LandingStream.ResetFrom::parse));
   }
 
   @Override
