@@ -29,37 +29,38 @@ public final class StreamingRun {
   public StreamingRun(
       List<StreamingQuery> queries, Duration progressInterval, PrintStream progress) {
     this.queries = List.copyOf(queries);
-    if (this.queries.isEmpty()) {
-      throw new IllegalArgumentException("no queries to run");
-    }
     this.progressInterval = requireNonNull(progressInterval, "progressInterval is null");
     this.progress = requireNonNull(progress, "progress is null");
   }
 
   /**
    * Waits until every query has stopped (an AvailableNow trigger stops by itself; others run until
-   * stopped or failed), reporting progress every interval.
+   * stopped or failed), reporting progress every interval; returns at once without queries.
    */
   public void awaitAll() {
+    if (queries.isEmpty()) {
+      return;
+    }
     SparkSession spark = queries.get(0).sparkSession();
-    try {
-      while (true) {
-        boolean active = false;
-        for (StreamingQuery query : queries) {
-          if (query.exception().isDefined()) {
-            throw failure("Streaming query " + query.name(), query.exception().get());
-          }
-          active |= query.isActive();
-          report(query);
+    while (true) {
+      boolean active = false;
+      for (StreamingQuery query : queries) {
+        if (query.exception().isDefined()) {
+          throw failure("Streaming query " + query.name(), query.exception().get());
         }
-        if (!active) {
-          return;
-        }
-        spark.streams().awaitAnyTermination(progressInterval.toMillis());
-        spark.streams().resetTerminated();
+        active |= query.isActive();
+        report(query);
       }
-    } catch (StreamingQueryException e) {
-      throw failure("A streaming query", e);
+      if (!active) {
+        return;
+      }
+      try {
+        spark.streams().awaitAnyTermination(progressInterval.toMillis());
+      } catch (StreamingQueryException e) {
+        // Any query of the session, also one of an earlier run: this run's own failures are
+        // read from its queries above.
+      }
+      spark.streams().resetTerminated();
     }
   }
 

@@ -21,6 +21,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The speed layer's streaming job: lands the event topics in raw.events (and raw.quarantine) and
@@ -28,6 +30,8 @@ import org.apache.spark.sql.streaming.Trigger;
  * cluster each can run as its own application with {@link Options#queries()}.
  */
 public final class SpeedJob {
+  private static final Logger LOG = LoggerFactory.getLogger(SpeedJob.class);
+
   private SpeedJob() {}
 
   /** Which streaming queries the job runs. */
@@ -199,6 +203,10 @@ public final class SpeedJob {
     requireNonNull(spark, "spark is null");
     requireNonNull(config, "config is null");
     requireNonNull(options, "options is null");
+    if (options.queries() == Queries.VIEWS && options.resetFrom().isPresent()) {
+      LOG.warn(
+          "--reset-from is ignored: it resets the landing stream, which --queries views skips");
+    }
     List<StreamingQuery> running = new ArrayList<>();
     long started = System.nanoTime();
     try {

@@ -155,7 +155,7 @@ public final class LandingStream {
     String startingOffsets = "earliest";
     if (KafkaCheckpoints.lastOffsets(hadoop, checkpoint).isEmpty()
         && resetFrom.orElse(ResetFrom.TABLE) == ResetFrom.TABLE) {
-      startingOffsets = resumeFrom(source, checkpoint, newest, held, ends);
+      startingOffsets = resumeFrom(hadoop, source, checkpoint, newest, held, ends);
     }
     Dataset<Row> records =
         spark
@@ -223,11 +223,27 @@ public final class LandingStream {
    * The startingOffsets of a stream without checkpoint: what its tables recorded, else earliest.
    */
   private static String resumeFrom(
+      Configuration hadoop,
       Source source,
       String checkpoint,
       Map<String, LandedBatch> newest,
       Map<String, Map<TopicPartition, Long>> held,
       Map<TopicPartition, Long> ends) {
+    String primary = source.appendOnlyTables().get(0);
+    if (!newest.containsKey(primary) && LandedBatch.hasWrites(hadoop, primary)) {
+      throw new LakeException(
+          ErrorCode.INVALID_ARGUMENT,
+          "Stream "
+              + source.name()
+              + " has no checkpoint at "
+              + checkpoint
+              + ", and "
+              + primary
+              + " has rows but no commit that records which Kafka offsets it landed (written"
+              + " before lambda-lake recorded them), so there is nothing to resume from. Restore"
+              + " the checkpoint, or run once with `--reset-from earliest` to land again"
+              + " everything Kafka holds (rows the table has are then landed twice)");
+    }
     Map<TopicPartition, Long> resume = new LinkedHashMap<>();
     held.values()
         .forEach(

@@ -143,6 +143,32 @@ public record LandedBatch(
     }
   }
 
+  /**
+   * Whether the Delta table at the location has a commit after the one that created it (commit 0,
+   * {@code DeltaTables.ensure}): it may hold rows.
+   */
+  public static boolean hasWrites(Configuration hadoop, String location) {
+    Path log = new Path(location, "_delta_log");
+    try {
+      FileSystem fileSystem = log.getFileSystem(hadoop);
+      if (!fileSystem.exists(log)) {
+        return false;
+      }
+      for (FileStatus file : fileSystem.listStatus(log)) {
+        Matcher commit = COMMIT_FILE.matcher(file.getPath().getName());
+        if (commit.matches() && Long.parseLong(commit.group(1)) > 0) {
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException e) {
+      throw new LakeException(
+          ErrorCode.SERVER_NOT_AVAILABLE,
+          "Cannot read the Delta log at " + log + ": " + e.getMessage(),
+          e);
+    }
+  }
+
   private static Optional<String> userMetadata(FileSystem fileSystem, Path commit)
       throws IOException {
     try (BufferedReader reader =
