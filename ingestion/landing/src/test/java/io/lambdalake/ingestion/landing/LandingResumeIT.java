@@ -2,16 +2,20 @@ package io.lambdalake.ingestion.landing;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.event.CollectedEvent;
 import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.CdcJob;
 import io.lambdalake.ingestion.cdc.MaxwellIngestion;
 import io.lambdalake.spark.Checkpoints;
+import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.StreamingRun;
+import io.lambdalake.spark.TableUpkeep;
 import io.lambdalake.stack.testing.MariaDbSql;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
@@ -34,6 +38,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
@@ -94,6 +99,88 @@ class LandingResumeIT {
   }
 
   @Test
+  void aTableOneBatchAheadOfAnotherGetsNothingTwice() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    createTopics(run, run.pageViews());
+    List<String> records = new ArrayList<>();
+    List<String> events = events(run, 0, 300);
+    for (int i = 0; i < events.size(); i++) {
+      records.add(events.get(i));
+      if (i % 15 == 0) {
+        records.add("{bad " + i);
+      }
+    }
+    send(run, run.pageViews(), records);
+
+    // The landing dies between its two commits of a batch: raw.events has it, raw.quarantine not.
+    CrashingBetweenCommits crashing = new CrashingBetweenCommits(run.config);
+    assertThatThrownBy(() -> land(spark, run, crashing, Optional.empty()))
+        .isInstanceOf(LakeException.class)
+        .hasMessageContaining("crashed between the commits");
+    assertThat(crashing.crashedIn).isPositive();
+    Checkpoints.delete(spark, run.config.storage().checkpointLocation(EventLanding.QUERY_NAME));
+    land(spark, run, Optional.empty());
+
+    assertExactlyEvents(spark, run, 300);
+    assertThat(payloads(spark, run))
+        .containsExactlyInAnyOrderElementsOf(
+            IntStream.range(0, 300).filter(i -> i % 15 == 0).mapToObj(i -> "{bad " + i).toList());
+  }
+
+  /** The events landing, except that one batch after the first dies after its events commit. */
+  private static final class CrashingBetweenCommits implements LandingStream.Source {
+    private final LandingStream.Source landing;
+    private final String eventsLocation;
+    private volatile long crashedIn = -1;
+
+    CrashingBetweenCommits(LakeConfig config) {
+      this.landing = EventLanding.source(config, 40, Duration.ofHours(1));
+      this.eventsLocation = LakeTable.RAW_EVENTS.location(config.storage());
+    }
+
+    @Override
+    public String name() {
+      return landing.name();
+    }
+
+    @Override
+    public String topicPattern() {
+      return landing.topicPattern();
+    }
+
+    @Override
+    public long maxRecordsPerBatch() {
+      return landing.maxRecordsPerBatch();
+    }
+
+    @Override
+    public List<String> appendOnlyTables() {
+      return landing.appendOnlyTables();
+    }
+
+    @Override
+    public TableUpkeep upkeep() {
+      return landing.upkeep();
+    }
+
+    @Override
+    public Dataset<Row> prepare(Dataset<Row> kafkaRecords) {
+      return landing.prepare(kafkaRecords);
+    }
+
+    @Override
+    public void write(Dataset<Row> batch, LandingBatch batchLanding) {
+      if (batchLanding.version() > 0 && !EventLanding.quarantine(batch).isEmpty()) {
+        batchLanding.append(EventLanding.events(batch), eventsLocation);
+        crashedIn = batchLanding.version();
+        throw new IllegalStateException("crashed between the commits of batch " + crashedIn);
+      }
+      landing.write(batch, batchLanding);
+    }
+  }
+
+  @Test
   void aResetFromTheEarliestLandsNothingTwice() throws Exception {
     Run run = Run.create();
     SparkSession spark = TestSpark.session();
@@ -109,6 +196,25 @@ class LandingResumeIT {
 
     assertExactlyEvents(spark, run, 300);
     assertThat(payloads(spark, run)).containsExactly("{not json");
+
+    // Rows landed before commits recorded their offsets: nothing to resume from, so no start.
+    Run older = Run.create();
+    run.table(spark, LakeTable.RAW_EVENTS)
+        .write()
+        .format("delta")
+        .mode(SaveMode.Append)
+        .save(DeltaTables.ensure(spark, older.config, LakeTable.RAW_EVENTS));
+    assertThatThrownBy(
+            () ->
+                LandingStream.start(
+                    spark,
+                    older.config,
+                    EventLanding.source(older.config, 40, Duration.ofHours(1)),
+                    Trigger.AvailableNow(),
+                    Optional.empty()))
+        .isInstanceOf(LakeException.class)
+        .hasMessageContaining("has rows but no commit that records which Kafka offsets it landed")
+        .hasMessageContaining("--reset-from earliest");
   }
 
   @Test
@@ -185,13 +291,17 @@ class LandingResumeIT {
 
   private static void land(SparkSession spark, Run run, Optional<LandingStream.ResetFrom> reset)
       throws Exception {
+    land(spark, run, EventLanding.source(run.config, 40, Duration.ofHours(1)), reset);
+  }
+
+  private static void land(
+      SparkSession spark,
+      Run run,
+      LandingStream.Source source,
+      Optional<LandingStream.ResetFrom> reset)
+      throws Exception {
     StreamingQuery query =
-        LandingStream.start(
-            spark,
-            run.config,
-            EventLanding.source(run.config, 40, Duration.ofHours(1)),
-            Trigger.AvailableNow(),
-            reset);
+        LandingStream.start(spark, run.config, source, Trigger.AvailableNow(), reset);
     try {
       new StreamingRun(List.of(query), Duration.ofSeconds(1), quietly()).awaitAll();
     } finally {
