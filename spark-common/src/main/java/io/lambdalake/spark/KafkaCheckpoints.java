@@ -82,9 +82,11 @@ public final class KafkaCheckpoints {
             + gaps.stream().limit(3).map(Gap::toString).collect(Collectors.joining("; "))
             + (gaps.size() > 3 ? "; and " + (gaps.size() - 3) + " more" : "")
             + ". Kafka's data was reset while the lake's storage was kept. Start the local lake"
-            + " afresh with `scripts/stack reset --yes`, or, to keep the tables and read Kafka"
-            + " from its start, delete the checkpoint "
-            + checkpointLocation);
+            + " afresh with `scripts/stack reset --yes`, or, to keep the tables and read what"
+            + " Kafka holds now, run the stream once with `--reset-from earliest` (it discards"
+            + " the checkpoint "
+            + checkpointLocation
+            + "; the tables skip the records they already hold)");
   }
 
   /** The partitions the checkpoint has read further than Kafka holds, in checkpoint order. */
@@ -131,15 +133,35 @@ public final class KafkaCheckpoints {
       if (newest.isEmpty()) {
         return Map.of();
       }
-      String log;
-      try (InputStream in = fileSystem.open(new Path(offsets, Long.toString(newest.getAsLong())))) {
-        log = new String(in.readAllBytes(), UTF_8);
-      }
-      return kafkaOffsets(log);
+      return batchOffsets(hadoop, checkpointLocation, newest.getAsLong());
     } catch (IOException e) {
       throw new LakeException(
           ErrorCode.SERVER_NOT_AVAILABLE,
           "Cannot read the streaming checkpoint at " + checkpointLocation + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * The Kafka end offsets of one batch of a checkpoint (from {@code offsets/<batch id>}, which
+   * Spark writes before it runs the batch): per partition, the next offset to read after the batch.
+   */
+  public static Map<TopicPartition, Long> batchOffsets(
+      Configuration hadoop, String checkpointLocation, long batchId) {
+    requireNonNull(hadoop, "hadoop is null");
+    requireNonNull(checkpointLocation, "checkpointLocation is null");
+    Path file = new Path(new Path(checkpointLocation, "offsets"), Long.toString(batchId));
+    try (InputStream in = file.getFileSystem(hadoop).open(file)) {
+      return kafkaOffsets(new String(in.readAllBytes(), UTF_8));
+    } catch (IOException e) {
+      throw new LakeException(
+          ErrorCode.SERVER_NOT_AVAILABLE,
+          "Cannot read the offsets of batch "
+              + batchId
+              + " in the streaming checkpoint at "
+              + checkpointLocation
+              + ": "
+              + e.getMessage(),
           e);
     }
   }

@@ -6,8 +6,10 @@ import io.lambdalake.common.launch.Endpoint;
 import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.common.launch.Server;
+import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.views.HourlyViews;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -73,6 +75,16 @@ public final class SpeedCommand implements Job {
   boolean rebuildViews;
 
   @Option(
+      names = "--reset-from",
+      paramLabel = "table|earliest",
+      description =
+          "Operators only: discard the landing stream's checkpoint and start afresh from the Kafka"
+              + " offsets the tables' own commits recorded (table), or from the earliest record"
+              + " Kafka holds (earliest; the tables still skip what they hold, so this only lands"
+              + " again what a removed table had). Stop the running job first.")
+  String resetFrom;
+
+  @Option(
       names = "--progress",
       defaultValue = "10s",
       description = "Progress line interval (default: ${DEFAULT-VALUE}).")
@@ -88,7 +100,8 @@ public final class SpeedCommand implements Job {
         Durations.parse(deduplicationWindow, "--dedup-window"),
         maxRecordsPerBatch,
         includeBots ? HourlyViews.BotPolicy.INCLUDE_BOTS : HourlyViews.BotPolicy.EXCLUDE_BOTS,
-        Durations.parse(progressInterval, "--progress"));
+        Durations.parse(progressInterval, "--progress"),
+        Optional.ofNullable(resetFrom).map(LandingStream.ResetFrom::parse));
   }
 
   @Override

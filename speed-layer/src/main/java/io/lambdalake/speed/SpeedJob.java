@@ -7,20 +7,22 @@ import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.ingestion.landing.EventLanding;
-import io.lambdalake.spark.KafkaCheckpoints;
+import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.LakeSpark;
+import io.lambdalake.spark.StreamingRun;
 import io.lambdalake.spark.views.HourlyViews;
 import io.lambdalake.speed.views.SpeedViews;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
-import org.apache.spark.sql.streaming.StreamingQueryException;
-import org.apache.spark.sql.streaming.StreamingQueryProgress;
 import org.apache.spark.sql.streaming.Trigger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The speed layer's streaming job: lands the event topics in raw.events (and raw.quarantine) and
@@ -28,6 +30,8 @@ import org.apache.spark.sql.streaming.Trigger;
  * cluster each can run as its own application with {@link Options#queries()}.
  */
 public final class SpeedJob {
+  private static final Logger LOG = LoggerFactory.getLogger(SpeedJob.class);
+
   private SpeedJob() {}
 
   /** Which streaming queries the job runs. */
@@ -51,7 +55,8 @@ public final class SpeedJob {
       Duration deduplicationWindow,
       long maxRecordsPerBatch,
       HourlyViews.BotPolicy botPolicy,
-      Duration progressInterval) {
+      Duration progressInterval,
+      Optional<LandingStream.ResetFrom> resetFrom) {
     public Options {
       requireNonNull(queries, "queries is null");
       requireNonNull(mode, "mode is null");
@@ -65,6 +70,29 @@ public final class SpeedJob {
       }
       requireNonNull(botPolicy, "botPolicy is null");
       requirePositive(progressInterval, "progressInterval");
+      requireNonNull(resetFrom, "resetFrom is null");
+    }
+
+    /** Options that keep the landing checkpoint. */
+    public Options(
+        Queries queries,
+        Mode mode,
+        Duration triggerInterval,
+        Duration lateness,
+        Duration deduplicationWindow,
+        long maxRecordsPerBatch,
+        HourlyViews.BotPolicy botPolicy,
+        Duration progressInterval) {
+      this(
+          queries,
+          mode,
+          triggerInterval,
+          lateness,
+          deduplicationWindow,
+          maxRecordsPerBatch,
+          botPolicy,
+          progressInterval,
+          Optional.empty());
     }
 
     public static Options defaults() {
@@ -87,6 +115,20 @@ public final class SpeedJob {
       return with(newQueries, mode);
     }
 
+    /** These options with a reset of the landing checkpoint. */
+    public Options withResetFrom(LandingStream.ResetFrom reset) {
+      return new Options(
+          queries,
+          mode,
+          triggerInterval,
+          lateness,
+          deduplicationWindow,
+          maxRecordsPerBatch,
+          botPolicy,
+          progressInterval,
+          Optional.of(reset));
+    }
+
     private Options with(Queries newQueries, Mode newMode) {
       return new Options(
           newQueries,
@@ -96,7 +138,8 @@ public final class SpeedJob {
           deduplicationWindow,
           maxRecordsPerBatch,
           botPolicy,
-          progressInterval);
+          progressInterval,
+          resetFrom);
     }
 
     private static void requirePositive(Duration duration, String name) {
@@ -159,6 +202,10 @@ public final class SpeedJob {
     requireNonNull(spark, "spark is null");
     requireNonNull(config, "config is null");
     requireNonNull(options, "options is null");
+    if (options.queries() == Queries.VIEWS && options.resetFrom().isPresent()) {
+      LOG.warn(
+          "--reset-from is ignored: it resets the landing stream, which --queries views skips");
+    }
     List<StreamingQuery> running = new ArrayList<>();
     long started = System.nanoTime();
     try {
@@ -166,6 +213,7 @@ public final class SpeedJob {
         running.add(startLanding(spark, config, options));
         if (options.mode() == Mode.AVAILABLE_NOW) {
           awaitAll(running, options, progress);
+          StreamingRun.stopAll(running);
           running.clear();
         }
       }
@@ -187,9 +235,7 @@ public final class SpeedJob {
           "A streaming query did not start: " + e.getMessage(),
           e);
     } finally {
-      for (StreamingQuery query : running) {
-        stopQuietly(query);
-      }
+      StreamingRun.stopAll(running);
     }
   }
 
@@ -202,16 +248,12 @@ public final class SpeedJob {
 
   private static StreamingQuery startLanding(SparkSession spark, LakeConfig config, Options options)
       throws TimeoutException {
-    String checkpoint = config.storage().checkpointLocation(EventLanding.QUERY_NAME);
-    KafkaCheckpoints.requireWithinKafka(spark, checkpoint, config.kafka(), EventLanding.QUERY_NAME);
-    return EventLanding.stream(
-            spark, config, options.maxRecordsPerBatch(), options.deduplicationWindow())
-        .writeStream()
-        .queryName(EventLanding.QUERY_NAME)
-        .option("checkpointLocation", checkpoint)
-        .trigger(trigger(options))
-        .foreachBatch(EventLanding.writer(config, checkpoint))
-        .start();
+    return LandingStream.start(
+        spark,
+        config,
+        EventLanding.source(config, options.maxRecordsPerBatch(), options.deduplicationWindow()),
+        trigger(options),
+        options.resetFrom());
   }
 
   private static StreamingQuery startView(
@@ -236,84 +278,6 @@ public final class SpeedJob {
 
   private static void awaitAll(
       List<StreamingQuery> queries, Options options, PrintStream progress) {
-    try {
-      while (true) {
-        boolean allStopped = true;
-        for (StreamingQuery query : queries) {
-          if (query.exception().isDefined()) {
-            throw failure(query, query.exception().get());
-          }
-          allStopped &= !query.isActive();
-        }
-        if (allStopped) {
-          for (StreamingQuery query : queries) {
-            report(query, progress);
-          }
-          return;
-        }
-        spark(queries).streams().awaitAnyTermination(options.progressInterval().toMillis());
-        spark(queries).streams().resetTerminated();
-        for (StreamingQuery query : queries) {
-          report(query, progress);
-        }
-      }
-    } catch (StreamingQueryException e) {
-      throw new LakeException(
-          ErrorCode.STREAMING_QUERY_FAILED, "A streaming query failed: " + rootMessage(e), e);
-    }
-  }
-
-  private static SparkSession spark(List<StreamingQuery> queries) {
-    return queries.get(0).sparkSession();
-  }
-
-  private static LakeException failure(StreamingQuery query, StreamingQueryException exception) {
-    return new LakeException(
-        ErrorCode.STREAMING_QUERY_FAILED,
-        "Streaming query " + query.name() + " failed: " + rootMessage(exception),
-        exception);
-  }
-
-  private static String rootMessage(Throwable error) {
-    Throwable root = error;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String message = root.getMessage() == null ? root.getClass().getName() : root.getMessage();
-    return message.lines().findFirst().orElse(message);
-  }
-
-  /** The last batch reported per query, so each batch's line is printed once. */
-  private static final java.util.Map<java.util.UUID, Long> REPORTED =
-      new java.util.concurrent.ConcurrentHashMap<>();
-
-  private static void report(StreamingQuery query, PrintStream progress) {
-    long reported = REPORTED.getOrDefault(query.runId(), -1L);
-    for (StreamingQueryProgress batch : query.recentProgress()) {
-      if (batch.batchId() <= reported
-          || batch.numInputRows() == 0 && batch.batchId() > 0 && reported >= 0) {
-        continue;
-      }
-      java.util.Map<String, Long> durations = batch.durationMs();
-      progress.printf(
-          "%-20s batch %6d  %9d rows  %10.0f rows/s  (batch %d ms, writing %d ms)%n",
-          query.name(),
-          batch.batchId(),
-          batch.numInputRows(),
-          batch.processedRowsPerSecond(),
-          durations.getOrDefault("triggerExecution", 0L),
-          durations.getOrDefault("addBatch", 0L));
-      reported = Math.max(reported, batch.batchId());
-    }
-    REPORTED.put(query.runId(), reported);
-    progress.flush();
-  }
-
-  private static void stopQuietly(StreamingQuery query) {
-    try {
-      query.stop();
-    } catch (TimeoutException e) {
-      // Stopping on the way out: the checkpoint keeps what committed.
-    }
+    new StreamingRun(queries, options.progressInterval(), progress).awaitAll();
   }
 }

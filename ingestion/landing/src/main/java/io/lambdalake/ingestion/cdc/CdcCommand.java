@@ -9,8 +9,10 @@ import io.lambdalake.common.launch.Endpoint;
 import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.common.launch.Server;
+import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.LakeSpark;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -56,6 +58,16 @@ public final class CdcCommand implements Job {
   String databases;
 
   @Option(
+      names = "--reset-from",
+      paramLabel = "table|earliest",
+      description =
+          "Operators only: discard the streams' checkpoints and start afresh from the Kafka"
+              + " offsets the tables' own commits recorded (table), or from the earliest record"
+              + " Kafka holds (earliest; the tables still skip what they hold, so this only lands"
+              + " again what a removed table had). Stop the running job first.")
+  String resetFrom;
+
+  @Option(
       names = "--progress",
       defaultValue = "10s",
       description = "Progress line interval (default: ${DEFAULT-VALUE}).")
@@ -68,7 +80,8 @@ public final class CdcCommand implements Job {
         Durations.parse(trigger, "--trigger"),
         maxRecordsPerBatch,
         databases,
-        Durations.parse(progressInterval, "--progress"));
+        Durations.parse(progressInterval, "--progress"),
+        Optional.ofNullable(resetFrom).map(LandingStream.ResetFrom::parse));
   }
 
   @Override

@@ -12,17 +12,16 @@ import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
+import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.DeltaTables;
-import io.lambdalake.spark.KafkaCheckpoints;
 import io.lambdalake.spark.LakeSpark;
+import io.lambdalake.spark.StreamingRun;
 import io.lambdalake.spark.cdc.ParsedChanges;
 import io.lambdalake.spark.cdc.SourceSchemas;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
@@ -33,8 +32,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
-import org.apache.spark.sql.streaming.StreamingQueryException;
-import org.apache.spark.sql.streaming.StreamingQueryProgress;
 import org.apache.spark.sql.streaming.Trigger;
 
 /**
@@ -58,6 +55,8 @@ public final class CdcJob {
 
   /**
    * @param databases a regular expression of the source databases to follow
+   * @param resetFrom discard the streams' checkpoints and start from the tables' recorded offsets
+   *     or from Kafka's earliest (see {@link LandingStream.ResetFrom})
    */
   public record Options(
       Sources sources,
@@ -65,7 +64,8 @@ public final class CdcJob {
       Duration triggerInterval,
       long maxRecordsPerBatch,
       String databases,
-      Duration progressInterval) {
+      Duration progressInterval,
+      Optional<LandingStream.ResetFrom> resetFrom) {
     public Options {
       requireNonNull(sources, "sources is null");
       requireNonNull(mode, "mode is null");
@@ -85,6 +85,25 @@ public final class CdcJob {
             e);
       }
       requirePositive(progressInterval, "progressInterval");
+      requireNonNull(resetFrom, "resetFrom is null");
+    }
+
+    /** Options that keep the checkpoints. */
+    public Options(
+        Sources sources,
+        Mode mode,
+        Duration triggerInterval,
+        long maxRecordsPerBatch,
+        String databases,
+        Duration progressInterval) {
+      this(
+          sources,
+          mode,
+          triggerInterval,
+          maxRecordsPerBatch,
+          databases,
+          progressInterval,
+          Optional.empty());
     }
 
     public static Options defaults() {
@@ -95,6 +114,18 @@ public final class CdcJob {
           200_000,
           "[^.]+",
           Duration.ofSeconds(10));
+    }
+
+    /** These options with a reset of the checkpoints. */
+    public Options withResetFrom(LandingStream.ResetFrom reset) {
+      return new Options(
+          sources,
+          mode,
+          triggerInterval,
+          maxRecordsPerBatch,
+          databases,
+          progressInterval,
+          Optional.of(reset));
     }
 
     private static void requirePositive(Duration duration, String name) {
@@ -115,127 +146,36 @@ public final class CdcJob {
     run(LakeSpark.session(config, "lambda-lake-cdc"), config, options, System.out);
   }
 
-  /** Runs the stream: until stopped, or in AVAILABLE_NOW over what Kafka holds now. */
+  /** Runs the streams: until stopped, or in AVAILABLE_NOW over what Kafka holds now. */
   public static void run(
       SparkSession spark, LakeConfig config, Options options, PrintStream progress) {
     requireNonNull(spark, "spark is null");
     requireNonNull(config, "config is null");
     requireNonNull(options, "options is null");
+    List<LandingStream.Source> sources = new ArrayList<>();
+    if (options.sources() != Sources.MONGO) {
+      sources.add(
+          MaxwellIngestion.source(config, options.databases(), options.maxRecordsPerBatch()));
+    }
+    if (options.sources() != Sources.MAXWELL) {
+      sources.add(MongoIngestion.source(config, options.databases(), options.maxRecordsPerBatch()));
+    }
+    Trigger trigger =
+        options.mode() == Mode.AVAILABLE_NOW
+            ? Trigger.AvailableNow()
+            : Trigger.ProcessingTime(options.triggerInterval().toMillis());
     List<StreamingQuery> queries = new ArrayList<>();
     try {
-      if (options.sources() != Sources.MONGO) {
-        String checkpoint = config.storage().checkpointLocation(MaxwellIngestion.QUERY_NAME);
-        KafkaCheckpoints.requireWithinKafka(
-            spark, checkpoint, config.kafka(), MaxwellIngestion.QUERY_NAME);
-        queries.add(
-            start(
-                MaxwellIngestion.stream(
-                    spark, config, options.databases(), options.maxRecordsPerBatch()),
-                MaxwellIngestion.QUERY_NAME,
-                checkpoint,
-                MaxwellIngestion.writer(config, checkpoint),
-                options));
+      for (LandingStream.Source source : sources) {
+        queries.add(LandingStream.start(spark, config, source, trigger, options.resetFrom()));
       }
-      if (options.sources() != Sources.MAXWELL) {
-        String checkpoint = config.storage().checkpointLocation(MongoIngestion.QUERY_NAME);
-        KafkaCheckpoints.requireWithinKafka(
-            spark, checkpoint, config.kafka(), MongoIngestion.QUERY_NAME);
-        queries.add(
-            start(
-                MongoIngestion.stream(
-                    spark, config, options.databases(), options.maxRecordsPerBatch()),
-                MongoIngestion.QUERY_NAME,
-                checkpoint,
-                MongoIngestion.writer(config, checkpoint),
-                options));
-      }
-      Map<String, Long> reported = new HashMap<>();
-      while (true) {
-        boolean active = false;
-        for (StreamingQuery query : queries) {
-          if (query.exception().isDefined()) {
-            throw new LakeException(
-                ErrorCode.STREAMING_QUERY_FAILED,
-                "The CDC query "
-                    + query.name()
-                    + " failed: "
-                    + rootMessage(query.exception().get()),
-                query.exception().get());
-          }
-          active |= query.isActive();
-          reported.put(
-              query.name(), report(query, progress, reported.getOrDefault(query.name(), -1L)));
-        }
-        if (!active) {
-          return;
-        }
-        spark.streams().awaitAnyTermination(options.progressInterval().toMillis());
-        spark.streams().resetTerminated();
-      }
+      new StreamingRun(queries, options.progressInterval(), progress).awaitAll();
     } catch (TimeoutException e) {
       throw new LakeException(
           ErrorCode.STREAMING_QUERY_FAILED, "A CDC query did not start: " + e.getMessage(), e);
-    } catch (StreamingQueryException e) {
-      throw new LakeException(
-          ErrorCode.STREAMING_QUERY_FAILED, "A CDC query failed: " + rootMessage(e), e);
     } finally {
-      for (StreamingQuery query : queries) {
-        try {
-          query.stop();
-        } catch (TimeoutException e) {
-          // On the way out: the checkpoint keeps what committed.
-        }
-      }
+      StreamingRun.stopAll(queries);
     }
-  }
-
-  private static StreamingQuery start(
-      Dataset<Row> stream,
-      String name,
-      String checkpoint,
-      org.apache.spark.api.java.function.VoidFunction2<Dataset<Row>, Long> writer,
-      Options options)
-      throws TimeoutException {
-    return stream
-        .writeStream()
-        .queryName(name)
-        .option("checkpointLocation", checkpoint)
-        .trigger(
-            options.mode() == Mode.AVAILABLE_NOW
-                ? Trigger.AvailableNow()
-                : Trigger.ProcessingTime(options.triggerInterval().toMillis()))
-        .foreachBatch(writer)
-        .start();
-  }
-
-  private static long report(StreamingQuery query, PrintStream progress, long reported) {
-    long last = reported;
-    for (StreamingQueryProgress batch : query.recentProgress()) {
-      if (batch.batchId() <= last) {
-        continue;
-      }
-      if (batch.numInputRows() > 0) {
-        progress.printf(
-            "%-12s batch %6d  %9d changes  %10.0f changes/s  (batch %d ms)%n",
-            query.name(),
-            batch.batchId(),
-            batch.numInputRows(),
-            batch.processedRowsPerSecond(),
-            batch.durationMs().getOrDefault("triggerExecution", 0L));
-      }
-      last = batch.batchId();
-    }
-    progress.flush();
-    return last;
-  }
-
-  private static String rootMessage(Throwable error) {
-    Throwable root = error;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String message = root.getMessage() == null ? root.getClass().getName() : root.getMessage();
-    return message.lines().findFirst().orElse(message);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.lambdalake.ingestion.cdc;
 
+import static java.util.Objects.requireNonNull;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.current_timestamp;
@@ -10,12 +11,13 @@ import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
-import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.BatchSurvey;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
+import io.lambdalake.ingestion.landing.LandingBatch;
+import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.TableUpkeep;
 import io.lambdalake.spark.cdc.ParsedChanges;
@@ -31,21 +33,20 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Pattern;
-import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Maxwell's topics into the lake, exactly once: every change as received into raw.mysql_changes (an
- * idempotent append keyed by the query and batch id), each source table's current state into its
- * mirror by MERGE (idempotent per batch, and ordered by binlog position so that nothing older
- * overwrites something newer), and what cannot be applied into raw.cdc_quarantine with its reason.
+ * Maxwell's topics into the lake, exactly once on the {@link LandingStream} skeleton: every change
+ * as received into raw.mysql_changes (an idempotent append keyed by the stream, query and batch
+ * id), each source table's current state into its mirror by MERGE (idempotent per batch, and
+ * ordered by binlog position so that nothing older overwrites something newer), and what cannot be
+ * applied into raw.cdc_quarantine with its reason.
  */
 public final class MaxwellIngestion {
   private static final Logger LOG = LoggerFactory.getLogger(MaxwellIngestion.class);
@@ -62,49 +63,78 @@ public final class MaxwellIngestion {
         + ")\\.[^.]+$";
   }
 
-  public static Dataset<Row> stream(
-      SparkSession spark, LakeConfig config, String databases, long maxRecordsPerBatch) {
-    return spark
-        .readStream()
-        .format("kafka")
-        .options(KafkaClientProperties.sparkOptions(config.kafka()))
-        .option("subscribePattern", topicPattern(config, databases))
-        .option("startingOffsets", "earliest")
-        .option("maxOffsetsPerTrigger", maxRecordsPerBatch)
-        .option("failOnDataLoss", "true")
-        .load();
-  }
-
   /** Reads Kafka's rows into changes (or reasons why not). */
   static Dataset<Row> parse(Dataset<Row> kafkaRows) {
     return kafkaRows.mapPartitions(ParsedChanges.fromKafka(), Encoders.row(ParsedChanges.SCHEMA));
   }
 
-  public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, String checkpoint) {
-    String applicationId = "lambda-lake-cdc:" + checkpoint;
+  /** Maxwell's stream on the {@link LandingStream} skeleton. */
+  public static LandingStream.Source source(
+      LakeConfig config, String databases, long maxRecordsPerBatch) {
+    return new Source(config, databases, maxRecordsPerBatch);
+  }
+
+  private static final class Source implements LandingStream.Source {
+    private final LakeConfig config;
+    private final String databases;
+    private final long maxRecordsPerBatch;
     // Kept across the micro-batches of one run: positions, source schemas, sessions.
-    CdcPositions.Thresholds thresholds = new CdcPositions.Thresholds(config);
-    MirrorApplier applier =
-        new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb()));
-    TableSessions sessions = new TableSessions();
-    TableUpkeep upkeep = new TableUpkeep("cdc", config.cdc().compactEveryBatches());
-    return (batch, batchId) -> {
+    private final Landing landing;
+
+    Source(LakeConfig config, String databases, long maxRecordsPerBatch) {
+      this.config = requireNonNull(config, "config is null");
+      this.databases = requireNonNull(databases, "databases is null");
+      this.maxRecordsPerBatch = maxRecordsPerBatch;
+      this.landing =
+          new Landing(
+              new CdcPositions.Thresholds(config),
+              new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb())),
+              new TableSessions(),
+              new TableUpkeep("cdc", config.cdc().compactEveryBatches()));
+    }
+
+    @Override
+    public String name() {
+      return QUERY_NAME;
+    }
+
+    @Override
+    public String topicPattern() {
+      return MaxwellIngestion.topicPattern(config, databases);
+    }
+
+    @Override
+    public long maxRecordsPerBatch() {
+      return maxRecordsPerBatch;
+    }
+
+    @Override
+    public List<String> appendOnlyTables() {
+      return List.of(
+          LakeTable.RAW_MYSQL_CHANGES.location(config.storage()),
+          LakeTable.RAW_CDC_QUARANTINE.location(config.storage()));
+    }
+
+    @Override
+    public TableUpkeep upkeep() {
+      return landing.upkeep();
+    }
+
+    @Override
+    public void write(Dataset<Row> batch, LandingBatch batchLanding) {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
       Dataset<Row> parsed = parse(batch).persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        apply(
-            spark,
-            config,
-            parsed,
-            new MirrorApplier.Transaction(applicationId, batchId),
-            new Landing(thresholds, applier, sessions, upkeep));
-        upkeep.afterBatch(spark, batchId);
-        LOG.info("CDC batch {} in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
+        apply(spark, config, parsed, batchLanding, landing);
+        LOG.info(
+            "CDC batch {} in {} ms",
+            batchLanding.version(),
+            (System.nanoTime() - started) / 1_000_000);
       } finally {
         parsed.unpersist();
       }
-    };
+    }
   }
 
   /**
@@ -160,8 +190,10 @@ public final class MaxwellIngestion {
       SparkSession spark,
       LakeConfig config,
       Dataset<Row> parsed,
-      MirrorApplier.Transaction transaction,
+      LandingBatch batchLanding,
       Landing landing) {
+    MirrorApplier.Transaction transaction =
+        new MirrorApplier.Transaction(batchLanding.applicationId(), batchLanding.version());
     long batch = transaction.version();
     describe(spark, batch, "survey");
     BatchSurvey survey = BatchSurvey.of(parsed);
@@ -171,16 +203,14 @@ public final class MaxwellIngestion {
     Map<String, BinlogPosition> thresholds = landing.thresholds().current(spark);
     Dataset<Row> changes = parsed.filter(col("reason").isNull().and(col("op").isNotNull()));
     List<Callable<Optional<TableResult>>> tasks = new ArrayList<>();
-    if (survey.logged() > 0) {
-      String location = DeltaTables.ensure(spark, config, LakeTable.RAW_MYSQL_CHANGES);
-      tasks.add(
-          () -> {
-            describe(spark, batch, "raw log append");
-            append(raw(parsed), location, transaction.applicationId(), transaction.version());
-            landing.upkeep().wrote(location);
-            return Optional.empty();
-          });
-    }
+    // Every batch commits to the raw log and the quarantine, so both record its offsets.
+    String rawLocation = DeltaTables.ensure(spark, config, LakeTable.RAW_MYSQL_CHANGES);
+    tasks.add(
+        () -> {
+          describe(spark, batch, "raw log append");
+          batchLanding.append(raw(parsed), rawLocation);
+          return Optional.empty();
+        });
     for (BatchSurvey.TableSurvey table : survey.tables()) {
       Optional<BinlogPosition> threshold =
           Optional.ofNullable(thresholds.get(table.table().qualifiedName()));
@@ -214,9 +244,7 @@ public final class MaxwellIngestion {
           });
     }
     List<Dataset<Row>> quarantined = new ArrayList<>();
-    if (survey.unreadable() > 0) {
-      quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
-    }
+    quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
     Map<String, BinlogPosition> newest = new HashMap<>();
     for (Optional<TableResult> result : runAll(spark, tasks)) {
       if (result.isPresent()) {
@@ -229,14 +257,9 @@ public final class MaxwellIngestion {
       }
     }
     describe(spark, batch, "quarantine append");
-    if (!quarantined.isEmpty()) {
-      DeltaTables.ensure(spark, config, LakeTable.RAW_CDC_QUARANTINE);
-      append(
-          quarantined.stream().reduce(Dataset::unionByName).orElseThrow(),
-          LakeTable.RAW_CDC_QUARANTINE.location(config.storage()),
-          transaction.applicationId(),
-          transaction.version());
-    }
+    batchLanding.append(
+        quarantined.stream().reduce(Dataset::unionByName).orElseThrow(),
+        DeltaTables.ensure(spark, config, LakeTable.RAW_CDC_QUARANTINE));
     // Last: a table's position moves only after its mirror has the changes up to it.
     describe(spark, batch, "positions");
     landing.thresholds().advance(spark, newest, transaction);
@@ -334,14 +357,5 @@ public final class MaxwellIngestion {
             current_timestamp().as("landed_at"),
             to_date(coalesce(col("committed_at"), col("received_at"), current_timestamp()))
                 .as("change_date"));
-  }
-
-  static void append(Dataset<Row> rows, String location, String applicationId, long version) {
-    rows.write()
-        .format("delta")
-        .mode(SaveMode.Append)
-        .option("txnAppId", applicationId)
-        .option("txnVersion", version)
-        .save(location);
   }
 }

@@ -1,5 +1,6 @@
 package io.lambdalake.ingestion.cdc;
 
+import static java.util.Objects.requireNonNull;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.current_timestamp;
@@ -8,12 +9,13 @@ import static org.apache.spark.sql.functions.to_date;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
 import io.lambdalake.common.config.LakeConfig;
-import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.MongoApplier;
 import io.lambdalake.ingestion.cdc.internal.MongoPositions;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
+import io.lambdalake.ingestion.landing.LandingBatch;
+import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.TableUpkeep;
 import io.lambdalake.spark.cdc.MongoParsedChanges;
@@ -22,7 +24,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -49,28 +50,59 @@ public final class MongoIngestion {
     return "^" + Pattern.quote(config.topics().cdcMongoPrefix()) + "(?:" + databases + ")\\..+$";
   }
 
-  public static Dataset<Row> stream(
-      SparkSession spark, LakeConfig config, String databases, long maxRecordsPerBatch) {
-    return spark
-        .readStream()
-        .format("kafka")
-        .options(KafkaClientProperties.sparkOptions(config.kafka()))
-        .option("subscribePattern", topicPattern(config, databases))
-        .option("startingOffsets", "earliest")
-        .option("maxOffsetsPerTrigger", maxRecordsPerBatch)
-        .option("failOnDataLoss", "true")
-        .load();
+  /** The MongoDB connector's stream on the {@link LandingStream} skeleton. */
+  public static LandingStream.Source source(
+      LakeConfig config, String databases, long maxRecordsPerBatch) {
+    return new Source(config, databases, maxRecordsPerBatch);
   }
 
-  public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, String checkpoint) {
-    String applicationId = "lambda-lake-cdc-mongo:" + checkpoint;
-    Map<String, List<String>> promote = new HashMap<>();
-    config
-        .cdc()
-        .mongoPromotedFields()
-        .forEach((collection, fields) -> promote.put(collection, List.copyOf(fields.keySet())));
-    TableUpkeep upkeep = new TableUpkeep("cdc", config.cdc().compactEveryBatches());
-    return (batch, batchId) -> {
+  private static final class Source implements LandingStream.Source {
+    private final LakeConfig config;
+    private final String databases;
+    private final long maxRecordsPerBatch;
+    private final Map<String, List<String>> promote = new HashMap<>();
+    private final TableUpkeep upkeep;
+
+    Source(LakeConfig config, String databases, long maxRecordsPerBatch) {
+      this.config = requireNonNull(config, "config is null");
+      this.databases = requireNonNull(databases, "databases is null");
+      this.maxRecordsPerBatch = maxRecordsPerBatch;
+      config
+          .cdc()
+          .mongoPromotedFields()
+          .forEach((collection, fields) -> promote.put(collection, List.copyOf(fields.keySet())));
+      this.upkeep = new TableUpkeep("cdc", config.cdc().compactEveryBatches());
+    }
+
+    @Override
+    public String name() {
+      return QUERY_NAME;
+    }
+
+    @Override
+    public String topicPattern() {
+      return MongoIngestion.topicPattern(config, databases);
+    }
+
+    @Override
+    public long maxRecordsPerBatch() {
+      return maxRecordsPerBatch;
+    }
+
+    @Override
+    public List<String> appendOnlyTables() {
+      return List.of(
+          LakeTable.RAW_MONGO_CHANGES.location(config.storage()),
+          LakeTable.RAW_CDC_QUARANTINE.location(config.storage()));
+    }
+
+    @Override
+    public TableUpkeep upkeep() {
+      return upkeep;
+    }
+
+    @Override
+    public void write(Dataset<Row> batch, LandingBatch landing) {
       long started = System.nanoTime();
       SparkSession spark = batch.sparkSession();
       Dataset<Row> parsed =
@@ -81,26 +113,25 @@ public final class MongoIngestion {
               .persist(StorageLevel.MEMORY_AND_DISK());
       try {
         if (!parsed.isEmpty()) {
-          apply(spark, config, parsed, applicationId, batchId, upkeep);
+          apply(spark, config, parsed, landing);
         }
-        upkeep.afterBatch(spark, batchId);
-        LOG.info("Mongo CDC batch {} in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
+        LOG.info(
+            "Mongo CDC batch {} in {} ms",
+            landing.version(),
+            (System.nanoTime() - started) / 1_000_000);
       } finally {
         parsed.unpersist();
       }
-    };
+    }
   }
 
   private static void apply(
-      SparkSession spark,
-      LakeConfig config,
-      Dataset<Row> parsed,
-      String applicationId,
-      long version,
-      TableUpkeep upkeep) {
+      SparkSession spark, LakeConfig config, Dataset<Row> parsed, LandingBatch landing) {
+    String applicationId = landing.applicationId();
+    long version = landing.version();
+    TableUpkeep upkeep = landing.upkeep();
     String rawLocation = DeltaTables.ensure(spark, config, LakeTable.RAW_MONGO_CHANGES);
-    MaxwellIngestion.append(raw(parsed), rawLocation, applicationId, version);
-    upkeep.wrote(rawLocation);
+    landing.append(raw(parsed), rawLocation);
     List<Dataset<Row>> quarantined = new ArrayList<>();
     quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
     Dataset<Row> changes = parsed.filter(col("reason").isNull().and(col("op").isNotNull()));
@@ -127,15 +158,10 @@ public final class MongoIngestion {
       upkeep.wrote(applier.mirrorLocation(collection));
       outcome.quarantined().ifPresent(quarantined::add);
     }
-    Dataset<Row> toQuarantine = quarantined.stream().reduce(Dataset::unionByName).orElseThrow();
-    if (!toQuarantine.isEmpty()) {
-      DeltaTables.ensure(spark, config, LakeTable.RAW_CDC_QUARANTINE);
-      MaxwellIngestion.append(
-          toQuarantine,
-          LakeTable.RAW_CDC_QUARANTINE.location(config.storage()),
-          applicationId,
-          version);
-    }
+    // Committed in every batch, so that the quarantine records the batch's offsets too.
+    landing.append(
+        quarantined.stream().reduce(Dataset::unionByName).orElseThrow(),
+        DeltaTables.ensure(spark, config, LakeTable.RAW_CDC_QUARANTINE));
     // Every mirror first, then the tombstones, then the positions: a batch replayed after a crash
     // reads the state it was first applied with, up to the commit that did not happen.
     MongoPositions.recordDeletes(spark, config, unread, transaction);

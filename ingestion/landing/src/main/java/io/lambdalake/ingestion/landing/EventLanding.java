@@ -1,5 +1,6 @@
 package io.lambdalake.ingestion.landing;
 
+import static java.util.Objects.requireNonNull;
 import static org.apache.spark.sql.functions.base64;
 import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.coalesce;
@@ -15,34 +16,36 @@ import static org.apache.spark.sql.functions.when;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.TopicsConfig;
 import io.lambdalake.common.event.CollectedEvent;
-import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.TableUpkeep;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Pattern;
-import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Lands every record of the event topics in the raw zone, exactly once: valid events, enriched, in
  * {@code raw.events}; everything else in {@code raw.quarantine} with its reason (including what the
  * collector already quarantined). Event IDs a client sent again are dropped within a window.
  *
- * <p>Exactly once: Kafka offsets and the deduplication state live in the query's checkpoint; each
- * micro-batch is written to both tables as a Delta idempotent write keyed by the query's
- * application id and the batch id, so a batch replayed after a crash is not written twice.
+ * <p>Exactly once on the {@link LandingStream} skeleton: Kafka offsets and the deduplication state
+ * live in the query's checkpoint; each micro-batch is written to both tables as a Delta idempotent
+ * write keyed by the stream, the query's id and the batch id, so a batch replayed after a crash is
+ * not written twice, and each commit records the Kafka offsets it landed, so a new checkpoint
+ * resumes where the tables are.
  */
 public final class EventLanding {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EventLanding.class);
+  private static final Logger LOG = LoggerFactory.getLogger(EventLanding.class);
   public static final String QUERY_NAME = "landing";
   static final String MALFORMED_JSON = "malformed_json";
   static final String UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version";
@@ -110,30 +113,98 @@ public final class EventLanding {
         + ")$";
   }
 
-  /** The landing stream: records of every event topic, deduplicated, ready for the writer. */
-  public static Dataset<Row> stream(
-      SparkSession spark,
-      LakeConfig config,
-      long maxRecordsPerBatch,
-      Duration deduplicationWindow) {
-    Dataset<Row> records =
-        spark
-            .readStream()
-            .format("kafka")
-            .options(KafkaClientProperties.sparkOptions(config.kafka()))
-            .option("subscribePattern", topicPattern(config.topics()))
-            .option("startingOffsets", "earliest")
-            .option("maxOffsetsPerTrigger", maxRecordsPerBatch)
-            .option("failOnDataLoss", "true")
-            .load();
-    Dataset<Row> classified = classify(records, config.topics());
-    // Processing time as the watermark: a retried event seen again within the window is dropped,
-    // and no record is ever "late" for this operator, so none is lost to it. Spark records each
-    // batch's timestamp in its offset log, so a replayed batch deduplicates the same way.
-    return classified
-        .withColumn("processed_at", current_timestamp())
-        .withWatermark("processed_at", deduplicationWindow.toMillis() + " milliseconds")
-        .dropDuplicatesWithinWatermark("deduplication_key");
+  /**
+   * The landing stream on the {@link LandingStream} skeleton: the event topics' records,
+   * deduplicated, into raw.events and raw.quarantine.
+   */
+  public static LandingStream.Source source(
+      LakeConfig config, long maxRecordsPerBatch, Duration deduplicationWindow) {
+    return new Landing(config, maxRecordsPerBatch, deduplicationWindow);
+  }
+
+  private static final class Landing implements LandingStream.Source {
+    private final LakeConfig config;
+    private final long maxRecordsPerBatch;
+    private final Duration deduplicationWindow;
+    private final String eventsLocation;
+    private final String quarantineLocation;
+    private final TableUpkeep upkeep;
+
+    Landing(LakeConfig config, long maxRecordsPerBatch, Duration deduplicationWindow) {
+      this.config = requireNonNull(config, "config is null");
+      this.maxRecordsPerBatch = maxRecordsPerBatch;
+      this.deduplicationWindow = requireNonNull(deduplicationWindow, "deduplicationWindow is null");
+      this.eventsLocation = LakeTable.RAW_EVENTS.location(config.storage());
+      this.quarantineLocation = LakeTable.RAW_QUARANTINE.location(config.storage());
+      this.upkeep = new TableUpkeep("landing", config.speed().compactEveryBatches());
+    }
+
+    @Override
+    public String name() {
+      return QUERY_NAME;
+    }
+
+    @Override
+    public String topicPattern() {
+      return EventLanding.topicPattern(config.topics());
+    }
+
+    @Override
+    public long maxRecordsPerBatch() {
+      return maxRecordsPerBatch;
+    }
+
+    @Override
+    public List<String> appendOnlyTables() {
+      return List.of(eventsLocation, quarantineLocation);
+    }
+
+    @Override
+    public TableUpkeep upkeep() {
+      return upkeep;
+    }
+
+    @Override
+    public Dataset<Row> prepare(Dataset<Row> records) {
+      Dataset<Row> classified = classify(records, config.topics());
+      // Processing time as the watermark: a retried event seen again within the window is
+      // dropped, and no record is ever "late" for this operator, so none is lost to it. Spark
+      // records each batch's timestamp in its offset log, so a replayed batch deduplicates the
+      // same way.
+      return classified
+          .withColumn("processed_at", current_timestamp())
+          .withWatermark("processed_at", deduplicationWindow.toMillis() + " milliseconds")
+          .dropDuplicatesWithinWatermark("deduplication_key");
+    }
+
+    /** Enriches, then appends to both raw tables (each commits in every non-empty batch). */
+    @Override
+    public void write(Dataset<Row> batch, LandingBatch landing) {
+      SparkSession spark = batch.sparkSession();
+      DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
+      DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE);
+      batch.persist(StorageLevel.MEMORY_AND_DISK());
+      try {
+        // An empty batch writes nothing, and a replay of it writes nothing either.
+        long started = System.nanoTime();
+        if (batch.isEmpty()) {
+          return;
+        }
+        long read = System.nanoTime();
+        landing.append(events(batch), eventsLocation);
+        long landed = System.nanoTime();
+        landing.append(quarantine(batch), quarantineLocation);
+        LOG.info(
+            "Landing batch {}: read and deduplicated in {} ms, events written in {} ms,"
+                + " quarantine in {} ms",
+            landing.version(),
+            (read - started) / 1_000_000,
+            (landed - read) / 1_000_000,
+            (System.nanoTime() - landed) / 1_000_000);
+      } finally {
+        batch.unpersist();
+      }
+    }
   }
 
   /**
@@ -210,60 +281,6 @@ public final class EventLanding {
   private static Column missing(String field) {
     Column value = col("event." + field);
     return value.isNull().or(call_function("trim", value).equalTo(""));
-  }
-
-  /**
-   * The writer of each micro-batch: enriches, then appends to both raw tables idempotently; then
-   * table upkeep ({@code lake.speed.compact-every-batches}).
-   */
-  public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, String checkpoint) {
-    String eventsLocation = LakeTable.RAW_EVENTS.location(config.storage());
-    String quarantineLocation = LakeTable.RAW_QUARANTINE.location(config.storage());
-    // A new checkpoint starts batch ids at 0 again, so the application id names the checkpoint.
-    String applicationId = "lambda-lake-landing:" + checkpoint;
-    TableUpkeep upkeep = new TableUpkeep("landing", config.speed().compactEveryBatches());
-    return (batch, batchId) -> {
-      SparkSession spark = batch.sparkSession();
-      DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
-      DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE);
-      batch.persist(StorageLevel.MEMORY_AND_DISK());
-      try {
-        // An empty batch writes nothing, and a replay of it writes nothing either.
-        long started = System.nanoTime();
-        if (batch.isEmpty()) {
-          return;
-        }
-        long read = System.nanoTime();
-        append(events(batch), eventsLocation, applicationId, batchId);
-        upkeep.wrote(eventsLocation);
-        long landed = System.nanoTime();
-        Dataset<Row> quarantined = quarantine(batch);
-        if (!quarantined.isEmpty()) {
-          append(quarantined, quarantineLocation, applicationId, batchId);
-          upkeep.wrote(quarantineLocation);
-        }
-        LOG.info(
-            "Landing batch {}: read and deduplicated in {} ms, events written in {} ms,"
-                + " quarantine in {} ms",
-            batchId,
-            (read - started) / 1_000_000,
-            (landed - read) / 1_000_000,
-            (System.nanoTime() - landed) / 1_000_000);
-      } finally {
-        batch.unpersist();
-      }
-      upkeep.afterBatch(spark, batchId);
-    };
-  }
-
-  private static void append(
-      Dataset<Row> rows, String location, String applicationId, long batchId) {
-    rows.write()
-        .format("delta")
-        .mode(SaveMode.Append)
-        .option("txnAppId", applicationId)
-        .option("txnVersion", batchId)
-        .save(location);
   }
 
   static Dataset<Row> events(Dataset<Row> batch) {
