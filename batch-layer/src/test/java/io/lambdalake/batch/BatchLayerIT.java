@@ -36,8 +36,10 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +48,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -307,7 +310,7 @@ class BatchLayerIT {
       double users = expectedUsers.get(key).size();
       assertThat((double) UniqueUsers.cardinality(row.getAs("users_sketch")))
           .as("unique users of %s", key)
-          .isCloseTo(users, org.assertj.core.data.Offset.offset(Math.max(1.0, users * 0.03)));
+          .isCloseTo(users, Offset.offset(Math.max(1.0, users * 0.03)));
     }
     assertThat(actual).isEqualTo(expected);
     Map<String, Long> actualPages = new HashMap<>();
@@ -343,7 +346,7 @@ class BatchLayerIT {
 
   /** Every row of every view as text, sketches as hex, in a stable order. */
   private static Map<LakeTable, List<String>> contents(SparkSession spark, LakeConfig config) {
-    Map<LakeTable, List<String>> contents = new java.util.LinkedHashMap<>();
+    Map<LakeTable, List<String>> contents = new LinkedHashMap<>();
     for (LakeTable view : VIEWS) {
       Dataset<Row> rows =
           table(spark, config, view).withColumn("users_sketch", hex(col("users_sketch")));
@@ -366,8 +369,8 @@ class BatchLayerIT {
         "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
         false,
         Map.of(),
-        java.util.Optional.empty(),
-        java.util.Optional.empty());
+        Optional.empty(),
+        Optional.empty());
   }
 
   private static void land(SparkSession spark, LakeConfig config, List<GeneratedEvent> events) {

@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -139,7 +140,7 @@ public final class AirflowClient {
 
   /** Triggers a run now with {@code conf} as its params; Airflow validates them. */
   public DagRun trigger(String dagId, String runId, Map<String, Object> conf) {
-    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    Map<String, Object> body = new LinkedHashMap<>();
     body.put("dag_run_id", runId);
     body.put("logical_date", null);
     body.put("conf", conf);
@@ -218,9 +219,9 @@ public final class AirflowClient {
             ? JSON.convertValue(
                 run.path("conf"),
                 JSON.getTypeFactory()
-                    .constructMapType(java.util.LinkedHashMap.class, String.class, Object.class))
+                    .constructMapType(LinkedHashMap.class, String.class, Object.class))
             : Map.of();
-    Map<String, Object> withoutNulls = new java.util.LinkedHashMap<>();
+    Map<String, Object> withoutNulls = new LinkedHashMap<>();
     conf.forEach(
         (key, value) -> {
           if (value != null) {

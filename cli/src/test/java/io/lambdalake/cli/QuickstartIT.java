@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +67,7 @@ class QuickstartIT {
     long sinceYesterday =
         Duration.between(
                 LocalDate.now(ZoneOffset.UTC).minusDays(1).atStartOfDay(ZoneOffset.UTC),
-                java.time.ZonedDateTime.now(ZoneOffset.UTC))
+                ZonedDateTime.now(ZoneOffset.UTC))
             .toHours();
     builder.environment().put("LAKE_QUICKSTART_SPAN_HOURS", Long.toString(sinceYesterday));
     Process process = builder.start();

@@ -14,6 +14,7 @@ import io.lambdalake.stack.LocalStack;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -160,10 +162,8 @@ class BackfillIT {
     assertThat(countsByDay(table(spark, LakeTable.BATCH_PAGES_HOURLY), "pageviews"))
         .isEqualTo(Map.of(FIRST.toString(), 30L, SECOND.toString(), 20L));
     assertThat(coverage(spark))
-        .containsEntry(
-            "events_hourly", SECOND.plusDays(1).atStartOfDay().toInstant(java.time.ZoneOffset.UTC))
-        .containsEntry(
-            "pages_hourly", SECOND.plusDays(1).atStartOfDay().toInstant(java.time.ZoneOffset.UTC));
+        .containsEntry("events_hourly", SECOND.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC))
+        .containsEntry("pages_hourly", SECOND.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC));
   }
 
   @Test
@@ -213,7 +213,7 @@ class BackfillIT {
         .doesNotContainKey(CORRUPT.toString());
     assertThat(coverage(spark))
         .containsEntry(
-            "events_hourly", SECOND.plusDays(1).atStartOfDay().toInstant(java.time.ZoneOffset.UTC));
+            "events_hourly", SECOND.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC));
   }
 
   /** 30 page views on the first day, 20 on the second, 5 on the corrupt day two days off. */
@@ -304,7 +304,7 @@ class BackfillIT {
         Files.delete(err);
         return result;
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new AssertionError(e);

@@ -9,6 +9,7 @@ import io.lambdalake.consumers.match.MatchJob;
 import io.lambdalake.consumers.sample.SampleDatabase;
 import io.lambdalake.stack.testing.TestSpark;
 import io.lambdalake.stack.testing.TrinoSql;
+import java.sql.Date;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -176,7 +177,7 @@ class MatchIT {
   /** No recommendation outside the seeker's hard preferences, ages taken on the run's date. */
   private static void assertHardPreferences(
       SparkSession spark, ConsumersRun run, MatchJob.Result result) {
-    java.sql.Date on = java.sql.Date.valueOf(result.asOf().atZone(ZoneOffset.UTC).toLocalDate());
+    Date on = Date.valueOf(result.asOf().atZone(ZoneOffset.UTC).toLocalDate());
     Dataset<Row> profiles = profilesAt(spark, run, result.profilesVersion());
     Dataset<Row> seekers =
         profiles.select(

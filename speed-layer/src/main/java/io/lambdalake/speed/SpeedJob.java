@@ -2,12 +2,16 @@ package io.lambdalake.speed;
 
 import static java.util.Objects.requireNonNull;
 
+import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.launch.Launcher;
+import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.landing.EventLanding;
 import io.lambdalake.ingestion.landing.LandingStream;
+import io.lambdalake.spark.Checkpoints;
+import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
 import io.lambdalake.spark.StreamingRun;
 import io.lambdalake.spark.views.HourlyViews;
@@ -183,11 +187,10 @@ public final class SpeedJob {
     requireNonNull(config, "config is null");
     for (SpeedViews.View view : SpeedViews.View.values()) {
       String location = view.table().location(config.storage());
-      if (io.lambdalake.spark.DeltaTables.exists(spark, location)) {
-        io.delta.tables.DeltaTable.forPath(spark, location).delete();
+      if (DeltaTables.exists(spark, location)) {
+        DeltaTable.forPath(spark, location).delete();
       }
-      io.lambdalake.spark.Checkpoints.delete(
-          spark, config.storage().checkpointLocation(view.queryName()));
+      Checkpoints.delete(spark, config.storage().checkpointLocation(view.queryName()));
       progress.printf("%-20s emptied; recomputed from raw.events by this run%n", view.queryName());
     }
     progress.flush();
@@ -240,8 +243,8 @@ public final class SpeedJob {
   }
 
   private static long landedRows(SparkSession spark, LakeConfig config) {
-    String location = io.lambdalake.common.table.LakeTable.RAW_EVENTS.location(config.storage());
-    return io.lambdalake.spark.DeltaTables.exists(spark, location)
+    String location = LakeTable.RAW_EVENTS.location(config.storage());
+    return DeltaTables.exists(spark, location)
         ? spark.read().format("delta").load(location).count()
         : 0;
   }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
@@ -14,7 +15,9 @@ import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.collector.generate.EventGenerator;
 import io.lambdalake.ingestion.collector.generate.GeneratedEvent;
+import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.sketch.UniqueUsers;
+import io.lambdalake.spark.views.HourlyViews;
 import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
@@ -23,8 +26,10 @@ import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,6 +46,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,7 +66,7 @@ class SpeedLayerIT {
 
     static Run create(Map<String, String> more) {
       String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-      Map<String, String> overrides = new java.util.HashMap<>(more);
+      Map<String, String> overrides = new HashMap<>(more);
       overrides.putAll(
           Map.of(
               "lake.topics.events-prefix", name + ".events.",
@@ -205,11 +211,10 @@ class SpeedLayerIT {
 
     for (LakeTable view : List.of(LakeTable.SPEED_EVENTS_HOURLY, LakeTable.SPEED_PAGES_HOURLY)) {
       Dataset<Row> rows = table(spark, run, view);
-      assertThat(rows.filter(col("hour").lt(java.sql.Timestamp.from(coveredUntil))).count())
+      assertThat(rows.filter(col("hour").lt(Timestamp.from(coveredUntil))).count())
           .as("%s rows before the coverage", view)
           .isZero();
-      assertThat(rows.filter(col("hour").geq(java.sql.Timestamp.from(coveredUntil))).count())
-          .isPositive();
+      assertThat(rows.filter(col("hour").geq(Timestamp.from(coveredUntil))).count()).isPositive();
     }
     List<GeneratedEvent> uncovered =
         new ArrayList<>(
@@ -293,10 +298,7 @@ class SpeedLayerIT {
     assertThat(raw.select("event_id").distinct().count()).isEqualTo(events.size());
     assertViewsMatch(spark, run, events);
     List<Row> history =
-        io.delta.tables.DeltaTable.forPath(spark, location)
-            .history()
-            .select("operation")
-            .collectAsList();
+        DeltaTable.forPath(spark, location).history().select("operation").collectAsList();
     long appends = history.stream().filter(row -> row.getString(0).equals("WRITE")).count();
     assertThat(appends).as("landing batches").isGreaterThanOrEqualTo(6);
     assertThat(history.stream().filter(row -> row.getString(0).equals("OPTIMIZE")).count())
@@ -309,7 +311,7 @@ class SpeedLayerIT {
 
   private static long landedRows(SparkSession spark, Run run) {
     String location = LakeTable.RAW_EVENTS.location(run.config.storage());
-    if (!io.lambdalake.spark.DeltaTables.exists(spark, location)) {
+    if (!DeltaTables.exists(spark, location)) {
       return 0;
     }
     return spark.read().format("delta").load(location).count();
@@ -344,7 +346,7 @@ class SpeedLayerIT {
       String key =
           row.<String>getAs("tracking_id")
               + "|"
-              + row.<java.sql.Timestamp>getAs("hour").toInstant()
+              + row.<Timestamp>getAs("hour").toInstant()
               + "|"
               + row.<String>getAs("event_name");
       actualCounts.put(key, row.getAs("events"));
@@ -362,9 +364,7 @@ class SpeedLayerIT {
         (key, users) ->
             assertThat((double) actualUsers.get(key))
                 .as("unique users of %s", key)
-                .isCloseTo(
-                    users.size(),
-                    org.assertj.core.data.Offset.offset(Math.max(1.0, users.size() * 0.03))));
+                .isCloseTo(users.size(), Offset.offset(Math.max(1.0, users.size() * 0.03))));
     for (GeneratedEvent late : notCounted) {
       String key =
           late.trackingId()
@@ -397,7 +397,7 @@ class SpeedLayerIT {
                     row ->
                         row.<String>getAs("tracking_id")
                             + "|"
-                            + row.<java.sql.Timestamp>getAs("hour").toInstant()
+                            + row.<Timestamp>getAs("hour").toInstant()
                             + "|"
                             + row.<String>getAs("page_url"),
                     row -> row.<Long>getAs("pageviews")));
@@ -436,8 +436,7 @@ class SpeedLayerIT {
   }
 
   private static String format(Instant instant) {
-    return java.time.format.DateTimeFormatter.ISO_INSTANT.format(
-        instant.truncatedTo(ChronoUnit.MILLIS));
+    return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.MILLIS));
   }
 
   /**
@@ -550,7 +549,7 @@ class SpeedLayerIT {
         Duration.ofHours(2),
         Duration.ofHours(1),
         maxRecordsPerBatch,
-        io.lambdalake.spark.views.HourlyViews.BotPolicy.EXCLUDE_BOTS,
+        HourlyViews.BotPolicy.EXCLUDE_BOTS,
         Duration.ofSeconds(5));
   }
 

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * Reads the configuration, highest precedence first:
@@ -239,7 +240,7 @@ public final class LakeConfigLoader {
       Config fields = collections.getConfig(ConfigUtil.joinPath(collection));
       Map<String, String> types = new LinkedHashMap<>();
       // HOCON keeps no key order: promoted columns come in name order, the same on every run.
-      for (String field : new java.util.TreeSet<>(fields.root().keySet())) {
+      for (String field : new TreeSet<>(fields.root().keySet())) {
         types.put(field, fields.getString(ConfigUtil.joinPath(field)));
       }
       promoted.put(collection, types);

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import io.lambdalake.common.cdc.SourcePosition.ClusterTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class SourcePositionTest {
@@ -57,10 +59,10 @@ class SourcePositionTest {
                 new ChangeEnvelope(
                     ChangeOperation.UPDATE,
                     source,
-                    java.util.Optional.empty(),
-                    java.util.Optional.of(new ChangeEnvelope.Image("{}")),
+                    Optional.empty(),
+                    Optional.of(new ChangeEnvelope.Image("{}")),
                     position,
-                    java.time.Instant.EPOCH))
+                    Instant.EPOCH))
         .hasMessage("UPDATE change without a before image");
     assertThat(source.mirrorTableName()).isEqualTo("shop__orders");
     assertThat(ChangeOperation.fromCode("d")).contains(ChangeOperation.DELETE);

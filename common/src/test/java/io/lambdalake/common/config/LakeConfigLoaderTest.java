@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneId;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -482,7 +484,7 @@ class LakeConfigLoaderTest {
                         "sha256:a7e8774daa457a7ec0e2d62cc70d25db741124ba5b15755ea0eb47d348a260a0",
                         "demo-shop",
                         List.of("LL-DEMO-0001"),
-                        java.time.ZoneId.of("Europe/Berlin")))));
+                        ZoneId.of("Europe/Berlin")))));
   }
 
   @Test
@@ -520,7 +522,7 @@ class LakeConfigLoaderTest {
                 "sha256:0000000000000000000000000000000000000000000000000000000000000001",
                 "acme",
                 List.of("LL-ACME-1", "LL-ACME-2"),
-                java.time.ZoneId.of("UTC")));
+                ZoneId.of("UTC")));
     assertThat(api.keys().get(0).toString()).doesNotContain("0001");
   }
 
@@ -557,7 +559,7 @@ class LakeConfigLoaderTest {
   }
 
   private static LakeConfig load(Map<String, String> environment, Map<String, String> overrides) {
-    Map<String, String> withConf = new java.util.HashMap<>(environment);
+    Map<String, String> withConf = new HashMap<>(environment);
     withConf.put(LakeConfigLoader.CONF_DIRECTORY_VARIABLE, CONF_DIRECTORY);
     return LakeConfigLoader.load(withConf, overrides);
   }

@@ -10,6 +10,7 @@ import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.common.launch.Server;
 import java.io.PrintWriter;
 import java.time.DateTimeException;
+import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -60,7 +61,7 @@ public final class ApiCommand implements Job {
           api.cacheTtl().toSeconds());
       out.printf(
           "lake api: try  curl -H 'Authorization: Bearer <key>' '%s/v1/metrics?metric=events&from=%s&to=%s'%n",
-          server.baseUrl(), java.time.LocalDate.now().minusDays(6), java.time.LocalDate.now());
+          server.baseUrl(), LocalDate.now().minusDays(6), LocalDate.now());
       out.flush();
       stopped.await();
     }

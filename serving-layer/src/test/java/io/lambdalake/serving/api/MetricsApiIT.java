@@ -8,10 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.config.StorageConfig;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TrinoSql;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -31,6 +33,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The metrics API on the real stack: its answers equal what Trino computes straight from the raw
@@ -71,7 +74,7 @@ class MetricsApiIT {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   @BeforeAll
-  static void start(@org.junit.jupiter.api.io.TempDir Path directory) throws IOException {
+  static void start(@TempDir Path directory) throws IOException {
     LakeConfig stack = SharedStack.config();
     trino = new TrinoSql(stack);
     schema = "api_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
@@ -594,7 +597,7 @@ class MetricsApiIT {
   }
 
   private static String encode(String text) {
-    return java.net.URLEncoder.encode(text, UTF_8);
+    return URLEncoder.encode(text, UTF_8);
   }
 
   private static String key(String key, String merchant, String trackingIds, String zone) {
@@ -617,7 +620,7 @@ class MetricsApiIT {
             + "."
             + table
             + " WITH (location = '"
-            + io.lambdalake.common.config.StorageConfig.trinoLocation(
+            + StorageConfig.trinoLocation(
                 SharedStack.config().storage().tableLocation(schema, table))
             + "') AS"
             + select);

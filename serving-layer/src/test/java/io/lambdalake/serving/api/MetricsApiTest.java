@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lambdalake.common.config.ApiConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -98,10 +99,7 @@ class MetricsApiTest {
   @Test
   void theRateLimitRefillsOverTime() {
     MetricsApi limited =
-        new MetricsApi(
-            withRateLimit(new io.lambdalake.common.config.ApiConfig.RateLimit(1, 2)),
-            source,
-            now::get);
+        new MetricsApi(withRateLimit(new ApiConfig.RateLimit(1, 2)), source, now::get);
     String query = "metric=events&from=2026-11-01&to=2026-11-02";
     assertThat(get(limited, query).status()).isEqualTo(200);
     assertThat(get(limited, query).status()).isEqualTo(200);
@@ -207,10 +205,9 @@ class MetricsApiTest {
         : Optional.empty();
   }
 
-  private static io.lambdalake.common.config.ApiConfig withRateLimit(
-      io.lambdalake.common.config.ApiConfig.RateLimit rateLimit) {
-    io.lambdalake.common.config.ApiConfig base = ApiServerTest.config();
-    return new io.lambdalake.common.config.ApiConfig(
+  private static ApiConfig withRateLimit(ApiConfig.RateLimit rateLimit) {
+    ApiConfig base = ApiServerTest.config();
+    return new ApiConfig(
         base.host(),
         base.port(),
         base.threads(),

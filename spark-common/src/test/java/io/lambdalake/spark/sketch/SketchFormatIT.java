@@ -17,6 +17,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,8 +82,7 @@ class SketchFormatIT {
                   .agg(udaf(UniqueUsers.merge(), Encoders.BINARY()).apply(col("users_sketch")))
                   .first()
                   .get(0);
-      assertThat((double) mergedInTrino)
-          .isCloseTo(exact, org.assertj.core.data.Percentage.withPercentage(3));
+      assertThat((double) mergedInTrino).isCloseTo(exact, Percentage.withPercentage(3));
       assertThat(UniqueUsers.cardinality(mergedInSpark)).isEqualTo(mergedInTrino);
     } finally {
       trino.unregister(SCHEMA, idsTable);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.imports.internal.JdbcSource.BinlogPosition;
+import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.TestSpark;
 import java.math.BigDecimal;
@@ -24,8 +25,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
@@ -164,9 +167,7 @@ class JdbcImportIT {
                     .sql
                     .functions
                     .row_number()
-                    .over(
-                        org.apache.spark.sql.expressions.Window.partitionBy("id")
-                            .orderBy(col("updated_at").desc())))
+                    .over(Window.partitionBy("id").orderBy(col("updated_at").desc())))
             .filter(col("rank").equalTo(1))
             .drop("rank");
     assertThat(rowsOf(newest)).isEqualTo(sourceRows(fixture, "SELECT * FROM orders"));
@@ -205,7 +206,7 @@ class JdbcImportIT {
     SparkSession spark = TestSpark.session();
     assertThat(table(spark, fixture, "raw", "orders").count()).isEqualTo(200);
     assertThat(
-            io.lambdalake.spark.DeltaTables.exists(
+            DeltaTables.exists(
                 spark, LakeTable.STATE_IMPORT_PROGRESS.location(fixture.config().storage())))
         .isFalse();
 
@@ -223,11 +224,7 @@ class JdbcImportIT {
     Dataset<Row> imported = table(spark, fixture, "raw", "orders");
     assertThat(imported.count()).isEqualTo(230);
     assertThat(imported.select("id").distinct().count()).isEqualTo(230);
-    assertThat(
-            progress(spark, fixture)
-                .select("run_version")
-                .as(org.apache.spark.sql.Encoders.LONG())
-                .collectAsList())
+    assertThat(progress(spark, fixture).select("run_version").as(Encoders.LONG()).collectAsList())
         .containsExactlyInAnyOrder(1L, 2L);
   }
 

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,6 +41,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.collection.Iterator;
 
 /**
  * Maxwell's topics into the lake, exactly once on the {@link LandingStream} skeleton: every change
@@ -153,16 +155,14 @@ public final class MaxwellIngestion {
    * share the SparkContext and its cache with the batch's session and take its settings.
    */
   private static final class TableSessions {
-    private final java.util.concurrent.ConcurrentLinkedQueue<SparkSession> idle =
-        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<SparkSession> idle = new ConcurrentLinkedQueue<>();
 
     SparkSession take(SparkSession parent) {
       SparkSession session = idle.poll();
       if (session == null) {
         session = parent.newSession();
       }
-      scala.collection.Iterator<scala.Tuple2<String, String>> settings =
-          parent.conf().getAll().iterator();
+      Iterator<scala.Tuple2<String, String>> settings = parent.conf().getAll().iterator();
       while (settings.hasNext()) {
         scala.Tuple2<String, String> setting = settings.next();
         if (parent.conf().isModifiable(setting._1())) {

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.lambdalake.common.cdc.ChangeEnvelope;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.kafka.KafkaClientProperties;
@@ -16,6 +17,7 @@ import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -176,7 +179,7 @@ class MaxwellCdcIT {
         CdcJob.resync(
             spark,
             run.config,
-            new io.lambdalake.common.cdc.ChangeEnvelope.SourceName(run.database, "order_lines"),
+            new ChangeEnvelope.SourceName(run.database, "order_lines"),
             quietly());
     assertThat(resynced).isEqualTo(before.size());
     assertThat(
@@ -327,7 +330,7 @@ class MaxwellCdcIT {
             3,
             random.nextInt(10) == 0
                 ? null
-                : new java.math.BigDecimal(random.nextInt(1_000_000)).movePointLeft(2));
+                : new BigDecimal(random.nextInt(1_000_000)).movePointLeft(2));
         insert.setString(
             4,
             "2026-11-"
@@ -455,9 +458,9 @@ class MaxwellCdcIT {
   }
 
   private static List<String> rows(Dataset<Row> mirror, List<String> columns) {
-    List<org.apache.spark.sql.Column> texts = new ArrayList<>();
+    List<Column> texts = new ArrayList<>();
     for (String column : columns) {
-      org.apache.spark.sql.Column text =
+      Column text =
           switch (column) {
             case "created" ->
                 org.apache.spark.sql.functions.date_format(
@@ -473,9 +476,7 @@ class MaxwellCdcIT {
           org.apache.spark.sql.functions.coalesce(text, org.apache.spark.sql.functions.lit(NULL)));
     }
     return mirror
-        .select(
-            org.apache.spark.sql.functions.concat_ws(
-                "|", texts.toArray(org.apache.spark.sql.Column[]::new)))
+        .select(org.apache.spark.sql.functions.concat_ws("|", texts.toArray(Column[]::new)))
         .collectAsList()
         .stream()
         .map(row -> row.getString(0))

@@ -8,11 +8,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lambdalake.common.config.LakeConfig;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -572,7 +576,7 @@ class RequestProcessorTest {
             "batch with too many events",
             batch,
             json,
-            "[" + String.join(",", java.util.Collections.nCopies(501, event("page_view"))) + "]",
+            "[" + String.join(",", Collections.nCopies(501, event("page_view"))) + "]",
             413,
             "too_many_events",
             null),
@@ -876,7 +880,7 @@ class RequestProcessorTest {
   }
 
   private static Map<String, String> pageView() {
-    Map<String, String> fields = new java.util.LinkedHashMap<>();
+    Map<String, String> fields = new LinkedHashMap<>();
     fields.put("tracking_id", "\"" + TRACKING_ID + "\"");
     fields.put("event_name", "\"page_view\"");
     fields.put("client_id", "\"" + CLIENT + "\"");
@@ -918,7 +922,7 @@ class RequestProcessorTest {
   /** The text as UTF-8, with every U+00FF replaced by the raw byte given (to break UTF-8). */
   private static byte[] bytes(String text, int rawByte) {
     byte[] utf8 = text.getBytes(UTF_8);
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (int index = 0; index < utf8.length; index++) {
       if ((utf8[index] & 0xff) == 0xc3
           && index + 1 < utf8.length
@@ -933,7 +937,7 @@ class RequestProcessorTest {
   }
 
   private static byte[] concat(String before, byte[] middle, String after) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(before.getBytes(UTF_8));
     out.writeBytes(middle);
     out.writeBytes(after.getBytes(UTF_8));
@@ -976,7 +980,7 @@ class RequestProcessorTest {
   }
 
   /** A clock for the rate limiter that moves only when told. */
-  private static final class FakeNanoTime implements java.util.function.LongSupplier {
+  private static final class FakeNanoTime implements LongSupplier {
     private long nanos = 1_000_000_000L;
 
     void advanceSeconds(long seconds) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
+import java.util.HexFormat;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +38,7 @@ class Utf8Test {
       byte[] bytes = new byte[random.nextInt(12)];
       random.nextBytes(bytes);
       assertThat(Utf8.isWellFormed(bytes))
-          .as("%s", java.util.HexFormat.of().formatHex(bytes))
+          .as("%s", HexFormat.of().formatHex(bytes))
           .isEqualTo(jdkAccepts(bytes));
     }
   }

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -180,7 +181,7 @@ public final class CdcPositions {
     private long snapshotsVersion = -1;
 
     public Thresholds(LakeConfig config) {
-      this.config = java.util.Objects.requireNonNull(config, "config is null");
+      this.config = Objects.requireNonNull(config, "config is null");
     }
 
     /** The thresholds now, keyed by {@code <database>.<table>}. */
