@@ -3,6 +3,7 @@ package io.lambdalake.speed;
 import static java.util.Objects.requireNonNull;
 
 import io.delta.tables.DeltaTable;
+import io.lambdalake.common.config.Durations;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
@@ -64,16 +65,16 @@ public final class SpeedJob {
     public Options {
       requireNonNull(queries, "queries is null");
       requireNonNull(mode, "mode is null");
-      requirePositive(triggerInterval, "triggerInterval");
-      requirePositive(lateness, "lateness");
-      requirePositive(deduplicationWindow, "deduplicationWindow");
+      Durations.requirePositive(triggerInterval, "triggerInterval");
+      Durations.requirePositive(lateness, "lateness");
+      Durations.requirePositive(deduplicationWindow, "deduplicationWindow");
       if (maxRecordsPerBatch < 1) {
         throw new LakeException(
             ErrorCode.INVALID_ARGUMENT,
             "maxRecordsPerBatch must be positive, but is " + maxRecordsPerBatch);
       }
       requireNonNull(botPolicy, "botPolicy is null");
-      requirePositive(progressInterval, "progressInterval");
+      Durations.requirePositive(progressInterval, "progressInterval");
       requireNonNull(resetFrom, "resetFrom is null");
     }
 
@@ -144,14 +145,6 @@ public final class SpeedJob {
           botPolicy,
           progressInterval,
           resetFrom);
-    }
-
-    private static void requirePositive(Duration duration, String name) {
-      requireNonNull(duration, name + " is null");
-      if (duration.isNegative() || duration.isZero()) {
-        throw new LakeException(
-            ErrorCode.INVALID_ARGUMENT, name + " must be positive, but is " + duration);
-      }
     }
   }
 

@@ -1,5 +1,7 @@
 package io.lambdalake.common.config;
 
+import static java.util.Objects.requireNonNull;
+
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -21,5 +23,15 @@ public final class Durations {
           ErrorCode.INVALID_ARGUMENT,
           optionName + " is '" + text + "', which is not a duration (e.g. 500ms, 5s, 10m, 2h)");
     }
+  }
+
+  /** Fails with {@link ErrorCode#INVALID_ARGUMENT}, naming the value, unless it is above zero. */
+  public static Duration requirePositive(Duration duration, String name) {
+    requireNonNull(duration, name + " is null");
+    if (duration.isNegative() || duration.isZero()) {
+      throw new LakeException(
+          ErrorCode.INVALID_ARGUMENT, name + " must be positive, but is " + duration);
+    }
+    return duration;
   }
 }

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import io.delta.tables.DeltaTable;
+import io.lambdalake.common.config.Durations;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
@@ -42,16 +43,8 @@ public final class SpamJob {
   public record Options(Mode mode, Duration trigger, Duration progressInterval) {
     public Options {
       requireNonNull(mode, "mode is null");
-      requirePositive(trigger, "trigger");
-      requirePositive(progressInterval, "progressInterval");
-    }
-
-    private static void requirePositive(Duration duration, String name) {
-      requireNonNull(duration, name + " is null");
-      if (duration.isNegative() || duration.isZero()) {
-        throw new LakeException(
-            ErrorCode.INVALID_ARGUMENT, name + " must be positive, but is " + duration);
-      }
+      Durations.requirePositive(trigger, "trigger");
+      Durations.requirePositive(progressInterval, "progressInterval");
     }
   }
 

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
+import io.lambdalake.common.config.Durations;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
@@ -69,7 +70,7 @@ public final class CdcJob {
     public Options {
       requireNonNull(sources, "sources is null");
       requireNonNull(mode, "mode is null");
-      requirePositive(triggerInterval, "triggerInterval");
+      Durations.requirePositive(triggerInterval, "triggerInterval");
       if (maxRecordsPerBatch < 1) {
         throw new LakeException(
             ErrorCode.INVALID_ARGUMENT,
@@ -84,7 +85,7 @@ public final class CdcJob {
             "--databases is not a regular expression: " + e.getDescription(),
             e);
       }
-      requirePositive(progressInterval, "progressInterval");
+      Durations.requirePositive(progressInterval, "progressInterval");
       requireNonNull(resetFrom, "resetFrom is null");
     }
 
@@ -126,14 +127,6 @@ public final class CdcJob {
           databases,
           progressInterval,
           Optional.of(reset));
-    }
-
-    private static void requirePositive(Duration duration, String name) {
-      requireNonNull(duration, name + " is null");
-      if (duration.isNegative() || duration.isZero()) {
-        throw new LakeException(
-            ErrorCode.INVALID_ARGUMENT, name + " must be positive, but is " + duration);
-      }
     }
   }
 
