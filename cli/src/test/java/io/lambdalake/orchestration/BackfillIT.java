@@ -37,6 +37,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
@@ -46,6 +47,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * under spark-submit in local mode writing to the stack's S3, and Airflow's real answers to wrong
  * credentials, an unknown DAG and a second backfill while one runs.
  */
+// The orchestration tier: QuickstartIT already runs a backfill through Airflow in the core tier.
+@Tag("orchestration")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BackfillIT {
   private static final LocalDate FIRST = LocalDate.parse("2026-11-10");
