@@ -2,6 +2,7 @@ package io.lambdalake.spark;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.spark.SparkSettings;
+import java.util.function.Function;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -20,5 +21,16 @@ public final class LakeSpark {
     (submitted ? SparkSettings.forJob(config) : SparkSettings.forLocalSession(config))
         .forEach(builder::config);
     return builder.getOrCreate();
+  }
+
+  /** Runs a batch job in a session of its own, stopped when the job returns or fails. */
+  public static <T> T runInOwnSession(
+      LakeConfig config, String applicationName, Function<SparkSession, T> job) {
+    SparkSession spark = session(config, applicationName);
+    try {
+      return job.apply(spark);
+    } finally {
+      spark.stop();
+    }
   }
 }

@@ -180,12 +180,8 @@ public final class JdbcImportJob {
   }
 
   static Result runWithOwnSession(LakeConfig config, Options options, Consumer<String> progress) {
-    SparkSession spark = LakeSpark.session(config, "lambda-lake import-jdbc");
-    try {
-      return run(spark, config, options, progress);
-    } finally {
-      spark.stop();
-    }
+    return LakeSpark.runInOwnSession(
+        config, "lambda-lake import-jdbc", spark -> run(spark, config, options, progress));
   }
 
   public static Result run(

@@ -108,12 +108,8 @@ public final class MongoExportJob {
   }
 
   static Result runWithOwnSession(LakeConfig config, Options options, Consumer<String> progress) {
-    SparkSession spark = LakeSpark.session(config, "lambda-lake import-mongoexport");
-    try {
-      return run(spark, config, options, progress);
-    } finally {
-      spark.stop();
-    }
+    return LakeSpark.runInOwnSession(
+        config, "lambda-lake import-mongoexport", spark -> run(spark, config, options, progress));
   }
 
   public static Result run(
