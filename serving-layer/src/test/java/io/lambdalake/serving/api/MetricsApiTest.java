@@ -111,6 +111,21 @@ class MetricsApiTest {
   }
 
   @Test
+  void timeZonesTrinoRefusesAre400AtTheEdge() {
+    for (String refused : List.of("%2B01:00:30", "-00:00:01", "%2B15:00", "UTC%2B01:00:30")) {
+      MetricsApi.Answer answer = get("metric=events&from=2026-11-01&to=2026-11-02&tz=" + refused);
+      assertThat(answer.status()).as(refused).isEqualTo(400);
+      assertThat(text(answer)).contains("tz").contains("+hh:mm");
+    }
+    assertThat(source.calls).isZero();
+    for (String accepted : List.of("%2B05:30", "-03:00", "Europe/Berlin", "UTC", "GMT%2B01:00")) {
+      assertThat(get("metric=events&from=2026-11-01&to=2026-11-02&tz=" + accepted).status())
+          .as(accepted)
+          .isEqualTo(200);
+    }
+  }
+
+  @Test
   void eachKindOfQueryIsAnsweredWithItsOwnFields() throws IOException {
     JsonNode metrics = JSON.readTree(get("metric=events&from=2026-11-01&to=2026-11-02").body());
     assertThat(metrics.fieldNames().next()).isEqualTo("merchant");
