@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  *     load balancer that sets it; never when clients reach the collector directly)
  * @param corsAllowedOrigins origins browsers may send events from; {@code *} allows any
  * @param rateLimit the rate limit of a tracking ID that sets none of its own
+ * @param clientRateLimit the rate limit of one client address (as kept: IPv4 /24, IPv6 /48), over
+ *     every tracking ID it sends for, since tracking IDs are public in pages
  * @param trackingIds the registry: tracking ID to its merchant (and optional own rate limit)
  * @param routes event name to topic; every other name goes to {@code lake.topics.events-other}
  * @param retryAfter what a 503 answer tells clients to wait before retrying
@@ -38,6 +40,7 @@ public record CollectorConfig(
     List<String> corsAllowedOrigins,
     Limits limits,
     RateLimit rateLimit,
+    RateLimit clientRateLimit,
     Map<String, TrackingId> trackingIds,
     Map<String, String> routes,
     Producer producer,
@@ -62,6 +65,7 @@ public record CollectorConfig(
     corsAllowedOrigins = List.copyOf(corsAllowedOrigins);
     requireNonNull(limits, "limits is null");
     requireNonNull(rateLimit, "rateLimit is null");
+    requireNonNull(clientRateLimit, "clientRateLimit is null");
     trackingIds.keySet().forEach(CollectorConfig::checkTrackingId);
     trackingIds = Map.copyOf(trackingIds);
     routes.forEach(CollectorConfig::checkRoute);
@@ -136,6 +140,11 @@ public record CollectorConfig(
    * @param maxInFlightRequests requests in flight beyond which the collector answers 503
    * @param maxEventAge how far in the past an event time may be
    * @param maxClockSkew how far in the future an event time may be
+   * @param maxConnections open connections beyond which a new one gets 503 and is closed
+   * @param requestTimeout how long a request may take to arrive, from its first byte to its last (a
+   *     client sending a byte at a time is cut off with 408, whatever the idle timeout)
+   * @param maxBufferedBodyBytes request body bytes held in memory over all connections, beyond
+   *     which a request gets 503
    */
   public record Limits(
       int maxRequestBytes,
@@ -149,7 +158,10 @@ public record CollectorConfig(
       int maxHeaderBytes,
       int maxInFlightRequests,
       Duration maxEventAge,
-      Duration maxClockSkew) {
+      Duration maxClockSkew,
+      int maxConnections,
+      Duration requestTimeout,
+      long maxBufferedBodyBytes) {
     public Limits {
       checkPositive(maxRequestBytes, "lake.collector.limits.max-request-size");
       checkPositive(maxEventBytes, "lake.collector.limits.max-event-size");
@@ -169,6 +181,14 @@ public record CollectorConfig(
       checkPositive(maxInFlightRequests, "lake.collector.limits.max-in-flight-requests");
       checkPositiveDuration(maxEventAge, "lake.collector.limits.max-event-age");
       checkPositiveDuration(maxClockSkew, "lake.collector.limits.max-clock-skew");
+      checkPositive(maxConnections, "lake.collector.limits.max-connections");
+      checkPositiveDuration(requestTimeout, "lake.collector.limits.request-timeout");
+      if (maxBufferedBodyBytes < maxRequestBytes) {
+        throw Checks.invalid(
+            "lake.collector.limits.max-buffered-bodies",
+            maxBufferedBodyBytes,
+            "at least lake.collector.limits.max-request-size (" + maxRequestBytes + ")");
+      }
     }
   }
 

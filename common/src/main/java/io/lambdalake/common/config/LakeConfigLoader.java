@@ -286,8 +286,12 @@ public final class LakeConfigLoader {
             intBytes(limits, "lake.collector.limits", "max-header-size"),
             limits.getInt("max-in-flight-requests"),
             limits.getDuration("max-event-age"),
-            limits.getDuration("max-clock-skew")),
+            limits.getDuration("max-clock-skew"),
+            limits.getInt("max-connections"),
+            limits.getDuration("request-timeout"),
+            limits.getBytes("max-buffered-bodies")),
         rateLimit(collector.getConfig("rate-limit")),
+        rateLimit(collector.getConfig("client-rate-limit")),
         trackingIds,
         routes,
         new CollectorConfig.Producer(

@@ -329,8 +329,12 @@ class LakeConfigLoaderTest {
                     16 * 1024,
                     10_000,
                     Duration.ofHours(72),
-                    Duration.ofMinutes(10)),
+                    Duration.ofMinutes(10),
+                    10_000,
+                    Duration.ofSeconds(30),
+                    256L * 1024 * 1024),
                 new CollectorConfig.RateLimit(2000, 10_000),
+                new CollectorConfig.RateLimit(1000, 20_000),
                 Map.of(
                     "LL-DEMO-0001",
                     new CollectorConfig.TrackingId("demo-shop", Optional.empty()),

@@ -7,13 +7,17 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.http.HttpListener;
+import io.lambdalake.ingestion.collector.internal.BodyBudget;
 import io.lambdalake.ingestion.collector.internal.CollectorHttpHandler;
 import io.lambdalake.ingestion.collector.internal.CollectorMetrics;
+import io.lambdalake.ingestion.collector.internal.ConnectionLimit;
 import io.lambdalake.ingestion.collector.internal.EventSink;
 import io.lambdalake.ingestion.collector.internal.InFlightRequests;
 import io.lambdalake.ingestion.collector.internal.KafkaEventSink;
 import io.lambdalake.ingestion.collector.internal.KafkaReadiness;
+import io.lambdalake.ingestion.collector.internal.LoadLimits;
 import io.lambdalake.ingestion.collector.internal.RateLimiter;
+import io.lambdalake.ingestion.collector.internal.RequestDeadline;
 import io.lambdalake.ingestion.collector.internal.RequestProcessor;
 import io.lambdalake.ingestion.collector.internal.SizeLimitedAggregator;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -53,6 +57,7 @@ public final class CollectorServer implements AutoCloseable {
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final HttpListener listener;
   private final RequestProcessor processor;
+  private final LoadLimits load;
 
   private CollectorServer(LakeConfig lake) {
     this.config = lake.collector();
@@ -74,6 +79,7 @@ public final class CollectorServer implements AutoCloseable {
             readiness::isReachable,
             metrics);
     this.sink = new KafkaEventSink(lake.kafka(), config, readiness::markUnreachable);
+    this.load = new LoadLimits(config.limits(), processor, metrics);
     registerGauges();
     readiness.start();
     CollectorHttpHandler.Shared shared =
@@ -101,6 +107,8 @@ public final class CollectorServer implements AutoCloseable {
                   "lake.collector.port or LAKE_COLLECTOR_PORT"),
               pipeline ->
                   pipeline
+                      .addLast(new ConnectionLimit(load))
+                      .addLast(new RequestDeadline(load))
                       .addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
                       .addLast(
                           new HttpServerCodec(
@@ -108,6 +116,7 @@ public final class CollectorServer implements AutoCloseable {
                                   .setMaxInitialLineLength(maxHeaderBytes)
                                   .setMaxHeaderSize(maxHeaderBytes)
                                   .setMaxChunkSize(64 * 1024)))
+                      .addLast(new BodyBudget(load))
                       .addLast(new SizeLimitedAggregator(shared))
                       .addLast(new CollectorHttpHandler(shared)));
     } catch (LakeException e) {
@@ -177,6 +186,14 @@ public final class CollectorServer implements AutoCloseable {
   private void registerGauges() {
     metrics.gauge(
         "collector_in_flight_requests", "Requests received and not yet answered.", inFlight::count);
+    metrics.gauge(
+        "collector_open_connections",
+        "Open connections (lake.collector.limits.max-connections).",
+        load::openConnections);
+    metrics.gauge(
+        "collector_buffered_body_bytes",
+        "Request body bytes held in memory (lake.collector.limits.max-buffered-bodies).",
+        load::bufferedBodyBytes);
     metrics.gauge(
         "collector_kafka_ready",
         "1 when Kafka answered the last readiness check, else 0.",

@@ -93,6 +93,10 @@ public final class CollectorHttpHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(message);
       return;
     }
+    RequestDeadline deadline = context.pipeline().get(RequestDeadline.class);
+    if (deadline != null) {
+      deadline.requestReceived();
+    }
     if (busy) {
       if (pending.size() >= MAX_PIPELINED_REQUESTS) {
         request.release();
@@ -137,6 +141,10 @@ public final class CollectorHttpHandler extends ChannelInboundHandlerAdapter {
                   .getBytes(StandardCharsets.UTF_8)));
     } finally {
       request.release();
+      BodyBudget budget = context.pipeline().get(BodyBudget.class);
+      if (budget != null) {
+        budget.requestDone();
+      }
     }
   }
 

@@ -23,6 +23,7 @@ public final class CollectorMetrics {
   private final Map<String, LongAdder> acceptedByTopic = new ConcurrentHashMap<>();
   private final Map<RejectionReason, LongAdder> rejected = new EnumMap<>(RejectionReason.class);
   private final Map<String, LongAdder> rateLimited = new ConcurrentHashMap<>();
+  private final Map<Limit, LongAdder> limitHits = new EnumMap<>(Limit.class);
   private final LongAdder quarantined = new LongAdder();
   private final LongAdder quarantineFailures = new LongAdder();
   private final LongAdder unacknowledgedEvents = new LongAdder();
@@ -33,6 +34,9 @@ public final class CollectorMetrics {
   public CollectorMetrics() {
     for (RejectionReason reason : RejectionReason.values()) {
       rejected.put(reason, new LongAdder());
+    }
+    for (Limit limit : Limit.values()) {
+      limitHits.put(limit, new LongAdder());
     }
   }
 
@@ -56,6 +60,11 @@ public final class CollectorMetrics {
 
   public void rateLimited(String trackingId, int events) {
     rateLimited.computeIfAbsent(trackingId, key -> new LongAdder()).add(events);
+  }
+
+  /** A connection or request was refused because it hit a limit that protects the collector. */
+  public void limitHit(Limit limit) {
+    limitHits.get(limit).increment();
   }
 
   public void quarantined(int records) {
@@ -126,6 +135,14 @@ public final class CollectorMetrics {
                     "tracking_id",
                     trackingId,
                     count.sum()));
+    header(
+        out,
+        "collector_limit_hits_total",
+        "Connections and requests refused by a limit that protects the collector, by limit.",
+        "counter");
+    limitHits.forEach(
+        (limit, count) ->
+            sample(out, "collector_limit_hits_total", "limit", limit.label(), count.sum()));
     counter(
         out,
         "collector_events_unacknowledged_total",
@@ -193,6 +210,31 @@ public final class CollectorMetrics {
   }
 
   /** The endpoints, as the label of request counts. */
+  /**
+   * The limits that protect the collector under load, as {@code collector_limit_hits_total} names
+   * them.
+   */
+  public enum Limit {
+    /** lake.collector.limits.max-connections: the connection got 503 and was closed. */
+    CONNECTIONS("connections"),
+    /** lake.collector.limits.request-timeout: the request did not arrive in time, 408. */
+    REQUEST_TIMEOUT("request_timeout"),
+    /** lake.collector.limits.max-buffered-bodies: the request got 503. */
+    BUFFERED_BODIES("buffered_bodies"),
+    /** lake.collector.client-rate-limit: the request got 429. */
+    CLIENT_RATE("client_rate");
+
+    private final String label;
+
+    Limit(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+
   public enum Endpoint {
     COLLECT("/v1/collect"),
     BATCH("/v1/batch"),

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.lambdalake.common.config.CollectorConfig;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -12,9 +13,24 @@ import java.util.function.LongSupplier;
 /**
  * Per-tracking-ID rate limits as token buckets, one per registered tracking ID (so hostile input
  * with made-up IDs allocates nothing). A request takes the tokens for all its events or none.
+ *
+ * <p>Beside them, one bucket per client address (lake.collector.client-rate-limit): tracking IDs
+ * are public in pages, so without it one client could spend a merchant's whole limit. At most
+ * {@value #MAX_CLIENTS} client buckets are kept, the least recently used dropped first (a dropped
+ * bucket comes back full, as it would have refilled).
  */
 public final class RateLimiter {
+  private static final int MAX_CLIENTS = 100_000;
+
   private final Map<String, TokenBucket> buckets;
+  private final CollectorConfig.RateLimit clientLimit;
+  private final Map<String, TokenBucket> clientBuckets =
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, TokenBucket> eldest) {
+          return size() > MAX_CLIENTS;
+        }
+      };
   private final LongSupplier nanoTime;
 
   public RateLimiter(CollectorConfig config, LongSupplier nanoTime) {
@@ -27,6 +43,24 @@ public final class RateLimiter {
             (trackingId, registration) ->
                 buckets.put(trackingId, new TokenBucket(config.rateLimitOf(registration), now)));
     this.buckets = Map.copyOf(buckets);
+    this.clientLimit = config.clientRateLimit();
+  }
+
+  /**
+   * Takes tokens for the events of one request from its client address's bucket.
+   *
+   * @return empty when granted; else how long the client should wait before retrying
+   */
+  public Optional<Duration> tryAcquireForClient(String clientAddress, int events) {
+    long now = nanoTime.getAsLong();
+    TokenBucket bucket;
+    synchronized (clientBuckets) {
+      bucket =
+          clientBuckets.computeIfAbsent(
+              clientAddress, address -> new TokenBucket(clientLimit, now));
+    }
+    long waitNanos = bucket.tryTake(events, now);
+    return waitNanos > 0 ? Optional.of(Duration.ofNanos(waitNanos)) : Optional.empty();
   }
 
   /**

@@ -310,10 +310,23 @@ public final class RequestProcessor {
       for (Item item : accepted) {
         eventsByTrackingId.merge(item.event().trackingId(), 1, Integer::sum);
       }
+      if (context.clientIp().isPresent()) {
+        Optional<Duration> clientWait =
+            rateLimiter.tryAcquireForClient(context.clientIp().get(), accepted.size());
+        if (clientWait.isPresent()) {
+          metrics.limitHit(CollectorMetrics.Limit.CLIENT_RATE);
+          return Plan.immediate(
+              rateLimited(
+                  clientWait.get(),
+                  "the client address sends more events than lake.collector.client-rate-limit"
+                      + " allows"));
+        }
+      }
       Optional<Duration> wait = rateLimiter.tryAcquire(eventsByTrackingId);
       if (wait.isPresent()) {
         eventsByTrackingId.forEach(metrics::rateLimited);
-        return Plan.immediate(rateLimited(wait.get()));
+        return Plan.immediate(
+            rateLimited(wait.get(), "the tracking ID sends more events than its rate limit"));
       }
     }
     List<OutgoingRecord> records = new ArrayList<>(items.size());
@@ -436,7 +449,7 @@ public final class RequestProcessor {
             }));
   }
 
-  private Reply rateLimited(Duration wait) {
+  private Reply rateLimited(Duration wait, String why) {
     long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
     return Reply.json(
             429,
@@ -446,8 +459,8 @@ public final class RequestProcessor {
                   generator.writeStringField("error", "rate_limited");
                   generator.writeStringField(
                       "message",
-                      "the tracking ID sends more events than its rate limit; nothing of this"
-                          + " request was accepted, retry after "
+                      why
+                          + "; nothing of this request was accepted, retry after "
                           + seconds
                           + " s");
                   generator.writeEndObject();
