@@ -48,6 +48,7 @@ import org.slf4j.LoggerFactory;
  * questions from a cache keyed per merchant and query.
  */
 public final class MetricsApi {
+  private static final int MAX_TRINO_OFFSET_SECONDS = 14 * 3600;
   private static final Logger LOG = LoggerFactory.getLogger(MetricsApi.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern EVENT_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_]{0,63}");
@@ -329,12 +330,39 @@ public final class MetricsApi {
     if (tz.isEmpty()) {
       return key.timeZone();
     }
+    ZoneId zone;
     try {
-      return ZoneId.of(tz.get());
+      zone = ZoneId.of(tz.get());
     } catch (DateTimeException e) {
-      throw ApiProblem.badParameter(
-          "tz", "tz must be an IANA time zone such as Europe/Berlin, or UTC");
+      throw badZone();
     }
+    return trinoZone(zone).orElseThrow(MetricsApi::badZone);
+  }
+
+  /**
+   * The zone as Trino takes it: a region of the tz database, or an offset of whole minutes within
+   * ±14:00 written +hh:mm (Java also takes seconds and up to ±18:00, and prefixes such as GMT+1,
+   * which Trino refuses or spells otherwise).
+   */
+  static Optional<ZoneId> trinoZone(ZoneId zone) {
+    if (ZoneId.getAvailableZoneIds().contains(zone.getId())) {
+      return Optional.of(zone);
+    }
+    if (!(zone.normalized() instanceof ZoneOffset offset)) {
+      return Optional.empty();
+    }
+    int seconds = Math.abs(offset.getTotalSeconds());
+    if (seconds % 60 != 0 || seconds > MAX_TRINO_OFFSET_SECONDS) {
+      return Optional.empty();
+    }
+    return Optional.of(offset);
+  }
+
+  private static ApiProblem badZone() {
+    return ApiProblem.badParameter(
+        "tz",
+        "tz must be an IANA time zone such as Europe/Berlin, UTC, or an offset of whole minutes"
+            + " within -14:00..+14:00 written +hh:mm (send + as %2B)");
   }
 
   private static boolean isUtc(ZoneId zone) {
