@@ -29,6 +29,10 @@ import java.util.regex.Pattern;
  * @param maxRows the most rows of a top-pages or breakdowns answer
  * @param views the serving views the API reads
  * @param keys the API keys, stored as hashes only
+ * @param idleTimeout how long a connection without a request in progress stays open
+ * @param maxQueuedQueries queries waiting for a request thread, beyond which the API answers 503
+ * @param queryTimeout how long a Trino query may take before the API answers 504 (and Trino cancels
+ *     it)
  */
 public record ApiConfig(
     String host,
@@ -41,7 +45,10 @@ public record ApiConfig(
     Duration maxRange,
     int maxRows,
     Views views,
-    List<Key> keys) {
+    List<Key> keys,
+    Duration idleTimeout,
+    int maxQueuedQueries,
+    Duration queryTimeout) {
 
   public ApiConfig {
     checkNotBlank(host, "lake.api.host");
@@ -65,6 +72,9 @@ public record ApiConfig(
         throw Checks.invalid("lake.api.keys", key.keyHash(), "a list without repeated key hashes");
       }
     }
+    checkPositiveDuration(idleTimeout, "lake.api.idle-timeout");
+    checkPositive(maxQueuedQueries, "lake.api.max-queued-queries");
+    checkPositiveDuration(queryTimeout, "lake.api.query-timeout");
   }
 
   private static void checkPositiveDuration(Duration duration, String key) {

@@ -336,7 +336,10 @@ public final class LakeConfigLoader {
             views.getString("pages-hourly"),
             views.getString("sessions-daily"),
             views.getString("traffic-daily")),
-        keys);
+        keys,
+        api.getDuration("idle-timeout"),
+        api.getInt("max-queued-queries"),
+        api.getDuration("query-timeout"));
   }
 
   private static CollectorConfig.RateLimit rateLimit(Config rateLimit) {

@@ -488,7 +488,10 @@ class LakeConfigLoaderTest {
                         "sha256:a7e8774daa457a7ec0e2d62cc70d25db741124ba5b15755ea0eb47d348a260a0",
                         "demo-shop",
                         List.of("LL-DEMO-0001"),
-                        ZoneId.of("Europe/Berlin")))));
+                        ZoneId.of("Europe/Berlin"))),
+                Duration.ofSeconds(60),
+                100,
+                Duration.ofSeconds(30)));
   }
 
   @Test

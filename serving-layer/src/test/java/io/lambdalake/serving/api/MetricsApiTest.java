@@ -233,7 +233,10 @@ class MetricsApiTest {
         base.maxRange(),
         base.maxRows(),
         base.views(),
-        base.keys());
+        base.keys(),
+        base.idleTimeout(),
+        base.maxQueuedQueries(),
+        base.queryTimeout());
   }
 
   static String text(MetricsApi.Answer answer) {

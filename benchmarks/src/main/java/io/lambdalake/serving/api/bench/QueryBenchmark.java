@@ -340,7 +340,10 @@ public final class QueryBenchmark {
                 api.views().sessionsDaily(),
                 api.views().trafficDaily()),
             List.of(
-                new ApiConfig.Key(ApiKeys.hash(key), "bench", List.of(merchant), ZoneOffset.UTC)));
+                new ApiConfig.Key(ApiKeys.hash(key), "bench", List.of(merchant), ZoneOffset.UTC)),
+            api.idleTimeout(),
+            api.maxQueuedQueries(),
+            api.queryTimeout());
     return base.withApi(benchApi);
   }
 
