@@ -79,6 +79,29 @@ public final class ApiProblem extends RuntimeException {
         "The metrics store is not available right now; retry later");
   }
 
+  /** 503: every request thread is busy and the queue of waiting queries is full. */
+  public static ApiProblem busy() {
+    return new ApiProblem(
+        503,
+        "busy",
+        Optional.empty(),
+        Optional.of(Duration.ofSeconds(1)),
+        "Too many queries are waiting (lake.api.max-queued-queries); retry later");
+  }
+
+  /** 504: the query took longer than lake.api.query-timeout and was cancelled. */
+  public static ApiProblem queryTimedOut(Duration timeout) {
+    return new ApiProblem(
+        504,
+        "query_timeout",
+        Optional.empty(),
+        Optional.of(Duration.ofSeconds(5)),
+        "The query took longer than lake.api.query-timeout ("
+            + timeout.toSeconds()
+            + " s) and was cancelled; ask for a shorter range or a coarser granularity, or retry"
+            + " later");
+  }
+
   public int status() {
     return status;
   }

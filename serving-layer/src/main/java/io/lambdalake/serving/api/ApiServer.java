@@ -19,11 +19,17 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,7 +37,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The metrics API over HTTP/1.1 on Netty (as the collector). What never blocks (authentication,
  * rate limit, parameters, cache hits) is answered on the I/O threads; queries that go to Trino run
- * on a pool of {@code lake.api.threads} and are written back when they finish.
+ * on a pool of {@code lake.api.threads} with a bounded queue (full: 503) and are written back when
+ * they finish or time out (504).
  */
 public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
@@ -49,13 +56,18 @@ public final class ApiServer implements AutoCloseable {
     requireNonNull(api, "api is null");
     AtomicInteger threadNumber = new AtomicInteger();
     ExecutorService queries =
-        Executors.newFixedThreadPool(
+        new ThreadPoolExecutor(
             config.threads(),
+            config.threads(),
+            0,
+            TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(config.maxQueuedQueries()),
             runnable -> {
               Thread thread = new Thread(runnable, "api-query-" + threadNumber.incrementAndGet());
               thread.setDaemon(true);
               return thread;
             });
+    long idleSeconds = Math.max(1, config.idleTimeout().toSeconds());
     try {
       HttpListener listener =
           HttpListener.bind(
@@ -63,9 +75,10 @@ public final class ApiServer implements AutoCloseable {
                   "metrics API", config.host(), config.port(), 0, "lake.api.port or LAKE_API_PORT"),
               pipeline ->
                   pipeline
+                      .addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS))
                       .addLast(new HttpServerCodec())
                       .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
-                      .addLast(new Handler(api, queries)));
+                      .addLast(new Handler(api, queries, config.queryTimeout())));
       return new ApiServer(listener, queries);
     } catch (LakeException e) {
       queries.shutdownNow();
@@ -93,13 +106,21 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  /**
+   * One per connection. Requests of a connection are answered one at a time; a connection with no
+   * request in progress is closed after the idle timeout. A query that does not finish within the
+   * query timeout is answered 504 and its thread interrupted (Trino cancels it on its own timer).
+   */
   private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final MetricsApi api;
     private final ExecutorService queries;
+    private final Duration queryTimeout;
+    private boolean busy;
 
-    Handler(MetricsApi api, ExecutorService queries) {
+    Handler(MetricsApi api, ExecutorService queries, Duration queryTimeout) {
       this.api = api;
       this.queries = queries;
+      this.queryTimeout = queryTimeout;
     }
 
     @Override
@@ -124,10 +145,55 @@ public final class ApiServer implements AutoCloseable {
         write(context, done.answer(), keepAlive);
         return;
       }
+      busy = true;
+      AtomicBoolean answered = new AtomicBoolean();
+      Future<?> running;
       try {
-        queries.execute(() -> write(context, api.complete((MetricsApi.Pending) step), keepAlive));
+        running =
+            queries.submit(
+                () -> {
+                  MetricsApi.Answer answer = api.complete((MetricsApi.Pending) step);
+                  if (answered.compareAndSet(false, true)) {
+                    context.executor().execute(() -> finish(context, answer, keepAlive));
+                  }
+                });
       } catch (RejectedExecutionException e) {
-        context.close(); // shutting down
+        if (queries.isShutdown()) {
+          context.close();
+        } else {
+          finish(context, MetricsApi.problem(ApiProblem.busy()), keepAlive);
+        }
+        return;
+      }
+      context
+          .executor()
+          .schedule(
+              () -> {
+                if (answered.compareAndSet(false, true)) {
+                  running.cancel(true);
+                  LOG.warn("A query to {} took longer than {}; answered 504", path, queryTimeout);
+                  finish(
+                      context, MetricsApi.problem(ApiProblem.queryTimedOut(queryTimeout)), false);
+                }
+              },
+              queryTimeout.toNanos(),
+              TimeUnit.NANOSECONDS);
+    }
+
+    private void finish(
+        ChannelHandlerContext context, MetricsApi.Answer answer, boolean keepAlive) {
+      busy = false;
+      write(context, answer, keepAlive);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object event) {
+      if (event instanceof IdleStateEvent) {
+        if (!busy) {
+          context.close();
+        }
+      } else {
+        context.fireUserEventTriggered(event);
       }
     }
 

@@ -643,7 +643,8 @@ public final class MetricsApi {
     return true;
   }
 
-  private static Answer problem(ApiProblem problem) {
+  /** The answer to a problem the server itself finds (queue full, query timed out). */
+  static Answer problem(ApiProblem problem) {
     ObjectNode body = JSON.createObjectNode();
     ObjectNode error = body.putObject("error");
     error.put("status", problem.status());

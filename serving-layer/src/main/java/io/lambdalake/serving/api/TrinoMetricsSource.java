@@ -32,9 +32,13 @@ public final class TrinoMetricsSource implements MetricsSource {
   private static final String USERS = "cardinality(merge(CAST(users_sketch AS HyperLogLog)))";
   private final LakeConfig config;
   private final ApiConfig.Views views;
+  private final int queryTimeoutSeconds;
 
   public TrinoMetricsSource(LakeConfig config) {
     this.config = requireNonNull(config, "config is null");
+    // Trino cancels the query itself; the API answers 504 on its own timer.
+    this.queryTimeoutSeconds =
+        (int) Math.max(1, (config.api().queryTimeout().toMillis() + 999) / 1000);
     this.views = config.api().views();
   }
 
@@ -226,6 +230,7 @@ public final class TrinoMetricsSource implements MetricsSource {
   private void run(Statement statement, RowReader reader, String what) {
     try (Connection connection = connection();
         PreparedStatement prepared = connection.prepareStatement(statement.sql())) {
+      prepared.setQueryTimeout(queryTimeoutSeconds);
       for (int index = 0; index < statement.parameters().size(); index++) {
         Object parameter = statement.parameters().get(index);
         if (parameter instanceof Long number) {
