@@ -1,8 +1,8 @@
 package io.lambdalake.ingestion.cdc.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.assertThatNoException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
@@ -32,9 +32,7 @@ class BinlogContinuityTest {
   @Test
   void anotherBinlogBasenameStopsWithWhatToDo() {
     assertThatThrownBy(
-            () ->
-                new BinlogContinuity()
-                    .check(ORDERS, APPLIED, Set.of("mysql-bin"), Set.of(101L)))
+            () -> new BinlogContinuity().check(ORDERS, APPLIED, Set.of("mysql-bin"), Set.of(101L)))
         .isInstanceOfSatisfying(
             LakeException.class,
             e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.BINLOG_SOURCE_CHANGED))
@@ -48,8 +46,7 @@ class BinlogContinuityTest {
   void anotherServerStopsWithWhatToDo() {
     BinlogContinuity continuity = new BinlogContinuity();
     continuity.check(ORDERS, APPLIED, Set.of("mariadb-bin"), Set.of(101L));
-    assertThatThrownBy(
-            () -> continuity.check(ORDERS, APPLIED, Set.of("mariadb-bin"), Set.of(202L)))
+    assertThatThrownBy(() -> continuity.check(ORDERS, APPLIED, Set.of("mariadb-bin"), Set.of(202L)))
         .isInstanceOf(LakeException.class)
         .hasMessageContaining("server_id 202")
         .hasMessageContaining("server_id 101")
