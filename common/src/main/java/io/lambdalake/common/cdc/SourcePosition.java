@@ -12,8 +12,10 @@ public sealed interface SourcePosition
     permits SourcePosition.BinlogPosition, SourcePosition.ClusterTime {
 
   /**
-   * A MySQL/MariaDB binlog position: the file (names are zero-padded, so they sort as strings), the
-   * offset in it, and the row's offset within its transaction.
+   * A MySQL/MariaDB binlog position: the file ({@code <basename>.<number>}), the offset in it, and
+   * the row's offset within its transaction. Files sort by their number, not by their name: the
+   * number is zero-padded to six digits only up to {@code .999999}, the next file is {@code
+   * .1000000}. Positions of different basenames belong to different binlogs and have no order.
    *
    * @param xoffset the row's index in its transaction; Maxwell leaves it out on a transaction's
    *     last row, which is then {@link #LAST_IN_TRANSACTION} so that it sorts after the others
@@ -27,14 +29,15 @@ public sealed interface SourcePosition
     public static final long SNAPSHOT = -1;
 
     private static final Comparator<BinlogPosition> ORDER =
-        Comparator.comparing(BinlogPosition::file)
+        Comparator.comparingLong(BinlogPosition::sequence)
             .thenComparingLong(BinlogPosition::position)
             .thenComparingLong(BinlogPosition::xoffset);
 
     public BinlogPosition {
       requireNonNull(file, "file is null");
-      if (file.isBlank()) {
-        throw new IllegalArgumentException("file is blank");
+      int dot = file.lastIndexOf('.');
+      if (dot <= 0 || dot == file.length() - 1 || !isDigits(file.substring(dot + 1))) {
+        throw new IllegalArgumentException("binlog file is not <basename>.<number>: " + file);
       }
       if (position < 0) {
         throw new IllegalArgumentException("position is negative: " + position);
@@ -62,9 +65,42 @@ public sealed interface SourcePosition
       }
     }
 
+    /** The file's name without its number: {@code mariadb-bin} of {@code mariadb-bin.000002}. */
+    public String basename() {
+      return file.substring(0, file.lastIndexOf('.'));
+    }
+
+    /** The file's number: 2 of {@code mariadb-bin.000002}, 1000000 of {@code .1000000}. */
+    public long sequence() {
+      return Long.parseLong(file.substring(file.lastIndexOf('.') + 1));
+    }
+
+    /** Whether both positions are in the same binlog (the same basename), so they have an order. */
+    public boolean sameLog(BinlogPosition other) {
+      return basename().equals(other.basename());
+    }
+
+    /**
+     * @throws IllegalArgumentException when the positions are in different binlogs
+     */
     @Override
     public int compareTo(BinlogPosition other) {
+      if (!sameLog(other)) {
+        throw new IllegalArgumentException(
+            "positions of different binlogs have no order: "
+                + file
+                + ":"
+                + position
+                + " and "
+                + other.file
+                + ":"
+                + other.position);
+      }
       return ORDER.compare(this, other);
+    }
+
+    private static boolean isDigits(String text) {
+      return text.length() <= 18 && text.chars().allMatch(c -> c >= '0' && c <= '9');
     }
   }
 

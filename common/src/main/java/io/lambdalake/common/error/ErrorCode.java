@@ -17,6 +17,12 @@ public enum ErrorCode {
    */
   CHECKPOINT_AHEAD_OF_SOURCE(104, ErrorType.EXTERNAL),
   ORCHESTRATION_CONFLICT(111, ErrorType.USER_ERROR),
+  /**
+   * CDC changes come from another MySQL/MariaDB server (server_id) or binlog (basename) than the
+   * ones already applied: their positions cannot be ordered against the recorded ones, so the
+   * mirrors must be resynced from a snapshot before CDC goes on.
+   */
+  BINLOG_SOURCE_CHANGED(121, ErrorType.USER_ERROR),
   ORCHESTRATION_RUN_FAILED(112, ErrorType.EXTERNAL),
   INTERNAL_ERROR(500, ErrorType.INTERNAL),
   /** A job's output failed a data-quality check: a defect in its logic, nothing was published. */

@@ -33,12 +33,39 @@ class SourcePositionTest {
   }
 
   @Test
+  void binlogFilesSortByTheirNumberPastSixDigits() {
+    BinlogPosition last = BinlogPosition.parse("mariadb-bin.999999:900", 0);
+    BinlogPosition next = BinlogPosition.parse("mariadb-bin.1000000:4", 0);
+    assertThat(next.basename()).isEqualTo("mariadb-bin");
+    assertThat(next.sequence()).isEqualTo(1_000_000);
+    assertThat(last).isLessThan(next);
+    assertThat(BinlogPosition.parse("mariadb-bin.000010:4", 0))
+        .isGreaterThan(BinlogPosition.parse("mariadb-bin.9:4", 0));
+  }
+
+  @Test
+  void positionsOfAnotherBinlogCannotBeOrdered() {
+    BinlogPosition ours = BinlogPosition.parse("mariadb-bin.000002:900", 0);
+    BinlogPosition theirs = BinlogPosition.parse("mysql-bin.000003:4", 0);
+    assertThat(ours.sameLog(theirs)).isFalse();
+    assertThat(ours.sameLog(BinlogPosition.parse("mariadb-bin.000009:4", 0))).isTrue();
+    assertThatThrownBy(() -> ours.compareTo(theirs))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("mariadb-bin.000002")
+        .hasMessageContaining("mysql-bin.000003")
+        .hasMessageContaining("different binlogs");
+  }
+
+  @Test
   void badBinlogPositionsSayWhatIsWrong() {
     assertThatThrownBy(() -> BinlogPosition.parse("mariadb-bin.000002", 0))
         .hasMessageContaining("not <file>:<offset>: mariadb-bin.000002");
     assertThatThrownBy(() -> BinlogPosition.parse("mariadb-bin.000002:x1", 0))
         .hasMessageContaining("not a number: mariadb-bin.000002:x1");
-    assertThatThrownBy(() -> new BinlogPosition("f", 1, -2)).hasMessageContaining("-2");
+    assertThatThrownBy(() -> new BinlogPosition("mariadb-bin.000001", 1, -2))
+        .hasMessageContaining("-2");
+    assertThatThrownBy(() -> new BinlogPosition("mariadb-bin", 1, 0))
+        .hasMessageContaining("not <basename>.<number>: mariadb-bin");
   }
 
   @Test

@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.from_json;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.substring_index;
 import static org.apache.spark.sql.functions.when;
 
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
@@ -77,10 +78,31 @@ public final class ChangeEffects {
         .add(SOURCE, DataTypes.StringType);
   }
 
-  /** The changes later in binlog order than the position. */
+  /** The changes later in binlog order than the position (of the same binlog). */
   public static Column newerThan(BinlogPosition threshold) {
-    return struct(col("binlog_file"), col("binlog_position"), col("order_xoffset"))
-        .gt(struct(lit(threshold.file()), lit(threshold.position()), lit(threshold.xoffset())));
+    return binlogOrder(col("binlog_file"), col("binlog_position"), col("order_xoffset"))
+        .gt(struct(lit(threshold.sequence()), lit(threshold.position()), lit(threshold.xoffset())));
+  }
+
+  /**
+   * The number of a binlog file ({@code <basename>.<number>}): files sort by it, not by their name,
+   * since {@code .1000000} follows {@code .999999}.
+   */
+  public static Column binlogSequence(Column file) {
+    return substring_index(file, ".", -1).cast(DataTypes.LongType);
+  }
+
+  /** {@link #binlogSequence} in SQL, over a column named by {@code file}. */
+  public static String binlogSequenceSql(String file) {
+    return "CAST(substring_index(" + file + ", '.', -1) AS BIGINT)";
+  }
+
+  /**
+   * A struct that orders positions of one binlog: file number, offset, xoffset (fields {@code s},
+   * {@code p}, {@code x}), then the file name itself ({@code f}), which ties only within a file.
+   */
+  public static Column binlogOrder(Column file, Column position, Column xoffset) {
+    return struct(binlogSequence(file).as("s"), position.as("p"), xoffset.as("x"), file.as("f"));
   }
 
   /** A literal column default (a number or a quoted string); expressions are not evaluated. */
@@ -259,7 +281,7 @@ public final class ChangeEffects {
                 .over(
                     Window.partitionBy(keyColumns(schema.primaryKey(), ""))
                         .orderBy(
-                            col(BINLOG_FILE).desc(),
+                            binlogSequence(col(BINLOG_FILE)).desc(),
                             col(BINLOG_POSITION).desc(),
                             col(XOFFSET).desc(),
                             col(DELETE).desc())))
@@ -274,14 +296,14 @@ public final class ChangeEffects {
   public static String newerCondition() {
     return "(t."
         + BINLOG_FILE
-        + " IS NULL OR struct(s."
-        + BINLOG_FILE
+        + " IS NULL OR struct("
+        + binlogSequenceSql("s." + BINLOG_FILE)
         + ", s."
         + BINLOG_POSITION
         + ", s."
         + XOFFSET
-        + ") > struct(t."
-        + BINLOG_FILE
+        + ") > struct("
+        + binlogSequenceSql("t." + BINLOG_FILE)
         + ", t."
         + BINLOG_POSITION
         + ", t."

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.function.IntFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -48,6 +49,19 @@ class ChangeEffectsIT {
 
   @Test
   void dayAfterDayEqualsAllAtOnceEqualsOneAtATime() throws Exception {
+    dayAfterDay(day -> "mariadb-bin.000001");
+  }
+
+  /**
+   * The binlog rolls over past {@code .999999} to {@code .1000000} between the days: the later file
+   * sorts after the earlier one by its number, not by its name as a string.
+   */
+  @Test
+  void binlogRolloverPastSixDigitsKeepsBinlogOrder() throws Exception {
+    dayAfterDay(day -> "mariadb-bin." + (999_998 + day));
+  }
+
+  private static void dayAfterDay(IntFunction<String> fileOfDay) throws Exception {
     SparkSession spark = TestSpark.session();
     Random random = new Random(11);
     Map<List<Integer>, String> state = new TreeMap<>(ChangeEffectsIT::compare);
@@ -61,19 +75,19 @@ class ChangeEffectsIT {
         String value = "v" + day + "-" + change;
         String json;
         if (!state.containsKey(key)) {
-          json = maxwell("insert", key, value, Optional.empty(), day, position);
+          json = maxwell("insert", key, value, Optional.empty(), day, fileOfDay, position);
           state.put(key, value);
         } else if (random.nextInt(4) == 0) {
-          json = maxwell("delete", key, state.get(key), Optional.empty(), day, position);
+          json = maxwell("delete", key, state.get(key), Optional.empty(), day, fileOfDay, position);
           state.remove(key);
         } else {
           List<Integer> moved = List.of(random.nextInt(4), random.nextInt(4));
           if (random.nextBoolean() && !state.containsKey(moved)) {
-            json = maxwell("update", moved, value, Optional.of(key), day, position);
+            json = maxwell("update", moved, value, Optional.of(key), day, fileOfDay, position);
             state.remove(key);
             state.put(moved, value);
           } else {
-            json = maxwell("update", key, value, Optional.of(key), day, position);
+            json = maxwell("update", key, value, Optional.of(key), day, fileOfDay, position);
             state.put(key, value);
           }
         }
@@ -125,6 +139,7 @@ class ChangeEffectsIT {
       String value,
       Optional<List<Integer>> oldKey,
       int day,
+      IntFunction<String> fileOfDay,
       long position) {
     String old =
         oldKey
@@ -134,7 +149,9 @@ class ChangeEffectsIT {
         + type
         + "\",\"ts\":"
         + (1_790_000_000L + day * 86_400L)
-        + ",\"commit\":true,\"position\":\"mariadb-bin.000001:"
+        + ",\"commit\":true,\"position\":\""
+        + fileOfDay.apply(day)
+        + ":"
         + position
         + "\",\"data\":{\"a\":"
         + key.get(0)

@@ -13,6 +13,7 @@ import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.BatchSurvey;
+import io.lambdalake.ingestion.cdc.internal.BinlogContinuity;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
@@ -90,6 +91,7 @@ public final class MaxwellIngestion {
       this.landing =
           new Landing(
               new CdcPositions.Thresholds(config),
+              new BinlogContinuity(),
               new MirrorApplier(config.storage(), new SourceSchemas(config.mariaDb())),
               new TableSessions(),
               new TableUpkeep("cdc", config.cdc().compactEveryBatches()));
@@ -145,6 +147,7 @@ public final class MaxwellIngestion {
    */
   private record Landing(
       CdcPositions.Thresholds thresholds,
+      BinlogContinuity continuity,
       MirrorApplier applier,
       TableSessions sessions,
       TableUpkeep upkeep) {}
@@ -211,6 +214,16 @@ public final class MaxwellIngestion {
           batchLanding.append(raw(parsed), rawLocation);
           return Optional.empty();
         });
+    // Before anything is written: changes of another server or binlog stop the whole batch.
+    for (BatchSurvey.TableSurvey table : survey.tables()) {
+      landing
+          .continuity()
+          .check(
+              table.table(),
+              Optional.ofNullable(thresholds.get(table.table().qualifiedName())),
+              table.basenames(),
+              table.serverIds());
+    }
     for (BatchSurvey.TableSurvey table : survey.tables()) {
       Optional<BinlogPosition> threshold =
           Optional.ofNullable(thresholds.get(table.table().qualifiedName()));

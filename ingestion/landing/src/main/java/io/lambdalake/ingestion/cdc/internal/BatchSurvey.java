@@ -5,12 +5,13 @@ import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.regexp_extract;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
+import io.lambdalake.spark.cdc.ChangeEffects;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -44,14 +45,23 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
    * @param changes row changes (inserts, updates, deletes, bootstrap rows)
    * @param newest the newest change's position
    * @param columns the column names of the after images, as the source spells them
+   * @param basenames the binlog basenames of the changes' positions ({@code mariadb-bin})
+   * @param serverIds the server_id of the servers the changes come from
    */
   public record TableSurvey(
-      SourceName table, long changes, Optional<BinlogPosition> newest, Set<String> columns) {
+      SourceName table,
+      long changes,
+      Optional<BinlogPosition> newest,
+      Set<String> columns,
+      Set<String> basenames,
+      Set<Long> serverIds) {
     public TableSurvey {
       requireNonNull(table, "table is null");
       requireNonNegative(changes, "changes");
       requireNonNull(newest, "newest is null");
       columns = Set.copyOf(columns);
+      basenames = Set.copyOf(basenames);
+      serverIds = Set.copyOf(serverIds);
     }
 
     /** Whether any change is newer than the threshold (everything is, without one). */
@@ -77,17 +87,20 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
                         "max",
                         when(
                             isChange,
-                            struct(
-                                col("binlog_file").as("f"),
-                                col("binlog_position").as("p"),
-                                col("order_xoffset").as("x"))))
+                            ChangeEffects.binlogOrder(
+                                col("binlog_file"), col("binlog_position"), col("order_xoffset"))))
                     .as("newest"),
                 call_function(
                         "array_distinct",
                         call_function(
                             "flatten",
                             call_function("collect_set", when(isChange, col("after_columns")))))
-                    .as("columns"))
+                    .as("columns"),
+                call_function(
+                        "collect_set",
+                        when(isChange, regexp_extract(col("binlog_file"), "^(.*)\\.[0-9]+$", 1)))
+                    .as("basenames"),
+                call_function("collect_set", when(isChange, col("server_id"))).as("server_ids"))
             .collectAsList();
     long records = 0;
     long unreadable = 0;
@@ -120,8 +133,10 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
                   ? Optional.empty()
                   : Optional.of(
                       new BinlogPosition(
-                          newest.getString(0), newest.getLong(1), newest.getLong(2))),
-              columns));
+                          newest.getAs("f"), newest.<Long>getAs("p"), newest.<Long>getAs("x"))),
+              columns,
+              new TreeSet<>(group.<String>getList(7)),
+              new TreeSet<>(group.<Long>getList(8))));
     }
     return new BatchSurvey(records, unreadable, logged, tables);
   }

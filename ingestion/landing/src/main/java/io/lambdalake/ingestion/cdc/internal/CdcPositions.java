@@ -9,6 +9,7 @@ import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.cdc.ChangeEffects;
 import java.io.IOException;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -93,6 +94,11 @@ public final class CdcPositions {
   }
 
   private static BinlogPosition later(BinlogPosition one, BinlogPosition other) {
+    if (!one.sameLog(other)) {
+      // A snapshot of another binlog (a resync after the source changed, see BinlogContinuity)
+      // replaces the old binlog's position: merges put the snapshot last.
+      return other;
+    }
     return one.compareTo(other) >= 0 ? one : other;
   }
 
@@ -122,8 +128,14 @@ public final class CdcPositions {
           .as("t")
           .merge(updates.as("s"), "t.source_table = s.source_table")
           .whenMatched(
-              "t.binlog_file IS NULL OR struct(s.binlog_file, s.binlog_position, s.xoffset)"
-                  + " > struct(t.binlog_file, t.binlog_position, t.xoffset)")
+              "t.binlog_file IS NULL"
+                  + " OR regexp_extract(s.binlog_file, '^(.*)\\\\.[0-9]+$', 1)"
+                  + " <> regexp_extract(t.binlog_file, '^(.*)\\\\.[0-9]+$', 1)"
+                  + " OR struct("
+                  + ChangeEffects.binlogSequenceSql("s.binlog_file")
+                  + ", s.binlog_position, s.xoffset) > struct("
+                  + ChangeEffects.binlogSequenceSql("t.binlog_file")
+                  + ", t.binlog_position, t.xoffset)")
           .updateAll()
           .whenNotMatched()
           .insertAll()

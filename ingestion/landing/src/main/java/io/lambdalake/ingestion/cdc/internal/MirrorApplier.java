@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -158,10 +157,10 @@ public final class MirrorApplier {
                           "max",
                           when(
                               col(ChangeEffects.BAD).equalTo(""),
-                              struct(
-                                  col("binlog_file").as("f"),
-                                  col("binlog_position").as("p"),
-                                  col("order_xoffset").as("x"))))
+                              ChangeEffects.binlogOrder(
+                                  col("binlog_file"),
+                                  col("binlog_position"),
+                                  col("order_xoffset"))))
                       .as("newest"))
               .first();
       long bad = counts.isNullAt(0) ? 0 : counts.getLong(0);
@@ -197,7 +196,8 @@ public final class MirrorApplier {
           newest == null
               ? Optional.empty()
               : Optional.of(
-                  new BinlogPosition(newest.getString(0), newest.getLong(1), newest.getLong(2))));
+                  new BinlogPosition(
+                      newest.getAs("f"), newest.<Long>getAs("p"), newest.<Long>getAs("x"))));
     } finally {
       checked.unpersist();
     }
