@@ -37,7 +37,10 @@ class ChaosIT {
   }
 
   private static void assertClean(Scenario scenario) throws Exception {
-    ChaosRun run = ChaosRun.create(scenario.name(), TestSpark.session(), Path.of("target/chaos-logs"));
-    assertThat(scenario.run(run)).as("%s (job logs %s*)", scenario.name(), run.log("")).isEqualTo(Tally.CLEAN);
+    ChaosRun run =
+        ChaosRun.create(scenario.name(), TestSpark.session(), Path.of("target/chaos-logs"));
+    assertThat(scenario.run(run))
+        .as("%s (job logs %s*)", scenario.name(), run.log(""))
+        .isEqualTo(Tally.CLEAN);
   }
 }
