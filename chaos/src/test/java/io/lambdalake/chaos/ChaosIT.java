@@ -1,0 +1,46 @@
+package io.lambdalake.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lambdalake.stack.testing.TestSpark;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each scenario of {@code scripts/chaos}, run once as a test: the fault, the restart, and then
+ * nothing lost, duplicated or diverged. Slow (minutes each, jobs in JVMs of their own) and
+ * disruptive by design: the {@code fault} tier of {@code scripts/test --all}.
+ */
+@Tag("fault")
+class ChaosIT {
+  private static final int EVENTS = 4_000;
+
+  @Test
+  void killLanding() throws Exception {
+    assertClean(new KillLanding(EVENTS));
+  }
+
+  @Test
+  void killSpeedViews() throws Exception {
+    assertClean(new KillSpeedViews(EVENTS));
+  }
+
+  @Test
+  void killMaxwellCdc() throws Exception {
+    assertClean(new KillMaxwellCdc(200));
+  }
+
+  @Test
+  void killBatch() throws Exception {
+    assertClean(new KillBatch(EVENTS));
+  }
+
+  private static void assertClean(Scenario scenario) throws Exception {
+    ChaosRun run =
+        ChaosRun.create(scenario.name(), TestSpark.session(), Path.of("target/chaos-logs"));
+    assertThat(scenario.run(run))
+        .as("%s (job logs %s*)", scenario.name(), run.log(""))
+        .isEqualTo(Tally.CLEAN);
+  }
+}
