@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  * @param rateLimit the rate limit of a tracking ID that sets none of its own
  * @param clientRateLimit the rate limit of one client address (as kept: IPv4 /24, IPv6 /48), over
  *     every tracking ID it sends for, since tracking IDs are public in pages
+ * @param quarantineBudget how many quarantine records rejected input may write
  * @param trackingIds the registry: tracking ID to its merchant (and optional own rate limit)
  * @param routes event name to topic; every other name goes to {@code lake.topics.events-other}
  * @param retryAfter what a 503 answer tells clients to wait before retrying
@@ -41,6 +42,7 @@ public record CollectorConfig(
     Limits limits,
     RateLimit rateLimit,
     RateLimit clientRateLimit,
+    QuarantineBudget quarantineBudget,
     Map<String, TrackingId> trackingIds,
     Map<String, String> routes,
     Producer producer,
@@ -66,6 +68,7 @@ public record CollectorConfig(
     requireNonNull(limits, "limits is null");
     requireNonNull(rateLimit, "rateLimit is null");
     requireNonNull(clientRateLimit, "clientRateLimit is null");
+    requireNonNull(quarantineBudget, "quarantineBudget is null");
     trackingIds.keySet().forEach(CollectorConfig::checkTrackingId);
     trackingIds = Map.copyOf(trackingIds);
     routes.forEach(CollectorConfig::checkRoute);
@@ -200,6 +203,18 @@ public record CollectorConfig(
             "lake.collector.rate-limit.events-per-second", eventsPerSecond, "a positive number");
       }
       checkPositive(burst, "lake.collector.rate-limit.burst");
+    }
+  }
+
+  /**
+   * What rejected input may write to the quarantine topic, as token buckets of records: per client
+   * address and over all. Beyond them a rejected request is still answered as always; only its
+   * quarantine record is not written (and counted).
+   */
+  public record QuarantineBudget(RateLimit perClient, RateLimit total) {
+    public QuarantineBudget {
+      requireNonNull(perClient, "perClient is null");
+      requireNonNull(total, "total is null");
     }
   }
 

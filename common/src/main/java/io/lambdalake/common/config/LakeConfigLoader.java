@@ -292,6 +292,9 @@ public final class LakeConfigLoader {
             limits.getBytes("max-buffered-bodies")),
         rateLimit(collector.getConfig("rate-limit")),
         rateLimit(collector.getConfig("client-rate-limit")),
+        new CollectorConfig.QuarantineBudget(
+            rateLimit(collector.getConfig("quarantine-budget.per-client")),
+            rateLimit(collector.getConfig("quarantine-budget.total"))),
         trackingIds,
         routes,
         new CollectorConfig.Producer(

@@ -335,6 +335,9 @@ class LakeConfigLoaderTest {
                     256L * 1024 * 1024),
                 new CollectorConfig.RateLimit(2000, 10_000),
                 new CollectorConfig.RateLimit(1000, 20_000),
+                new CollectorConfig.QuarantineBudget(
+                    new CollectorConfig.RateLimit(10, 100),
+                    new CollectorConfig.RateLimit(1000, 10_000)),
                 Map.of(
                     "LL-DEMO-0001",
                     new CollectorConfig.TrackingId("demo-shop", Optional.empty()),

@@ -66,6 +66,8 @@ final class CollectorFixture implements AutoCloseable {
     all.put("lake.collector.tracking-ids." + TRACKING_ID + ".rate-limit.burst", "1000000");
     all.put("lake.collector.client-rate-limit.events-per-second", "1e6");
     all.put("lake.collector.client-rate-limit.burst", "1000000");
+    all.put("lake.collector.quarantine-budget.per-client.events-per-second", "1e6");
+    all.put("lake.collector.quarantine-budget.per-client.burst", "1000000");
     all.putAll(overrides);
     config = LakeConfigLoader.load(System.getenv(), all);
     server = CollectorServer.start(config);

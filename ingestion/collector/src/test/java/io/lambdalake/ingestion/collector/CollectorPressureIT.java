@@ -213,6 +213,34 @@ class CollectorPressureIT {
     }
   }
 
+  @Test
+  void rejectedRequestsWriteToQuarantineOnlyWithinTheirBudget() {
+    try (CollectorFixture collector =
+        new CollectorFixture(
+            Map.of(
+                "lake.collector.quarantine-budget.per-client.events-per-second", "0.001",
+                "lake.collector.quarantine-budget.per-client.burst", "3"))) {
+      for (int index = 0; index < 10; index++) {
+        HttpResponse<String> rejected =
+            collector.post(
+                "/v1/collect", "application/json", ("{not json " + index).getBytes(UTF_8));
+        assertThat(rejected.statusCode())
+            .as("the answer does not depend on the budget")
+            .isEqualTo(400);
+      }
+      // Every record written was acknowledged before its request was answered.
+      assertThat(
+              collector.readUntil(
+                  collector.topic("quarantine"),
+                  Duration.ofSeconds(30),
+                  records -> records.size() >= 3))
+          .hasSize(3);
+      assertThat(collector.get("/metrics").body())
+          .contains("collector_limit_hits_total{limit=\"quarantine_budget\"} 7")
+          .contains("collector_quarantined_total 3");
+    }
+  }
+
   private static HttpResponse<String> postFrom(CollectorFixture collector, String clientIp) {
     return collector.send(
         HttpRequest.newBuilder(collector.uri("/v1/collect"))

@@ -270,18 +270,14 @@ public final class CollectorHttpHandler extends ChannelInboundHandlerAdapter {
     Rejection rejection = Rejection.of(RejectionReason.MALFORMED_REQUEST, reason);
     String summary = request.method() + " " + request.uri();
     shared
-        .sink()
-        .publish(
-            List.of(
-                shared
-                    .processor()
-                    .quarantineRequest(
-                        exchange.endpoint,
-                        rejection,
-                        requestContext(exchange.context, request.headers()),
-                        summary,
-                        summary.length())),
-            delivery -> {});
+        .processor()
+        .quarantineRequest(
+            exchange.endpoint,
+            rejection,
+            requestContext(exchange.context, request.headers()),
+            summary,
+            summary.length())
+        .ifPresent(record -> shared.sink().publish(List.of(record), delivery -> {}));
     Reply reply = shared.processor().errorReply(rejection);
     write(exchange, new Reply(status, reply.contentType(), reply.body(), reply.headers()));
   }

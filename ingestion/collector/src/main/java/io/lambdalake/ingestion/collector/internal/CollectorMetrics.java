@@ -222,7 +222,9 @@ public final class CollectorMetrics {
     /** lake.collector.limits.max-buffered-bodies: the request got 503. */
     BUFFERED_BODIES("buffered_bodies"),
     /** lake.collector.client-rate-limit: the request got 429. */
-    CLIENT_RATE("client_rate");
+    CLIENT_RATE("client_rate"),
+    /** lake.collector.quarantine-budget: a quarantine record was not written. */
+    QUARANTINE_BUDGET("quarantine_budget");
 
     private final String label;
 

@@ -86,7 +86,8 @@ public final class RateLimiter {
     return Optional.empty();
   }
 
-  private static final class TokenBucket {
+  /** A token bucket; thread-safe. */
+  static final class TokenBucket {
     private final double tokensPerNano;
     private final double capacity;
     private double tokens;

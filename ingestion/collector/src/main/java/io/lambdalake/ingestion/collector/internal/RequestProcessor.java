@@ -94,6 +94,7 @@ public final class RequestProcessor {
   private final EventEncoder encoder;
   private final EventRouter router;
   private final RateLimiter rateLimiter;
+  private final QuarantineBudget quarantineBudget;
   private final BooleanSupplier kafkaReady;
   private final CollectorMetrics metrics;
   private final long retryAfterSeconds;
@@ -115,6 +116,7 @@ public final class RequestProcessor {
     this.encoder = new EventEncoder(json);
     this.router = new EventRouter(config.routes(), topics.eventsOther());
     this.rateLimiter = requireNonNull(rateLimiter, "rateLimiter is null");
+    this.quarantineBudget = new QuarantineBudget(config.quarantineBudget(), System::nanoTime);
     this.kafkaReady = requireNonNull(kafkaReady, "kafkaReady is null");
     this.metrics = requireNonNull(metrics, "metrics is null");
     this.retryAfterSeconds = Math.max(1, (config.retryAfter().toMillis() + 999) / 1000);
@@ -234,9 +236,9 @@ public final class RequestProcessor {
 
   /**
    * The quarantine record of a request refused before its body was read (too large, malformed
-   * HTTP): kept with its reason and as much of it as there is.
+   * HTTP): kept with its reason and as much of it as there is, when the quarantine budget allows.
    */
-  public OutgoingRecord quarantineRequest(
+  public Optional<OutgoingRecord> quarantineRequest(
       CollectorMetrics.Endpoint endpoint,
       Rejection rejection,
       RequestContext context,
@@ -341,10 +343,11 @@ public final class RequestProcessor {
               event.clientId().getBytes(UTF_8),
               encoder.encode(event)));
     }
+    int quarantined = 0;
     for (Item item : rejected) {
       Decoded.Rejected rejection = (Decoded.Rejected) item.decoded();
       metrics.rejected(rejection.rejection().reason());
-      records.add(
+      Optional<OutgoingRecord> record =
           quarantineRecord(
               new QuarantinedInput(
                   SOURCE,
@@ -358,12 +361,17 @@ public final class RequestProcessor {
                   context.clientIp(),
                   context.userAgent(),
                   Payloads.of(request.body(), item.offset(), item.length(), limits.maxEventBytes()),
-                  item.length())));
+                  item.length()));
+      if (record.isPresent()) {
+        records.add(record.get());
+        quarantined++;
+      }
     }
+    int written = quarantined;
     return new Plan(
         records,
         delivery -> {
-          account(delivery, rejected.size(), eventsByTopic);
+          account(delivery, written, eventsByTopic);
           if (!accepted.isEmpty() && !delivery.allEventsAcknowledged()) {
             return unavailable("Kafka did not acknowledge the events in time");
           }
@@ -473,7 +481,7 @@ public final class RequestProcessor {
     metrics.rejected(rejection.reason());
     RequestContext context = request.context();
     byte[] body = request.body();
-    OutgoingRecord record =
+    Optional<OutgoingRecord> record =
         quarantineRecord(
             new QuarantinedInput(
                 SOURCE,
@@ -490,19 +498,25 @@ public final class RequestProcessor {
                 body.length));
     Reply reply = errorReply(rejection);
     return new Plan(
-        List.of(record),
+        record.stream().toList(),
         delivery -> {
-          account(delivery, 1, Map.of());
+          account(delivery, record.isPresent() ? 1 : 0, Map.of());
           return reply;
         });
   }
 
-  private OutgoingRecord quarantineRecord(QuarantinedInput input) {
-    return new OutgoingRecord(
-        OutgoingRecord.Kind.QUARANTINE,
-        quarantineTopic,
-        input.trackingId().orElse("").getBytes(UTF_8),
-        encoder.encode(input));
+  /** The quarantine record of rejected input; empty, and counted, beyond the quarantine budget. */
+  private Optional<OutgoingRecord> quarantineRecord(QuarantinedInput input) {
+    if (!quarantineBudget.tryWrite(input.clientIp())) {
+      metrics.limitHit(CollectorMetrics.Limit.QUARANTINE_BUDGET);
+      return Optional.empty();
+    }
+    return Optional.of(
+        new OutgoingRecord(
+            OutgoingRecord.Kind.QUARANTINE,
+            quarantineTopic,
+            input.trackingId().orElse("").getBytes(UTF_8),
+            encoder.encode(input)));
   }
 
   /** The checks every POST body passes before it is read: encoding, type, emptiness. */

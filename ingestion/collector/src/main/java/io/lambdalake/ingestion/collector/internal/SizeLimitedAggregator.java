@@ -100,14 +100,9 @@ public final class SizeLimitedAggregator extends HttpObjectAggregator {
             + " Content-Length: "
             + (declared >= 0 ? declared : "chunked");
     shared
-        .sink()
-        .publish(
-            List.of(
-                shared
-                    .processor()
-                    .quarantineRequest(
-                        endpoint, rejection, requestContext, summary, Math.max(declared, limit))),
-            delivery -> {});
+        .processor()
+        .quarantineRequest(endpoint, rejection, requestContext, summary, Math.max(declared, limit))
+        .ifPresent(record -> shared.sink().publish(List.of(record), delivery -> {}));
     Reply reply = shared.processor().errorReply(rejection);
     FullHttpResponse response =
         new DefaultFullHttpResponse(
