@@ -5,8 +5,9 @@ Every night (00:30 UTC) for the day that just ended:
 
 1. **recompute**: the batch job (`io.lambdalake.batch.BatchJob` from the job jar in the Airflow
    variable `lake_batch_job_jar`) recomputes that day and the `late_days` before it, for events
-   that arrived late, through `spark-submit` and the `spark_default` connection, then advances
-   `batch.coverage`;
+   that arrived late, and every older covered day whose events landed since it was last computed
+   (the dirty hours, from `raw.events`' Delta log), through `spark-submit` and the
+   `spark_default` connection, then advances `batch.coverage`;
 2. **verify**: `lake verify` compares the served views with a recompute over the same range; a
    difference fails the run (exit code 3, no retry: the data, not the weather, is wrong);
 3. **serving_init**: `lake serving init` registers any new table in Trino.

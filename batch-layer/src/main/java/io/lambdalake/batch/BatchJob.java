@@ -15,6 +15,7 @@ import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.DirtyHours;
 import io.lambdalake.spark.LakeSpark;
 import io.lambdalake.spark.views.DailyViews;
 import io.lambdalake.spark.views.HourlyViews;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -60,7 +62,11 @@ public final class BatchJob {
   private BatchJob() {}
 
   public record Options(
-      LocalDate from, LocalDate to, String logicVersion, HourlyViews.BotPolicy botPolicy) {
+      LocalDate from,
+      LocalDate to,
+      String logicVersion,
+      HourlyViews.BotPolicy botPolicy,
+      Scope scope) {
     public Options {
       requireNonNull(from, "from is null");
       requireNonNull(to, "to is null");
@@ -73,7 +79,31 @@ public final class BatchJob {
         throw new LakeException(ErrorCode.INVALID_ARGUMENT, "--logic-version is empty");
       }
       requireNonNull(botPolicy, "botPolicy is null");
+      requireNonNull(scope, "scope is null");
     }
+
+    /** The range and the dirty hours, as the nightly runs. */
+    public Options(
+        LocalDate from, LocalDate to, String logicVersion, HourlyViews.BotPolicy botPolicy) {
+      this(from, to, logicVersion, botPolicy, Scope.RANGE_AND_DIRTY_HOURS);
+    }
+
+    /** The days to recompute: the range's (unless only the dirty ones) and the dirty ones. */
+    List<LocalDate> days(DirtyHours.Result dirty) {
+      TreeSet<LocalDate> days = new TreeSet<>(dirty.dirtyDays());
+      if (scope == Scope.RANGE_AND_DIRTY_HOURS) {
+        days.addAll(from.datesUntil(to.plusDays(1)).toList());
+      }
+      return List.copyOf(days);
+    }
+  }
+
+  /** What a run recomputes besides the covered days whose raw input changed (the dirty hours). */
+  public enum Scope {
+    /** The range, and the dirty hours of the covered days: the nightly. */
+    RANGE_AND_DIRTY_HOURS,
+    /** Only the dirty hours' days ({@code lake batch --dirty}); the range is not computed. */
+    DIRTY_HOURS_ONLY
   }
 
   /** One view of the batch layer: its table and its definition over a day's input. */
@@ -179,7 +209,14 @@ public final class BatchJob {
       Definitions definitions) {
     String runId = UUID.randomUUID().toString();
     String rawLocation = DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
-    Dataset<Row> raw = spark.read().format("delta").load(rawLocation);
+    // One version of raw.events for the whole run, recorded with the days it published: what lands
+    // after it makes those days dirty for the next run.
+    long rawVersion = DirtyHours.currentVersion(spark, rawLocation);
+    Dataset<Row> raw =
+        spark.read().format("delta").option("versionAsOf", rawVersion).load(rawLocation);
+    DirtyHours.Result dirty = DirtyHours.find(spark, config, rawVersion);
+    dirty.describe().forEach(progress::println);
+    List<LocalDate> days = options.days(dirty);
     List<Dataset<Row>> toUnpersist = new CopyOnWriteArrayList<>();
     Map<LocalDate, List<Runnable>> writes = new LinkedHashMap<>();
     ExecutorService pool =
@@ -191,7 +228,7 @@ public final class BatchJob {
               return thread;
             });
     try {
-      for (LocalDate day : options.from().datesUntil(options.to().plusDays(1)).toList()) {
+      for (LocalDate day : days) {
         long started = System.nanoTime();
         Dataset<Row> dayEvents = raw.filter(col("event_date").equalTo(lit(Date.valueOf(day))));
         // One cached copy of the day, of the columns the views read: the counted events with
@@ -242,13 +279,16 @@ public final class BatchJob {
       MysqlHistory history =
           new MysqlHistory(spark, config, options.logicVersion(), progress, toUnpersist);
       Map<LocalDate, List<MysqlHistory.Snapshot>> snapshots =
-          history.compute(List.copyOf(writes.keySet()));
+          history.compute(
+              options.scope() == Scope.RANGE_AND_DIRTY_HOURS
+                  ? options.from().datesUntil(options.to().plusDays(1)).toList()
+                  : List.of());
       // Every day passed its checks: now publish, one atomic replacement per day and view (or
       // history table); the history days are then recorded in one commit.
       for (Map.Entry<LocalDate, List<Runnable>> day : writes.entrySet()) {
         long started = System.nanoTime();
         List<Runnable> dayWrites = new ArrayList<>(day.getValue());
-        List<MysqlHistory.Snapshot> daySnapshots = snapshots.get(day.getKey());
+        List<MysqlHistory.Snapshot> daySnapshots = snapshots.getOrDefault(day.getKey(), List.of());
         daySnapshots.forEach(snapshot -> dayWrites.add(() -> history.publish(snapshot)));
         inParallel(
             pool,
@@ -266,13 +306,20 @@ public final class BatchJob {
             "batch %s: published in %.1f s%n", day.getKey(), (System.nanoTime() - started) / 1e9);
         progress.flush();
       }
-      progress.printf(
-          "batch %s..%s: %d day(s) published%n", options.from(), options.to(), writes.size());
-      advanceCoverage(spark, config, options, raw, runId, clock, progress);
+      progress.printf("batch %s: %d day(s) published%n", describe(days), writes.size());
+      ComputedDays.record(
+          spark, config, days, rawVersion, runId, options.logicVersion(), clock.instant());
+      if (options.scope() == Scope.RANGE_AND_DIRTY_HOURS) {
+        advanceCoverage(spark, config, options, raw, runId, clock, progress);
+      }
     } finally {
       pool.shutdownNow();
       toUnpersist.forEach(Dataset::unpersist);
     }
+  }
+
+  private static String describe(List<LocalDate> days) {
+    return days.isEmpty() ? "no day" : days.get(0) + ".." + days.get(days.size() - 1);
   }
 
   /**

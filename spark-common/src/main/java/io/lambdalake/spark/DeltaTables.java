@@ -101,6 +101,7 @@ public final class DeltaTables {
           BATCH_PAGES_DAILY,
           BATCH_TRAFFIC_DAILY,
           BATCH_COVERAGE,
+          BATCH_COMPUTED_DAYS,
           BATCH_MYSQL_HISTORY_DAYS,
           STATE_SNAPSHOT_POSITIONS,
           STATE_CDC_POSITIONS,

@@ -126,6 +126,22 @@ public enum LakeTable {
           "updated_at TIMESTAMP NOT NULL"),
       List.of()),
   /**
+   * Per day of the batch views, the version of {@code raw.events} the last run that published the
+   * day computed it from (the newest wins): the batch layer's recompute of the dirty hours reads
+   * the Delta log of {@code raw.events} after the newest of them.
+   */
+  BATCH_COMPUTED_DAYS(
+      "batch",
+      "computed_days",
+      String.join(
+          ", ",
+          "event_date DATE NOT NULL",
+          "raw_events_version BIGINT NOT NULL",
+          "run_id STRING NOT NULL",
+          "logic_version STRING NOT NULL",
+          "recorded_at TIMESTAMP NOT NULL"),
+      List.of()),
+  /**
    * The days of the MySQL history tables ({@code batch.mysql_history__<database>__<table>}, one per
    * mirrored source table, partitioned by {@code snapshot_date}) that the batch job published: a
    * day is listed only after its snapshot committed, with what it was computed from, so the next
