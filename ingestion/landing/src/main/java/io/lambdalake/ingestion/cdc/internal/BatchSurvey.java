@@ -44,18 +44,31 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
    * @param changes row changes (inserts, updates, deletes, bootstrap rows)
    * @param newest the newest change's position
    * @param columns the column names of the after images, as the source spells them
+   * @param tableChanges truncates and drops of the whole table (among the changes)
    */
   public record TableSurvey(
-      SourceName table, long changes, Optional<BinlogPosition> newest, Set<String> columns) {
+      SourceName table,
+      long changes,
+      Optional<BinlogPosition> newest,
+      Set<String> columns,
+      long tableChanges) {
     public TableSurvey {
       requireNonNull(table, "table is null");
       requireNonNegative(changes, "changes");
+      requireNonNegative(tableChanges, "tableChanges");
       requireNonNull(newest, "newest is null");
       columns = Set.copyOf(columns);
     }
 
-    /** Whether any change is newer than the threshold (everything is, without one). */
+    /**
+     * Whether any change is newer than the threshold (everything is, without one). A truncate or
+     * drop always counts: it may arrive after newer row changes (the DDL relay and Maxwell are two
+     * producers), and applying it again changes nothing.
+     */
     public boolean hasChangesAfter(Optional<BinlogPosition> threshold) {
+      if (tableChanges > 0) {
+        return true;
+      }
       if (newest.isEmpty()) {
         return false;
       }
@@ -87,7 +100,9 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
                         call_function(
                             "flatten",
                             call_function("collect_set", when(isChange, col("after_columns")))))
-                    .as("columns"))
+                    .as("columns"),
+                sum(when(isChange.and(col("op").isin("t", "x")), 1).otherwise(0))
+                    .as("table_changes"))
             .collectAsList();
     long records = 0;
     long unreadable = 0;
@@ -121,7 +136,8 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
                   : Optional.of(
                       new BinlogPosition(
                           newest.getString(0), newest.getLong(1), newest.getLong(2))),
-              columns));
+              columns,
+              group.getLong(7)));
     }
     return new BatchSurvey(records, unreadable, logged, tables);
   }
