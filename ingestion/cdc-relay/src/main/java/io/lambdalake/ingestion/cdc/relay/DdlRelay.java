@@ -13,6 +13,7 @@ import com.github.shyiko.mysql.binlog.event.QueryEventData;
 import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import com.github.shyiko.mysql.binlog.event.deserialization.NullEventDataDeserializer;
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.kafka.KafkaClientProperties;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -128,12 +130,65 @@ public final class DdlRelay implements AutoCloseable {
               + " has REPLICATION SLAVE and REPLICATION CLIENT",
           e);
     }
+    // Remembered at once: a restart resumes here, not at the then current position.
+    writePosition(client.getBinlogFilename(), client.getBinlogPosition());
     LOG.info(
         "DDL relay following {}:{} from {}:{}",
         config.mariaDb().host(),
         config.mariaDb().port(),
         client.getBinlogFilename(),
         client.getBinlogPosition());
+  }
+
+  /**
+   * Runs a relay until the JVM is asked to stop (SIGTERM, Ctrl-C) or the relay fails, which ends in
+   * a {@link LakeException} that says why.
+   */
+  public static void runUntilStopped(LakeConfig config, Options options) {
+    DdlRelay relay = new DdlRelay(config, options);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(stopped::countDown, "ddl-relay-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try (relay) {
+      relay.start(Duration.ofSeconds(30));
+      while (!stopped.await(1, TimeUnit.SECONDS)) {
+        if (relay.failure().isPresent()) {
+          throw relay.failure().get();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * The relay as a process of its own (the local stack's {@code ddl-relay} server): {@code
+   * --position-file <path>} and optionally {@code --databases <regex>}; configuration from conf/.
+   */
+  public static void main(String[] args) {
+    Path positionFile = null;
+    String databases = ".*";
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--position-file" -> positionFile = Path.of(args[i + 1]);
+        case "--databases" -> databases = args[i + 1];
+        default -> {
+          System.err.println("ddl-relay: unknown option " + args[i]);
+          System.exit(2);
+        }
+      }
+    }
+    if (positionFile == null) {
+      System.err.println("ddl-relay: --position-file <path> is required");
+      System.exit(2);
+    }
+    try {
+      runUntilStopped(
+          LakeConfigLoader.load(), new Options(Pattern.compile(databases), positionFile));
+    } catch (LakeException e) {
+      System.err.println("ddl-relay: " + e.getMessage());
+      System.exit(1);
+    }
   }
 
   /** Why the relay stopped publishing, if it did: it then stops reading too. */
