@@ -353,7 +353,8 @@ final class MysqlHistory {
       Dataset<Row> parsed =
           applicable
               .mapPartitions(ParsedChanges.fromRawLog(), Encoders.row(ParsedChanges.SCHEMA))
-              .filter(col("reason").isNull().and(col("op").isNotNull()));
+              // A truncate or drop of the whole table is not replayed in the history yet.
+              .filter(col("reason").isNull().and(ChangeEffects.isRowChange()));
       if (latest.isPresent() && kind != Base.PREVIOUS_DAY) {
         parsed = parsed.filter(ChangeEffects.newerThan(latest.get().position()));
       }

@@ -41,7 +41,8 @@ public final class LocalStack implements AutoCloseable {
     TrinoServer trino = new TrinoServer(config, layout);
     MaxwellServer maxwell = new MaxwellServer(config, layout);
     AirflowServer airflow = new AirflowServer(config, layout);
-    this.servers = List.of(s3, kafka, mariaDb, trino, maxwell, airflow);
+    DdlRelayServer ddlRelay = new DdlRelayServer(config, layout);
+    this.servers = List.of(s3, kafka, mariaDb, trino, maxwell, ddlRelay, airflow);
   }
 
   /** The stack described by conf/ of this checkout (or LAKE_CONF_DIR / -Dlake.conf.dir). */
@@ -81,7 +82,8 @@ public final class LocalStack implements AutoCloseable {
 
   /**
    * Starts every server that does not run and waits until each answers. Servers without
-   * dependencies start together; Maxwell starts once MariaDB and Kafka answer.
+   * dependencies start together; Maxwell starts once MariaDB and Kafka answer, the DDL relay after
+   * it.
    */
   public List<ServerReport> up(Consumer<ServerReport> progress) {
     Duration timeout = config.stack().startTimeout();
@@ -98,6 +100,8 @@ public final class LocalStack implements AutoCloseable {
         done.add(report(reports.get(name), progress));
       }
       done.add(bringUp(server("maxwell"), start, timeout));
+      progress.accept(done.get(done.size() - 1));
+      done.add(bringUp(server(DdlRelayServer.NAME), start, timeout));
       progress.accept(done.get(done.size() - 1));
       done.add(report(reports.get("trino"), progress));
       done.add(report(reports.get(AirflowServer.NAME), progress));

@@ -40,6 +40,11 @@ public record ChangeEnvelope(
         require(after.isPresent(), operation, "an after image");
       }
       case DELETE -> require(before.isPresent(), operation, "a before image");
+      case TRUNCATE, DROP -> {
+        if (before.isPresent() || after.isPresent()) {
+          throw new IllegalArgumentException(operation + " change of a whole table has no images");
+        }
+      }
     }
   }
 

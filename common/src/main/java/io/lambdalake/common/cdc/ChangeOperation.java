@@ -4,7 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.Optional;
 
-/** What a change did to its row or document, with a stable one-letter wire code (as Debezium). */
+/**
+ * What a change did to its row or document, or to its whole table, with a stable one-letter wire
+ * code (as Debezium; {@code t} for a truncate as Debezium's, {@code x} for a dropped table).
+ */
 public enum ChangeOperation {
   /** A row inserted, or a document inserted. */
   CREATE("c"),
@@ -13,7 +16,11 @@ public enum ChangeOperation {
   /** A row or document deleted. */
   DELETE("d"),
   /** A row read by a snapshot or bootstrap rather than changed: applied only where missing. */
-  READ("r");
+  READ("r"),
+  /** Every row of the table removed (TRUNCATE TABLE): no images, only the position. */
+  TRUNCATE("t"),
+  /** The table dropped (DROP TABLE): no images, only the position. */
+  DROP("x");
 
   private final String code;
 
@@ -21,7 +28,7 @@ public enum ChangeOperation {
     this.code = requireNonNull(code, "code is null");
   }
 
-  /** The stable wire code stored in the raw change tables: c, u, d or r. */
+  /** The stable wire code stored in the raw change tables: c, u, d, r, t or x. */
   public String code() {
     return code;
   }

@@ -178,7 +178,8 @@ public final class LakeConfigLoader {
             maxwell.getString("password"),
             maxwell.getInt("replica-server-id"),
             maxwell.getString("client-id"),
-            maxwell.getString("schema-database")),
+            maxwell.getString("schema-database"),
+            maxwell.getInt("ddl-relay-server-id")),
         new SparkConfig(
             spark.getString("master"),
             spark.getInt("shuffle-partitions"),

@@ -93,6 +93,18 @@ class SourcePositionTest {
         .hasMessage("UPDATE change without a before image");
     assertThat(source.mirrorTableName()).isEqualTo("shop__orders");
     assertThat(ChangeOperation.fromCode("d")).contains(ChangeOperation.DELETE);
-    assertThat(ChangeOperation.fromCode("x")).isEmpty();
+    assertThat(ChangeOperation.fromCode("t")).contains(ChangeOperation.TRUNCATE);
+    assertThat(ChangeOperation.fromCode("x")).contains(ChangeOperation.DROP);
+    assertThat(ChangeOperation.fromCode("z")).isEmpty();
+    assertThatThrownBy(
+            () ->
+                new ChangeEnvelope(
+                    ChangeOperation.TRUNCATE,
+                    source,
+                    Optional.empty(),
+                    Optional.of(new ChangeEnvelope.Image("{}")),
+                    position,
+                    Instant.EPOCH))
+        .hasMessage("TRUNCATE change of a whole table has no images");
   }
 }

@@ -55,7 +55,8 @@ class LakeConfigLoaderTest {
         .isEqualTo(new MariaDbConfig("127.0.0.1", 13306, "lake", "lake-local-password", 101));
     assertThat(config.maxwell())
         .isEqualTo(
-            new MaxwellConfig("maxwell", "maxwell-local-password", 6379, "lambda-lake", "maxwell"));
+            new MaxwellConfig(
+                "maxwell", "maxwell-local-password", 6379, "lambda-lake", "maxwell", 6380));
     assertThat(config.spark()).isEqualTo(new SparkConfig("local[2]", 4, "2g"));
     assertThat(config.cdc()).isEqualTo(new CdcConfig(Map.of(), 100));
     assertThat(config.speed()).isEqualTo(new SpeedConfig(100));
@@ -173,6 +174,7 @@ class LakeConfigLoaderTest {
             Map.entry("LAKE_MARIADB_PASSWORD", "secret"),
             Map.entry("LAKE_MAXWELL_USER", "mx"),
             Map.entry("LAKE_MAXWELL_PASSWORD", "mx-secret"),
+            Map.entry("LAKE_MAXWELL_DDL_RELAY_SERVER_ID", "7001"),
             Map.entry("LAKE_SPARK_MASTER", "yarn"),
             Map.entry("LAKE_SPARK_SHUFFLE_PARTITIONS", "400"),
             Map.entry("LAKE_TRINO_JAVA_HOME", "/opt/jdk-25"));
@@ -203,6 +205,7 @@ class LakeConfigLoaderTest {
         .isEqualTo(new MariaDbConfig("db", 3306, "importer", "secret", 101));
     assertThat(config.maxwell().user()).isEqualTo("mx");
     assertThat(config.maxwell().password()).isEqualTo("mx-secret");
+    assertThat(config.maxwell().ddlRelayServerId()).isEqualTo(7001);
     assertThat(config.spark().master()).isEqualTo("yarn");
     assertThat(config.spark().shufflePartitions()).isEqualTo(400);
     assertThat(config.stack().trinoJavaHome()).contains("/opt/jdk-25");

@@ -69,6 +69,16 @@ public final class ChangeEffects {
 
   private ChangeEffects() {}
 
+  /** Changes of one row (c, u, d, r), as opposed to a whole table's truncate or drop. */
+  public static Column isRowChange() {
+    return col("op").isin("c", "u", "d", "r");
+  }
+
+  /** Changes of a whole table: a truncate (t) or a drop (x). */
+  public static Column isTableChange() {
+    return col("op").isin("t", "x");
+  }
+
   public static StructType addMetadataColumns(StructType columns) {
     return columns
         .add(BINLOG_FILE, DataTypes.StringType)

@@ -125,33 +125,47 @@ public record MaxwellChange(
           case "update" -> Optional.of(ChangeOperation.UPDATE);
           case "delete" -> Optional.of(ChangeOperation.DELETE);
           case "bootstrap-insert" -> Optional.of(ChangeOperation.READ);
-          case "bootstrap-start", "bootstrap-complete" -> Optional.empty();
+          // Published by the DDL relay (lake cdc-ddl-relay) into the table's own topic.
+          case "table-truncate" -> Optional.of(ChangeOperation.TRUNCATE);
+          case "table-drop" -> Optional.of(ChangeOperation.DROP);
+          case "bootstrap-start",
+              "bootstrap-complete",
+              "table-create",
+              "table-alter",
+              "table-rename" ->
+              Optional.empty();
           default ->
               throw new Unreadable(
                   UNSUPPORTED_TYPE, "type " + type + " is not a Maxwell row event");
         };
     Optional<ChangeEnvelope> envelope = Optional.empty();
     if (operation.isPresent()) {
-      if (data.isEmpty()) {
-        throw new Unreadable(MISSING_FIELD, "data is missing");
-      }
       if (position.isEmpty()) {
         throw new Unreadable(MISSING_FIELD, "position is missing");
       }
-      Image after = new Image(data.get());
+      Optional<Image> after = data.map(Image::new);
       Optional<Image> before =
           switch (operation.get()) {
-            case CREATE, READ -> Optional.empty();
-            case UPDATE -> Optional.of(new Image(beforeImage(root.get("data"), root.get("old"))));
-            case DELETE -> Optional.of(after);
+            case CREATE, READ, TRUNCATE, DROP -> Optional.empty();
+            case UPDATE ->
+                after.map(a -> new Image(beforeImage(root.get("data"), root.get("old"))));
+            case DELETE -> after;
           };
+      boolean rowChange =
+          switch (operation.get()) {
+            case CREATE, READ, UPDATE, DELETE -> true;
+            case TRUNCATE, DROP -> false;
+          };
+      if (rowChange && data.isEmpty()) {
+        throw new Unreadable(MISSING_FIELD, "data is missing");
+      }
       envelope =
           Optional.of(
               new ChangeEnvelope(
                   operation.get(),
                   source,
                   before,
-                  operation.get() == ChangeOperation.DELETE ? Optional.empty() : Optional.of(after),
+                  rowChange && operation.get() != ChangeOperation.DELETE ? after : Optional.empty(),
                   position.get(),
                   committedAt.orElse(Instant.EPOCH)));
     }

@@ -236,19 +236,27 @@ public final class MaxwellIngestion {
             try {
               SparkSession.setActiveSession(session);
               describe(spark, batch, "mirror " + table.table().qualifiedName());
-              MirrorApplier.Outcome outcome =
+              Optional<BinlogPosition> newestTableChange = Optional.empty();
+              if (table.tableChanges() > 0) {
+                newestTableChange =
+                    landing
+                        .applier()
+                        .applyTableChanges(session, table.table(), tableChanges(changes, table))
+                        .newest();
+              }
+              MirrorApplier.Outcome rowOutcome =
                   landing
                       .applier()
                       .apply(
                           session,
                           table.table(),
-                          changes.filter(
-                              col("source_database")
-                                  .equalTo(table.table().database())
-                                  .and(col("source_table").equalTo(table.table().table()))),
+                          tableChanges(changes, table),
                           threshold,
                           table.columns(),
                           transaction);
+              MirrorApplier.Outcome outcome =
+                  new MirrorApplier.Outcome(
+                      rowOutcome.quarantined(), later(rowOutcome.newest(), newestTableChange));
               landing.upkeep().wrote(landing.applier().mirrorLocation(table.table()));
               return Optional.of(new TableResult(table.table(), outcome));
             } finally {
@@ -280,6 +288,21 @@ public final class MaxwellIngestion {
   }
 
   private record TableResult(SourceName table, MirrorApplier.Outcome outcome) {}
+
+  private static Dataset<Row> tableChanges(Dataset<Row> changes, BatchSurvey.TableSurvey table) {
+    return changes.filter(
+        col("source_database")
+            .equalTo(table.table().database())
+            .and(col("source_table").equalTo(table.table().table())));
+  }
+
+  private static Optional<BinlogPosition> later(
+      Optional<BinlogPosition> one, Optional<BinlogPosition> other) {
+    if (one.isEmpty() || other.isEmpty()) {
+      return one.isEmpty() ? other : one;
+    }
+    return one.get().compareTo(other.get()) >= 0 ? one : other;
+  }
 
   /** Runs the tasks, in parallel where the cores allow; the first failure fails the batch. */
   private static <T> List<T> runAll(SparkSession spark, List<Callable<T>> tasks) {

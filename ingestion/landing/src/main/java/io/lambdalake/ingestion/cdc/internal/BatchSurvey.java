@@ -47,6 +47,7 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
    * @param columns the column names of the after images, as the source spells them
    * @param basenames the binlog basenames of the changes' positions ({@code mariadb-bin})
    * @param serverIds the server_id of the servers the changes come from
+   * @param tableChanges truncates and drops of the whole table (among the changes)
    */
   public record TableSurvey(
       SourceName table,
@@ -54,18 +55,27 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
       Optional<BinlogPosition> newest,
       Set<String> columns,
       Set<String> basenames,
-      Set<Long> serverIds) {
+      Set<Long> serverIds,
+      long tableChanges) {
     public TableSurvey {
       requireNonNull(table, "table is null");
       requireNonNegative(changes, "changes");
+      requireNonNegative(tableChanges, "tableChanges");
       requireNonNull(newest, "newest is null");
       columns = Set.copyOf(columns);
       basenames = Set.copyOf(basenames);
       serverIds = Set.copyOf(serverIds);
     }
 
-    /** Whether any change is newer than the threshold (everything is, without one). */
+    /**
+     * Whether any change is newer than the threshold (everything is, without one). A truncate or
+     * drop always counts: it may arrive after newer row changes (the DDL relay and Maxwell are two
+     * producers), and applying it again changes nothing.
+     */
     public boolean hasChangesAfter(Optional<BinlogPosition> threshold) {
+      if (tableChanges > 0) {
+        return true;
+      }
       if (newest.isEmpty()) {
         return false;
       }
@@ -100,7 +110,9 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
                         "collect_set",
                         when(isChange, regexp_extract(col("binlog_file"), "^(.*)\\.[0-9]+$", 1)))
                     .as("basenames"),
-                call_function("collect_set", when(isChange, col("server_id"))).as("server_ids"))
+                call_function("collect_set", when(isChange, col("server_id"))).as("server_ids"),
+                sum(when(isChange.and(col("op").isin("t", "x")), 1).otherwise(0))
+                    .as("table_changes"))
             .collectAsList();
     long records = 0;
     long unreadable = 0;
@@ -136,7 +148,8 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
                           newest.getAs("f"), newest.<Long>getAs("p"), newest.<Long>getAs("x"))),
               columns,
               new TreeSet<>(group.<String>getList(7)),
-              new TreeSet<>(group.<Long>getList(8))));
+              new TreeSet<>(group.<Long>getList(8)),
+              group.getLong(9)));
     }
     return new BatchSurvey(records, unreadable, logged, tables);
   }

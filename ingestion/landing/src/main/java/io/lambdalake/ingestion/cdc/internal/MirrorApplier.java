@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.when;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
+import io.lambdalake.common.cdc.ChangeOperation;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import io.lambdalake.common.config.StorageConfig;
 import io.lambdalake.spark.DeltaTables;
@@ -21,6 +22,7 @@ import io.lambdalake.spark.cdc.SourceSchemas;
 import io.lambdalake.spark.cdc.SourceSchemas.SourceColumn;
 import io.lambdalake.spark.cdc.SourceSchemas.TableSchema;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +58,20 @@ public final class MirrorApplier {
   static final String SOURCE_TABLE_UNKNOWN = "source_table_unknown";
   static final String UNKNOWN_COLUMN = "unknown_column";
   static final String INCOMPATIBLE_TYPE = "incompatible_type";
+  static final String SOURCE_TABLE_DROPPED = "source_table_dropped";
+
+  /**
+   * The mirror's property holding the binlog position ({@code <file>:<offset>}) of the newest
+   * TRUNCATE TABLE applied to it: every row older than it is gone, and no older change is applied.
+   */
+  public static final String TRUNCATED_AT = "lake.source.truncated-at";
+
+  /**
+   * The mirror's property holding the binlog position of the DROP TABLE that retired it: its rows
+   * stay as they were at the drop; changes after it (a table created again under the name) are
+   * quarantined.
+   */
+  public static final String DROPPED_AT = "lake.source.dropped-at";
 
   private final StorageConfig storage;
   private final SourceSchemas schemas;
@@ -98,8 +114,35 @@ public final class MirrorApplier {
       Optional<BinlogPosition> threshold,
       Set<String> columns,
       Transaction transaction) {
+    String mirrorLocation = mirrorLocation(table);
+    Optional<BinlogPosition> truncatedAt = Optional.empty();
+    Optional<BinlogPosition> droppedAt = Optional.empty();
+    if (DeltaTables.exists(spark, mirrorLocation)) {
+      Map<String, String> properties = properties(spark, mirrorLocation);
+      truncatedAt = positionProperty(properties, TRUNCATED_AT);
+      droppedAt = positionProperty(properties, DROPPED_AT);
+    }
+    // Nothing at or before the newest truncate is applied: the truncate removed it.
+    Optional<BinlogPosition> floor = later(threshold, truncatedAt);
+    Dataset<Row> rowChanges = changes.filter(ChangeEffects.isRowChange());
     Dataset<Row> newer =
-        threshold.map(t -> changes.filter(ChangeEffects.newerThan(t))).orElse(changes);
+        floor.map(t -> rowChanges.filter(ChangeEffects.newerThan(t))).orElse(rowChanges);
+    if (droppedAt.isPresent()) {
+      return quarantineAll(
+          newer.filter(ChangeEffects.newerThan(droppedAt.get())),
+          SOURCE_TABLE_DROPPED,
+          table.qualifiedName()
+              + " was dropped at "
+              + format(droppedAt.get())
+              + " and its mirror "
+              + mirrorLocation
+              + " retired with the rows it had then; a table created again under the name does"
+              + " not continue it. To mirror the new table, move the old mirror's folder away"
+              + " (keep it if its rows matter) and load the new table with lake import-jdbc"
+              + " --target mirror."
+              + table.mirrorTableName()
+              + "; CDC then follows it from the import's position");
+    }
     Optional<TableSchema> found = schemas.get(table);
     if (found.isEmpty()) {
       return quarantineAll(
@@ -219,7 +262,119 @@ public final class MirrorApplier {
         columns.addAll(part.columns());
       }
     }
-    return apply(spark, table, changes, threshold, columns, transaction);
+    Outcome tableOutcome = applyTableChanges(spark, table, changes);
+    Outcome rowOutcome = apply(spark, table, changes, threshold, columns, transaction);
+    return new Outcome(rowOutcome.quarantined(), later(rowOutcome.newest(), tableOutcome.newest()));
+  }
+
+  /**
+   * Applies the truncates and drops of the whole table among the changes (rows of {@link
+   * ParsedChanges#SCHEMA}), whatever their position: a truncate deletes the mirror's rows older
+   * than it and is remembered as {@link #TRUNCATED_AT}; a drop retires the mirror ({@link
+   * #DROPPED_AT}). Both may arrive after newer row changes (the DDL relay and Maxwell publish
+   * independently), and applying either again changes nothing. Run it before {@link #apply}, which
+   * then skips the row changes the truncate removed.
+   */
+  public Outcome applyTableChanges(SparkSession spark, SourceName table, Dataset<Row> changes) {
+    Optional<BinlogPosition> newestTruncate = Optional.empty();
+    Optional<BinlogPosition> newestDrop = Optional.empty();
+    for (Row change :
+        changes
+            .filter(ChangeEffects.isTableChange())
+            .select("op", "binlog_file", "binlog_position", "order_xoffset")
+            .collectAsList()) {
+      Optional<BinlogPosition> position =
+          Optional.of(
+              new BinlogPosition(change.getString(1), change.getLong(2), change.getLong(3)));
+      if (change.getString(0).equals(ChangeOperation.TRUNCATE.code())) {
+        newestTruncate = later(newestTruncate, position);
+      } else {
+        newestDrop = later(newestDrop, position);
+      }
+    }
+    String location = mirrorLocation(table);
+    if (DeltaTables.exists(spark, location)) {
+      Map<String, String> properties = properties(spark, location);
+      if (newestTruncate.isPresent()) {
+        BinlogPosition truncate = newestTruncate.get();
+        DeltaTable.forPath(spark, location)
+            .delete(
+                col(ChangeEffects.BINLOG_FILE)
+                    .isNull()
+                    .or(
+                        struct(
+                                col(ChangeEffects.BINLOG_FILE),
+                                col(ChangeEffects.BINLOG_POSITION),
+                                col(ChangeEffects.XOFFSET))
+                            .lt(
+                                struct(
+                                    lit(truncate.file()),
+                                    lit(truncate.position()),
+                                    lit(truncate.xoffset())))));
+        setIfLater(spark, location, properties, TRUNCATED_AT, truncate);
+        LOG.info(
+            "Mirror {}: truncated at {} ({})", location, format(truncate), table.qualifiedName());
+      }
+      if (newestDrop.isPresent()) {
+        setIfLater(spark, location, properties, DROPPED_AT, newestDrop.get());
+        LOG.info(
+            "Mirror {}: retired, {} dropped at {}",
+            location,
+            table.qualifiedName(),
+            format(newestDrop.get()));
+      }
+    }
+    return new Outcome(Optional.empty(), later(newestTruncate, newestDrop));
+  }
+
+  private static void setIfLater(
+      SparkSession spark,
+      String location,
+      Map<String, String> properties,
+      String property,
+      BinlogPosition position) {
+    Optional<BinlogPosition> current = positionProperty(properties, property);
+    if (current.isPresent() && current.get().compareTo(position) >= 0) {
+      return;
+    }
+    spark.sql(
+        "ALTER TABLE delta.`"
+            + location
+            + "` SET TBLPROPERTIES ('"
+            + property
+            + "' = '"
+            + format(position)
+            + "')");
+  }
+
+  private static Map<String, String> properties(SparkSession spark, String location) {
+    Map<String, String> properties = new HashMap<>();
+    for (Row row : spark.sql("SHOW TBLPROPERTIES delta.`" + location + "`").collectAsList()) {
+      properties.put(row.getString(0), row.getString(1));
+    }
+    return properties;
+  }
+
+  /** A DDL statement's position is its own transaction: it sorts after every row before it. */
+  private static Optional<BinlogPosition> positionProperty(
+      Map<String, String> properties, String property) {
+    return Optional.ofNullable(properties.get(property))
+        .map(text -> BinlogPosition.parse(text, BinlogPosition.LAST_IN_TRANSACTION));
+  }
+
+  private static String format(BinlogPosition position) {
+    return position.file() + ":" + position.position();
+  }
+
+  private static Optional<BinlogPosition> later(
+      Optional<BinlogPosition> one, Optional<BinlogPosition> other) {
+    if (one.isEmpty()) {
+      return other;
+    }
+    if (other.isEmpty()) {
+      return one;
+    }
+    return one.get().compareTo(other.get()) >= 0 ? one : other;
   }
 
   private static StructType schemaOf(SparkSession spark, String location) {
