@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -303,12 +304,12 @@ public final class MirrorApplier {
                     .isNull()
                     .or(
                         struct(
-                                col(ChangeEffects.BINLOG_FILE),
+                                ChangeEffects.binlogSequence(col(ChangeEffects.BINLOG_FILE)),
                                 col(ChangeEffects.BINLOG_POSITION),
                                 col(ChangeEffects.XOFFSET))
                             .lt(
                                 struct(
-                                    lit(truncate.file()),
+                                    lit(truncate.sequence()),
                                     lit(truncate.position()),
                                     lit(truncate.xoffset())))));
         setIfLater(spark, location, properties, TRUNCATED_AT, truncate);
