@@ -571,6 +571,37 @@ class LakeConfigLoaderTest {
             "Configuration key lake.api.cache.ttl is PT0S, but must be a positive duration");
   }
 
+  @Test
+  void limitsUnderPressureFollowTheirEnvironmentVariables() {
+    Map<String, String> environment = new HashMap<>();
+    environment.put("LAKE_COLLECTOR_MAX_CONNECTIONS", "5");
+    environment.put("LAKE_COLLECTOR_REQUEST_TIMEOUT", "3s");
+    environment.put("LAKE_COLLECTOR_MAX_BUFFERED_BODIES", "8 MiB");
+    environment.put("LAKE_COLLECTOR_CLIENT_EVENTS_PER_SECOND", "50");
+    environment.put("LAKE_COLLECTOR_CLIENT_BURST", "60");
+    environment.put("LAKE_COLLECTOR_QUARANTINE_PER_SECOND", "7");
+    environment.put("LAKE_API_MAX_QUEUED_QUERIES", "3");
+    environment.put("LAKE_API_QUERY_TIMEOUT", "4s");
+    environment.put("LAKE_API_IDLE_TIMEOUT", "9s");
+    LakeConfig config = load(environment, Map.of());
+
+    CollectorConfig collector = config.collector();
+    assertThat(collector.limits().maxConnections()).isEqualTo(5);
+    assertThat(collector.limits().requestTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(collector.limits().maxBufferedBodyBytes()).isEqualTo(8L * 1024 * 1024);
+    assertThat(collector.clientRateLimit()).isEqualTo(new CollectorConfig.RateLimit(50, 60));
+    assertThat(collector.quarantineBudget().total())
+        .isEqualTo(new CollectorConfig.RateLimit(7, 10_000));
+    assertThat(config.api().maxQueuedQueries()).isEqualTo(3);
+    assertThat(config.api().queryTimeout()).isEqualTo(Duration.ofSeconds(4));
+    assertThat(config.api().idleTimeout()).isEqualTo(Duration.ofSeconds(9));
+    assertThatThrownBy(
+            () -> load(Map.of("LAKE_COLLECTOR_MAX_BUFFERED_BODIES", "512 KiB"), Map.of()))
+        .hasMessage(
+            "Configuration key lake.collector.limits.max-buffered-bodies is 524288, but must be at"
+                + " least lake.collector.limits.max-request-size (1048576)");
+  }
+
   private static LakeConfig load(Map<String, String> environment, Map<String, String> overrides) {
     Map<String, String> withConf = new HashMap<>(environment);
     withConf.put(LakeConfigLoader.CONF_DIRECTORY_VARIABLE, CONF_DIRECTORY);

@@ -5,14 +5,17 @@ import static java.util.Objects.requireNonNull;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The first handler of a connection: counts it against lake.collector.limits.max-connections. A
  * connection over the cap is not served: its first bytes are answered 503 with Retry-After and it
- * is closed (answering rather than refusing the accept tells a client, or a load balancer, to come
- * back later instead of reporting a network error).
+ * is closed (without bytes, after 5 s) (answering rather than refusing the accept tells a client,
+ * or a load balancer, to come back later instead of reporting a network error).
  */
 public final class ConnectionLimit extends ChannelInboundHandlerAdapter {
+  private static final long REFUSED_GRACE_SECONDS = 5;
+
   private final LoadLimits load;
   private boolean refused;
   private boolean answered;
@@ -29,6 +32,8 @@ public final class ConnectionLimit extends ChannelInboundHandlerAdapter {
     }
     refused = true;
     load.metrics().limitHit(CollectorMetrics.Limit.CONNECTIONS);
+    // A refused connection that sends nothing is not kept for the idle timeout.
+    context.executor().schedule(() -> context.close(), REFUSED_GRACE_SECONDS, TimeUnit.SECONDS);
   }
 
   @Override
