@@ -34,6 +34,37 @@ class MaxwellChangeTest {
   }
 
   @Test
+  void theRelaysTruncateAndDropAreTableChangesAtTheirPosition() throws Exception {
+    MaxwellChange truncate =
+        MaxwellChange.parse(
+            "{\"database\":\"shop\",\"table\":\"m\",\"type\":\"table-truncate\",\"ts\":1,"
+                + "\"position\":\"mariadb-bin.000007:900\",\"server_id\":101,"
+                + "\"sql\":\"TRUNCATE TABLE m\"}");
+    ChangeEnvelope envelope = truncate.envelope().orElseThrow();
+    assertThat(envelope.operation()).isEqualTo(ChangeOperation.TRUNCATE);
+    assertThat(envelope.before()).isEmpty();
+    assertThat(envelope.after()).isEmpty();
+    assertThat(envelope.position())
+        .isEqualTo(
+            new BinlogPosition("mariadb-bin.000007", 900, BinlogPosition.LAST_IN_TRANSACTION));
+    assertThat(
+            MaxwellChange.parse(
+                    "{\"database\":\"shop\",\"table\":\"m\",\"type\":\"table-drop\","
+                        + "\"position\":\"mariadb-bin.000007:950\"}")
+                .envelope()
+                .orElseThrow()
+                .operation())
+        .isEqualTo(ChangeOperation.DROP);
+    assertThat(
+            MaxwellChange.parse(
+                    "{\"database\":\"shop\",\"table\":\"m\",\"type\":\"table-rename\","
+                        + "\"position\":\"mariadb-bin.000007:990\",\"new_table\":\"n\"}")
+                .envelope())
+        .as("a rename is only logged")
+        .isEmpty();
+  }
+
+  @Test
   void rowsWithinATransactionKeepTheirXoffset() throws Exception {
     MaxwellChange change =
         MaxwellChange.parse(

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "cdc",
     mixinStandardHelpOptions = true,
-    subcommands = {CdcCommand.Resync.class, SampleChangesCommand.class},
+    subcommands = {CdcCommand.Resync.class, SampleChangesCommand.class, DdlRelayCommand.class},
     description = {
       "Apply Maxwell's change topics (MariaDB/MySQL) and the MongoDB connector's to"
           + " raw.mysql_changes / raw.mongo_changes and mirror.<database>__<table> (exactly once,"

@@ -89,7 +89,7 @@ class SourceDdlIT {
           "INSERT INTO " + items + " VALUES (1, 'one'), (2, 'two'), (3, 'three')",
           "UPDATE " + items + " SET label = 'TWO' WHERE id = 2");
       await()
-          .atMost(Duration.ofMinutes(5))
+          .atMost(Duration.ofMinutes(10))
           .pollInterval(Duration.ofSeconds(1))
           .untilAsserted(
               () -> {
@@ -105,7 +105,7 @@ class SourceDdlIT {
       List<String> expected = sourceRows(source, items);
       // Row 5 is the last change: once the mirror has it, every earlier change was applied.
       await()
-          .atMost(Duration.ofMinutes(5))
+          .atMost(Duration.ofMinutes(10))
           .pollInterval(Duration.ofSeconds(1))
           .untilAsserted(
               () -> {
@@ -131,9 +131,93 @@ class SourceDdlIT {
             .format("delta")
             .load(LakeTable.RAW_MYSQL_CHANGES.location(run.config.storage()))
             .filter(col("source_database").equalTo(run.database));
-    assertThat(raw.filter(col("op").equalTo("t")).count())
+    // Distinct positions: the stack's own relay, when it runs, publishes the truncate too.
+    assertThat(raw.filter(col("op").equalTo("t")).select("binlog_position").distinct().count())
         .as("the truncate in raw.mysql_changes")
         .isEqualTo(1);
+  }
+
+  @Test
+  void dropRetiresTheMirrorAndANewTableOfTheNameIsQuarantined() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    String items = run.database + ".items";
+    Path relayPosition = Files.createTempDirectory("ddl-relay-").resolve("position");
+    try (DdlRelay relay =
+            new DdlRelay(
+                run.config,
+                new DdlRelay.Options(Pattern.compile(Pattern.quote(run.database)), relayPosition));
+        Connection source = MariaDbSql.connect()) {
+      relay.start(Duration.ofSeconds(30));
+      MariaDbSql.execute(
+          source,
+          "CREATE DATABASE " + run.database,
+          "CREATE TABLE " + items + " (id INT PRIMARY KEY, label VARCHAR(20))",
+          "INSERT INTO " + items + " VALUES (1, 'one'), (2, 'two')");
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                CdcJob.run(spark, run.config, run.availableNow(), quietly());
+                assertThat(mirrorRows(spark, run, "items")).hasSize(2);
+              });
+
+      MariaDbSql.execute(source, "DROP TABLE " + items);
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                CdcJob.run(spark, run.config, run.availableNow(), quietly());
+                assertThat(property(spark, run.mirror("items"), "lake.source.dropped-at"))
+                    .startsWith(masterFile(source));
+              });
+      assertThat(mirrorRows(spark, run, "items"))
+          .as("a retired mirror keeps its rows")
+          .containsExactly("1|one", "2|two");
+
+      // A new table under the old name does not continue the retired mirror.
+      MariaDbSql.execute(
+          source,
+          "CREATE TABLE " + items + " (id INT PRIMARY KEY, label VARCHAR(20))",
+          "INSERT INTO " + items + " VALUES (7, 'seven')");
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                CdcJob.run(spark, run.config, run.availableNow(), quietly());
+                assertThat(
+                        spark
+                            .read()
+                            .format("delta")
+                            .load(LakeTable.RAW_CDC_QUARANTINE.location(run.config.storage()))
+                            .filter(col("reason").equalTo("source_table_dropped"))
+                            .count())
+                    .isEqualTo(1);
+              });
+      assertThat(relay.failure()).isEmpty();
+      assertThat(mirrorRows(spark, run, "items")).containsExactly("1|one", "2|two");
+    }
+    assertThat(
+            spark
+                .read()
+                .format("delta")
+                .load(LakeTable.RAW_MYSQL_CHANGES.location(run.config.storage()))
+                .filter(col("source_database").equalTo(run.database).and(col("op").equalTo("x")))
+                .select("binlog_position")
+                .distinct()
+                .count())
+        .as("the drop in raw.mysql_changes")
+        .isEqualTo(1);
+  }
+
+  private static String property(SparkSession spark, String location, String name) {
+    return spark
+        .sql("SHOW TBLPROPERTIES delta.`" + location + "` ('" + name + "')")
+        .first()
+        .getString(1);
   }
 
   private static String masterFile(Connection source) throws SQLException {

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -38,10 +39,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads the source's binlog beside Maxwell, as a replica of its own, and publishes the DDL that
- * Maxwell leaves out of the table topics: each {@code TRUNCATE}, {@code DROP}, {@code RENAME},
- * {@code ALTER} and {@code CREATE TABLE} becomes one record in Maxwell's format (database, table,
- * type, ts, position, server_id, sql) in the table's own topic {@code cdc.maxwell.<db>.<table>}, so
- * the CDC job reads it in the same stream as the rows and orders both by binlog position.
+ * Maxwell leaves out of the table topics: each {@code TRUNCATE} and {@code DROP TABLE} (the kinds
+ * of {@link #PUBLISHED}; renames and column changes once the CDC job applies them) becomes one
+ * record in Maxwell's format (database, table, type, ts, position, server_id, sql) in the table's
+ * own topic {@code cdc.maxwell.<db>.<table>}, so the CDC job reads it in the same stream as the
+ * rows and orders both by binlog position.
  *
  * <p>The relay remembers the binlog position after the last statement it published in a file and
  * resumes there. A crash between publishing and remembering publishes the statement again, which
@@ -53,6 +55,14 @@ public final class DdlRelay implements AutoCloseable {
   private static final Set<String> SYSTEM_DATABASES =
       Set.of("mysql", "information_schema", "performance_schema", "sys");
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * What the relay publishes: what the CDC job applies. Renames and column changes are parsed but
+   * not published until the job applies them; every other record in a table's topic would only be
+   * logged, and would change the counts of everything that reads the topics.
+   */
+  static final Set<DdlStatement.Kind> PUBLISHED =
+      EnumSet.of(DdlStatement.Kind.TRUNCATE, DdlStatement.Kind.DROP);
 
   /**
    * @param databases the databases whose DDL is published (a regex over the whole name, as {@code
@@ -214,7 +224,7 @@ public final class DdlRelay implements AutoCloseable {
     String position = client.getBinlogFilename() + ":" + header.getNextPosition();
     try {
       for (DdlStatement statement : statements) {
-        if (follows(statement.database())) {
+        if (PUBLISHED.contains(statement.kind()) && follows(statement.database())) {
           publish(statement, query.getSql(), position, header);
         }
       }

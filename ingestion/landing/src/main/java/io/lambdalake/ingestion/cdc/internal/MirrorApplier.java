@@ -126,24 +126,46 @@ public final class MirrorApplier {
     // Nothing at or before the newest truncate is applied: the truncate removed it.
     Optional<BinlogPosition> floor = later(threshold, truncatedAt);
     Dataset<Row> rowChanges = changes.filter(ChangeEffects.isRowChange());
-    Dataset<Row> newer =
+    Dataset<Row> unapplied =
         floor.map(t -> rowChanges.filter(ChangeEffects.newerThan(t))).orElse(rowChanges);
+    Optional<Dataset<Row>> afterDrop = Optional.empty();
+    Dataset<Row> newer = unapplied;
     if (droppedAt.isPresent()) {
-      return quarantineAll(
-          newer.filter(ChangeEffects.newerThan(droppedAt.get())),
-          SOURCE_TABLE_DROPPED,
-          table.qualifiedName()
-              + " was dropped at "
-              + format(droppedAt.get())
-              + " and its mirror "
-              + mirrorLocation
-              + " retired with the rows it had then; a table created again under the name does"
-              + " not continue it. To mirror the new table, move the old mirror's folder away"
-              + " (keep it if its rows matter) and load the new table with lake import-jdbc"
-              + " --target mirror."
-              + table.mirrorTableName()
-              + "; CDC then follows it from the import's position");
+      // Rows before the drop still belong to the retired mirror; rows after it to a new table.
+      newer = unapplied.filter(ChangeEffects.newerThan(droppedAt.get()).unary_$bang());
+      afterDrop =
+          quarantineAll(
+                  unapplied.filter(ChangeEffects.newerThan(droppedAt.get())),
+                  SOURCE_TABLE_DROPPED,
+                  table.qualifiedName()
+                      + " was dropped at "
+                      + format(droppedAt.get())
+                      + " and its mirror "
+                      + mirrorLocation
+                      + " retired with the rows it had then; a table created again under the name does"
+                      + " not continue it. To mirror the new table, move the old mirror's folder away"
+                      + " (keep it if its rows matter) and load the new table with lake import-jdbc"
+                      + " --target mirror."
+                      + table.mirrorTableName()
+                      + "; CDC then follows it from the import's position")
+              .quarantined();
     }
+    Outcome outcome = applyRows(spark, table, newer, columns, transaction);
+    if (afterDrop.isEmpty()) {
+      return outcome;
+    }
+    List<Dataset<Row>> quarantined = new ArrayList<>();
+    outcome.quarantined().ifPresent(quarantined::add);
+    quarantined.add(afterDrop.get());
+    return new Outcome(union(quarantined), outcome.newest());
+  }
+
+  private Outcome applyRows(
+      SparkSession spark,
+      SourceName table,
+      Dataset<Row> newer,
+      Set<String> columns,
+      Transaction transaction) {
     Optional<TableSchema> found = schemas.get(table);
     if (found.isEmpty()) {
       return quarantineAll(
