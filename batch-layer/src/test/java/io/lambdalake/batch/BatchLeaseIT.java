@@ -31,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.Test;
  * held between reading the coverage and writing it (its clock blocks there), which is where the two
  * runs' coverage updates used to interleave.
  */
+@Tag("fault")
 class BatchLeaseIT {
   private static final Instant NOW = Instant.parse("2026-11-22T06:00:00Z");
   private static final LocalDate FIRST_DAY = LocalDate.parse("2026-11-17");
