@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 
+import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
@@ -17,6 +18,7 @@ import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.DirtyHours;
 import io.lambdalake.spark.LakeSpark;
+import io.lambdalake.spark.Lease;
 import io.lambdalake.spark.views.DailyViews;
 import io.lambdalake.spark.views.HourlyViews;
 import java.io.PrintStream;
@@ -59,6 +61,12 @@ import org.apache.spark.storage.StorageLevel;
  * input gives identical rows ({@code computed_at} is the newest landing time of the day's input).
  */
 public final class BatchJob {
+  /**
+   * The lease every writer of batch.* takes (nightly, backfill, `lake batch`): one at a time, see
+   * docs/design.md "Leases: one batch writer at a time".
+   */
+  public static final String LEASE = "batch";
+
   private BatchJob() {}
 
   public record Options(
@@ -227,6 +235,8 @@ public final class BatchJob {
               thread.setDaemon(true);
               return thread;
             });
+    Lease lease =
+        Lease.acquire(spark, config, LEASE, "batch writer", runId, Lease.Settings.DEFAULT);
     try {
       for (LocalDate day : days) {
         long started = System.nanoTime();
@@ -289,6 +299,7 @@ public final class BatchJob {
         long started = System.nanoTime();
         List<Runnable> dayWrites = new ArrayList<>(day.getValue());
         List<MysqlHistory.Snapshot> daySnapshots = snapshots.getOrDefault(day.getKey(), List.of());
+        lease.checkHeld("publishing " + day.getKey());
         daySnapshots.forEach(snapshot -> dayWrites.add(() -> history.publish(snapshot)));
         inParallel(
             pool,
@@ -307,14 +318,16 @@ public final class BatchJob {
         progress.flush();
       }
       progress.printf("batch %s: %d day(s) published%n", describe(days), writes.size());
+      lease.checkHeld("recording the computed days");
       ComputedDays.record(
           spark, config, days, rawVersion, runId, options.logicVersion(), clock.instant());
       if (options.scope() == Scope.RANGE_AND_DIRTY_HOURS) {
-        advanceCoverage(spark, config, options, raw, runId, clock, progress);
+        advanceCoverage(spark, config, options, raw, runId, clock, progress, lease);
       }
     } finally {
       pool.shutdownNow();
       toUnpersist.forEach(Dataset::unpersist);
+      lease.close();
     }
   }
 
@@ -455,7 +468,8 @@ public final class BatchJob {
       Dataset<Row> raw,
       String runId,
       Clock clock,
-      PrintStream progress) {
+      PrintStream progress,
+      Lease lease) {
     String location = LakeTable.BATCH_COVERAGE.location(config.storage());
     Optional<Timestamp> current = Optional.empty();
     if (DeltaTables.exists(spark, location)) {
@@ -504,8 +518,17 @@ public final class BatchJob {
                     "pages_hourly", coveredUntil, runId, options.logicVersion(), now)),
             StructType.fromDDL(LakeTable.BATCH_COVERAGE.columns()));
     DeltaTables.ensure(spark, config, LakeTable.BATCH_COVERAGE);
-    // One commit replaces both views' rows: readers see the old watermark or the new one.
-    rows.write().format("delta").mode(SaveMode.Overwrite).save(location);
+    lease.checkHeld("moving batch.coverage");
+    // One commit moves both views' rows: readers see the old watermark or the new one. The MERGE
+    // only ever moves a row forward, whatever another run committed since it was read above.
+    DeltaTable.forPath(spark, location)
+        .as("current")
+        .merge(rows.as("proposed"), "current.view = proposed.view")
+        .whenMatched("proposed.covered_until > current.covered_until")
+        .updateAll()
+        .whenNotMatched()
+        .insertAll()
+        .execute();
     progress.printf("coverage: covered_until %s (run %s)%n", proposed, runId);
     progress.flush();
   }

@@ -24,6 +24,13 @@ public enum ErrorCode {
    */
   BINLOG_SOURCE_CHANGED(121, ErrorType.USER_ERROR),
   ORCHESTRATION_RUN_FAILED(112, ErrorType.EXTERNAL),
+  /**
+   * Another writer holds the lease of the tables this job writes (e.g. a nightly batch while a
+   * backfill runs): retry once it has finished.
+   */
+  LEASE_HELD(120, ErrorType.EXTERNAL),
+  /** This job's lease was taken over (it stalled past its expiry): it stopped before committing. */
+  LEASE_LOST(121, ErrorType.EXTERNAL),
   INTERNAL_ERROR(500, ErrorType.INTERNAL),
   /** A job's output failed a data-quality check: a defect in its logic, nothing was published. */
   QUALITY_CHECK_FAILED(501, ErrorType.INTERNAL);

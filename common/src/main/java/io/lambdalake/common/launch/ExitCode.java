@@ -54,7 +54,9 @@ public enum ExitCode {
       case SERVER_NOT_AVAILABLE,
           SERVER_FAILED_TO_START,
           STREAMING_QUERY_FAILED,
-          ORCHESTRATION_RUN_FAILED ->
+          ORCHESTRATION_RUN_FAILED,
+          LEASE_HELD,
+          LEASE_LOST ->
           EXTERNAL;
       case QUALITY_CHECK_FAILED -> QUALITY_CHECK_FAILED;
       case INTERNAL_ERROR -> INTERNAL_ERROR;

@@ -41,6 +41,8 @@ class ExitCodeTest {
                 Map.entry(ErrorCode.SERVER_FAILED_TO_START, ExitCode.EXTERNAL),
                 Map.entry(ErrorCode.STREAMING_QUERY_FAILED, ExitCode.EXTERNAL),
                 Map.entry(ErrorCode.ORCHESTRATION_RUN_FAILED, ExitCode.EXTERNAL),
+                Map.entry(ErrorCode.LEASE_HELD, ExitCode.EXTERNAL),
+                Map.entry(ErrorCode.LEASE_LOST, ExitCode.EXTERNAL),
                 Map.entry(ErrorCode.QUALITY_CHECK_FAILED, ExitCode.QUALITY_CHECK_FAILED),
                 Map.entry(ErrorCode.INTERNAL_ERROR, ExitCode.INTERNAL_ERROR)));
   }

@@ -170,7 +170,6 @@ final class ImportProgress {
 
   /** Appends the run's state row; a second call for the same run writes nothing. */
   static void record(SparkSession spark, LakeConfig config, Run run) {
-    String location = DeltaTables.ensure(spark, config, LakeTable.STATE_IMPORT_PROGRESS);
     Row row =
         RowFactory.create(
             run.importKey(),
@@ -183,13 +182,19 @@ final class ImportProgress {
             run.rows(),
             run.snapshotId(),
             Timestamp.from(Instant.now()));
-    spark
-        .createDataFrame(List.of(row), SCHEMA)
-        .write()
-        .format("delta")
-        .mode(SaveMode.Append)
-        .option("txnAppId", run.applicationId())
-        .option("txnVersion", run.version())
-        .save(location);
+    // Creating the table is a commit too: under the lease as well.
+    ImportStateLease.commit(
+        spark,
+        config,
+        "recording import run " + run.version() + " of " + run.importKey(),
+        () ->
+            spark
+                .createDataFrame(List.of(row), SCHEMA)
+                .write()
+                .format("delta")
+                .mode(SaveMode.Append)
+                .option("txnAppId", run.applicationId())
+                .option("txnVersion", run.version())
+                .save(DeltaTables.ensure(spark, config, LakeTable.STATE_IMPORT_PROGRESS)));
   }
 }

@@ -82,14 +82,19 @@ public record ImportTransaction(String applicationId, long version) {
       SparkSession spark, LakeConfig config, Dataset<Row> rejected, String source) {
     long count = rejected.count();
     if (count > 0) {
-      String location = DeltaTables.ensure(spark, config, LakeTable.RAW_IMPORT_QUARANTINE);
-      ImportQuarantine.rows(rejected, source)
-          .write()
-          .format("delta")
-          .mode(SaveMode.Append)
-          .option("txnAppId", applicationId)
-          .option("txnVersion", version)
-          .save(location);
+      // Creating the table is a commit too: under the lease as well.
+      ImportStateLease.commit(
+          spark,
+          config,
+          "quarantining " + count + " record(s) of " + source,
+          () ->
+              ImportQuarantine.rows(rejected, source)
+                  .write()
+                  .format("delta")
+                  .mode(SaveMode.Append)
+                  .option("txnAppId", applicationId)
+                  .option("txnVersion", version)
+                  .save(DeltaTables.ensure(spark, config, LakeTable.RAW_IMPORT_QUARANTINE)));
     }
     return count;
   }

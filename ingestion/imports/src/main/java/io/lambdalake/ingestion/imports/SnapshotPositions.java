@@ -32,7 +32,6 @@ final class SnapshotPositions {
       ImportTarget target,
       String snapshotId,
       Instant recordedAt) {
-    String location = DeltaTables.ensure(spark, config, LakeTable.STATE_SNAPSHOT_POSITIONS);
     Row row =
         RowFactory.create(
             sourceTable,
@@ -41,14 +40,20 @@ final class SnapshotPositions {
             target.qualifiedName(),
             snapshotId,
             Timestamp.from(recordedAt));
-    spark
-        .createDataFrame(List.of(row), SCHEMA)
-        .write()
-        .format("delta")
-        .mode(SaveMode.Append)
-        // A retry of the same snapshot's record writes nothing the second time.
-        .option("txnAppId", "lambda-lake-snapshot:" + snapshotId)
-        .option("txnVersion", 0L)
-        .save(location);
+    // Creating the table is a commit too: under the lease as well.
+    ImportStateLease.commit(
+        spark,
+        config,
+        "recording the snapshot position of " + sourceTable,
+        () ->
+            spark
+                .createDataFrame(List.of(row), SCHEMA)
+                .write()
+                .format("delta")
+                .mode(SaveMode.Append)
+                // A retry of the same snapshot's record writes nothing the second time.
+                .option("txnAppId", "lambda-lake-snapshot:" + snapshotId)
+                .option("txnVersion", 0L)
+                .save(DeltaTables.ensure(spark, config, LakeTable.STATE_SNAPSHOT_POSITIONS)));
   }
 }
