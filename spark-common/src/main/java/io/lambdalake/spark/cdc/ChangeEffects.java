@@ -80,7 +80,7 @@ public final class ChangeEffects {
 
   /** The changes later in binlog order than the position (of the same binlog). */
   public static Column newerThan(BinlogPosition threshold) {
-    return binlogOrder(col("binlog_file"), col("binlog_position"), col("order_xoffset"))
+    return struct(binlogSequence(col("binlog_file")), col("binlog_position"), col("order_xoffset"))
         .gt(struct(lit(threshold.sequence()), lit(threshold.position()), lit(threshold.xoffset())));
   }
 
