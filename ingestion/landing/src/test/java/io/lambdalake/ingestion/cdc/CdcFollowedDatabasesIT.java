@@ -91,8 +91,7 @@ class CdcFollowedDatabasesIT {
     // Widening again: the dropped database goes on where it stopped, from the offsets the tables
     // recorded for its topic, not from the topic's beginning.
     ByteArrayOutputStream widened = new ByteArrayOutputStream();
-    CdcJob.run(
-        spark, config, options(first + "|" + second), new PrintStream(widened, true, UTF_8));
+    CdcJob.run(spark, config, options(first + "|" + second), new PrintStream(widened, true, UTF_8));
     assertThat(widened.toString(UTF_8)).contains("now also follows " + topic(config, second));
     assertThat(mirrorIds(spark, config, second)).containsExactlyInAnyOrderElementsOf(ids(1, 40));
     raw = spark.read().format("delta").load(LakeTable.RAW_MYSQL_CHANGES.location(config.storage()));
