@@ -26,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.Test;
  * have been lost ... the topic may have been deleted", since the checkpoint held the offsets of
  * every topic it had followed).
  */
+@Tag("fault")
 class CdcFollowedDatabasesIT {
   @Test
   void wideningThenNarrowingThenWideningLosesAndRepeatsNothing() throws Exception {
