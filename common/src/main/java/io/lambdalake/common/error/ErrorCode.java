@@ -22,7 +22,7 @@ public enum ErrorCode {
    * ones already applied: their positions cannot be ordered against the recorded ones, so the
    * mirrors must be resynced from a snapshot before CDC goes on.
    */
-  BINLOG_SOURCE_CHANGED(121, ErrorType.USER_ERROR),
+  BINLOG_SOURCE_CHANGED(122, ErrorType.USER_ERROR),
   ORCHESTRATION_RUN_FAILED(112, ErrorType.EXTERNAL),
   /**
    * Another writer holds the lease of the tables this job writes (e.g. a nightly batch while a

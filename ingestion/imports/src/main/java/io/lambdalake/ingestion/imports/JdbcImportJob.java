@@ -15,6 +15,7 @@ import io.lambdalake.ingestion.imports.internal.MariaDbDialect;
 import io.lambdalake.ingestion.imports.internal.SplitPlanner;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
+import io.lambdalake.spark.cdc.CdcLease;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -355,6 +356,7 @@ public final class JdbcImportJob {
     ImportTarget target = options.target();
     String sourceTable = target.mirroredTable().orElseThrow();
     checkMirrorMatchesSource(options, sourceTable);
+    refuseWhileCdcWrites(spark, config, target, sourceTable);
     // The position first, the rows after: every row read is at least as new as the position, and
     // CDC re-applies what changed after it, so the mirror converges on the source.
     BinlogPosition position = source.binlogPosition();
@@ -401,6 +403,36 @@ public final class JdbcImportJob {
             + " s; CDC continues after "
             + position);
     return new Result(written, Optional.empty(), snapshotId, Optional.of(position), false);
+  }
+
+  /**
+   * Refuses a snapshot into a mirror that a running {@code lake cdc} writes: the copy overwrites
+   * the mirror with rows read over minutes, and the changes CDC applies meanwhile are lost under it
+   * (one writer per table). A running CDC stream holds a {@link CdcLease} on the databases it
+   * follows.
+   */
+  private static void refuseWhileCdcWrites(
+      SparkSession spark, LakeConfig config, ImportTarget target, String sourceTable) {
+    String database = sourceTable.substring(0, sourceTable.indexOf('.'));
+    List<CdcLease.Holder> writers =
+        CdcLease.holders(
+            spark.sessionState().newHadoopConf(), config.storage(), database, Instant.now());
+    if (!writers.isEmpty()) {
+      throw new LakeException(
+          ErrorCode.ORCHESTRATION_CONFLICT,
+          "import-jdbc into "
+              + target.qualifiedName()
+              + " refused: "
+              + writers.get(0)
+              + " follows "
+              + sourceTable
+              + " and writes its mirror, and a snapshot written beside it would lose the changes"
+              + " CDC applies during the copy. Stop lake cdc, run the import, then start lake cdc"
+              + " again: it goes on from the binlog position the snapshot records. (A lease whose"
+              + " heartbeat is older than "
+              + CdcLease.EXPIRY.toSeconds()
+              + " s is ignored: a CDC that was killed blocks imports no longer than that.)");
+    }
   }
 
   /** Creates the mirror with the change data feed on, or turns the feed on where it is off. */

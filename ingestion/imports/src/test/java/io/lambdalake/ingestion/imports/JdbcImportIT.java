@@ -4,10 +4,12 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.imports.internal.JdbcSource.BinlogPosition;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.cdc.CdcLease;
 import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.TestSpark;
 import java.math.BigDecimal;
@@ -364,6 +366,43 @@ class JdbcImportIT {
                     l -> {}))
         .isInstanceOf(LakeException.class)
         .hasMessageContaining("mirrors other.orders");
+  }
+
+  /**
+   * A snapshot into a mirror that a running {@code lake cdc} writes is refused (issue 24 item 5:
+   * the copy would overwrite what CDC applies meanwhile); once CDC stops, it goes ahead.
+   */
+  @Test
+  void aSnapshotIntoAMirrorThatCdcIsWritingIsRefused() throws Exception {
+    ImportFixture fixture = ImportFixture.create();
+    fixture.execute(ORDERS);
+    insertOrders(fixture, 1, 20);
+    SparkSession spark = TestSpark.session();
+    String target = "mirror." + fixture.database() + "__orders";
+    JdbcImportJob.Options options =
+        options(fixture, "--table", "orders", "--num-mappers", "1", "--target", target);
+
+    try (CdcLease cdc =
+        CdcLease.hold(
+            spark.sessionState().newHadoopConf(),
+            fixture.config().storage(),
+            "cdc-maxwell",
+            "other|" + fixture.database())) {
+      assertThatThrownBy(() -> JdbcImportJob.run(spark, fixture.config(), options, l -> {}))
+          .isInstanceOfSatisfying(
+              LakeException.class,
+              e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.ORCHESTRATION_CONFLICT))
+          .hasMessageContaining("lake cdc stream cdc-maxwell")
+          .hasMessageContaining(fixture.database() + ".orders")
+          .hasMessageContaining("Stop lake cdc");
+      assertThat(
+              DeltaTables.exists(
+                  spark, ImportTarget.parse(target).location(fixture.config().storage())))
+          .isFalse();
+    }
+
+    JdbcImportJob.Result result = JdbcImportJob.run(spark, fixture.config(), options, l -> {});
+    assertThat(result.rows()).isEqualTo(20);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -14,9 +14,12 @@ import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.landing.LandingStream;
+import io.lambdalake.ingestion.landing.internal.KafkaEnds;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.spark.KafkaCheckpoints;
 import io.lambdalake.spark.LakeSpark;
 import io.lambdalake.spark.StreamingRun;
+import io.lambdalake.spark.cdc.CdcLease;
 import io.lambdalake.spark.cdc.ParsedChanges;
 import io.lambdalake.spark.cdc.SourceSchemas;
 import java.io.PrintStream;
@@ -24,22 +27,30 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code lake cdc}: MySQL/MariaDB changes from Maxwell's topics into raw.mysql_changes and the
  * mirror tables, exactly once; and {@link #resync}, which rebuilds one mirror from the change log.
  */
 public final class CdcJob {
+  private static final Logger LOG = LoggerFactory.getLogger(CdcJob.class);
+
   private CdcJob() {}
 
   public enum Mode {
@@ -158,9 +169,23 @@ public final class CdcJob {
             ? Trigger.AvailableNow()
             : Trigger.ProcessingTime(options.triggerInterval().toMillis());
     List<StreamingQuery> queries = new ArrayList<>();
+    // Held while the streams run: a snapshot import into a mirror they write is refused.
+    List<CdcLease> leases = new ArrayList<>();
     try {
       for (LandingStream.Source source : sources) {
-        queries.add(LandingStream.start(spark, config, source, trigger, options.resetFrom()));
+        leases.add(
+            CdcLease.hold(
+                spark.sessionState().newHadoopConf(),
+                config.storage(),
+                source.name(),
+                options.databases()));
+      }
+      for (LandingStream.Source source : sources) {
+        Optional<LandingStream.ResetFrom> resetFrom = options.resetFrom();
+        if (resetFrom.isEmpty() && followedTopicsChanged(spark, config, source, progress)) {
+          resetFrom = Optional.of(LandingStream.ResetFrom.TABLE);
+        }
+        queries.add(LandingStream.start(spark, config, source, trigger, resetFrom));
       }
       new StreamingRun(queries, options.progressInterval(), progress).awaitAll();
     } catch (TimeoutException e) {
@@ -168,7 +193,85 @@ public final class CdcJob {
           ErrorCode.STREAMING_QUERY_FAILED, "A CDC query did not start: " + e.getMessage(), e);
     } finally {
       StreamingRun.stopAll(queries);
+      leases.forEach(CdcLease::close);
     }
+  }
+
+  /**
+   * Whether the topics the stream follows changed since its checkpoint (`--databases` widened or
+   * narrowed). Either way the checkpoint is discarded and the stream resumes from the offsets its
+   * tables recorded, for the topics it follows now: a topic followed before, dropped, and followed
+   * again goes on from the offsets the tables last recorded for it rather than from its beginning.
+   */
+  static boolean followedTopicsChanged(
+      SparkSession spark, LakeConfig config, LandingStream.Source source, PrintStream progress) {
+    if (!noLongerFollowed(spark, config, source, progress).isEmpty()) {
+      return true;
+    }
+    String checkpoint = config.storage().checkpointLocation(source.name());
+    Set<String> read =
+        KafkaCheckpoints.lastOffsets(spark.sessionState().newHadoopConf(), checkpoint)
+            .keySet()
+            .stream()
+            .map(TopicPartition::topic)
+            .collect(Collectors.toSet());
+    if (read.isEmpty()) {
+      return false;
+    }
+    Set<String> added =
+        KafkaEnds.of(config.kafka(), source.topicPattern()).keySet().stream()
+            .map(TopicPartition::topic)
+            .filter(topic -> !read.contains(topic))
+            .collect(Collectors.toCollection(TreeSet::new));
+    if (added.isEmpty()) {
+      return false;
+    }
+    String message =
+        "cdc "
+            + source.name()
+            + ": now also follows "
+            + String.join(", ", added)
+            + "; each goes on from the offsets the tables last recorded for it, or from its"
+            + " beginning";
+    LOG.warn("{}", message);
+    progress.println(message);
+    progress.flush();
+    return true;
+  }
+
+  /**
+   * The topics the stream's checkpoint has read that its topic pattern no longer matches: `lake cdc
+   * --databases` was narrowed. Spark would take them for deleted topics and stop ("Some data may
+   * have been lost"), so such a checkpoint is discarded and the stream resumes from the offsets its
+   * tables recorded ({@link LandingStream.ResetFrom#TABLE}), of the followed topics only: the
+   * tables hold every change read before, and the dropped topics are no longer read. Says so on the
+   * progress stream and in the log.
+   */
+  static Set<String> noLongerFollowed(
+      SparkSession spark, LakeConfig config, LandingStream.Source source, PrintStream progress) {
+    String checkpoint = config.storage().checkpointLocation(source.name());
+    Pattern followed = Pattern.compile(source.topicPattern());
+    Set<String> dropped =
+        KafkaCheckpoints.lastOffsets(spark.sessionState().newHadoopConf(), checkpoint)
+            .keySet()
+            .stream()
+            .map(TopicPartition::topic)
+            .filter(topic -> !followed.matcher(topic).matches())
+            .collect(Collectors.toCollection(TreeSet::new));
+    if (!dropped.isEmpty()) {
+      String message =
+          "cdc "
+              + source.name()
+              + ": no longer follows "
+              + String.join(", ", dropped)
+              + " (not matched by --databases any more); their mirrors keep what was applied and"
+              + " stop changing. Resuming the followed topics from the offsets the tables"
+              + " recorded, with a new checkpoint";
+      LOG.warn("{}", message);
+      progress.println(message);
+      progress.flush();
+    }
+    return dropped;
   }
 
   /**

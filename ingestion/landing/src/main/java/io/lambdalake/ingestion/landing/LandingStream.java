@@ -12,11 +12,13 @@ import io.lambdalake.spark.Checkpoints;
 import io.lambdalake.spark.KafkaCheckpoints;
 import io.lambdalake.spark.TableUpkeep;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -252,6 +254,11 @@ public final class LandingStream {
     if (resume.isEmpty()) {
       return "earliest";
     }
+    // Partitions the newest batch does not name (a topic followed before, then not, then again):
+    // from what an older batch recorded, else from the earliest.
+    Set<TopicPartition> unnamed = new HashSet<>(ends.keySet());
+    unnamed.removeAll(resume.keySet());
+    resume.putAll(LandedBatch.recorded(hadoop, primary, source.name(), unnamed));
     Map<String, Map<String, Long>> json = new TreeMap<>();
     ends.keySet()
         .forEach(

@@ -14,11 +14,13 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -135,6 +137,60 @@ public record LandedBatch(
         }
       }
       return Optional.empty();
+    } catch (IOException e) {
+      throw new LakeException(
+          ErrorCode.SERVER_NOT_AVAILABLE,
+          "Cannot read the Delta log at " + log + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * The newest offsets the named stream's batches recorded in the table for each wanted partition,
+   * read newest commit first until every wanted partition has one (or the log ends): for partitions
+   * the newest batch does not name, such as the topics of a database `lake cdc --databases`
+   * followed before, stopped following, and follows again.
+   */
+  public static Map<TopicPartition, Long> recorded(
+      Configuration hadoop, String location, String stream, Set<TopicPartition> wanted) {
+    Map<TopicPartition, Long> found = new HashMap<>();
+    if (wanted.isEmpty()) {
+      return found;
+    }
+    Path log = new Path(location, "_delta_log");
+    try {
+      FileSystem fileSystem = log.getFileSystem(hadoop);
+      if (!fileSystem.exists(log)) {
+        return found;
+      }
+      List<Long> versions = new ArrayList<>();
+      for (FileStatus file : fileSystem.listStatus(log)) {
+        Matcher commit = COMMIT_FILE.matcher(file.getPath().getName());
+        if (commit.matches()) {
+          versions.add(Long.parseLong(commit.group(1)));
+        }
+      }
+      versions.sort(Comparator.reverseOrder());
+      for (long version : versions) {
+        Optional<LandedBatch> landed =
+            userMetadata(fileSystem, new Path(log, String.format("%020d.json", version)))
+                .flatMap(LandedBatch::fromJson)
+                .filter(batch -> batch.stream().equals(stream));
+        landed.ifPresent(
+            batch ->
+                batch
+                    .offsets()
+                    .forEach(
+                        (partition, offset) -> {
+                          if (wanted.contains(partition)) {
+                            found.putIfAbsent(partition, offset);
+                          }
+                        }));
+        if (found.keySet().containsAll(wanted)) {
+          break;
+        }
+      }
+      return found;
     } catch (IOException e) {
       throw new LakeException(
           ErrorCode.SERVER_NOT_AVAILABLE,
