@@ -9,9 +9,9 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
 /**
- * 2. kill -9 of the speed views query mid-stream: raw.events landed in many small commits, the
- * views query killed once speed.events_hourly has its first commit, more events landed while it is
- * down, then the restart. The speed views equal a recompute over raw.events.
+ * 2. kill -9 of the speed views query mid-stream: raw.events landed in five commits, the views
+ * query killed once speed.events_hourly has its first commit, more events landed while it is down,
+ * then the restart. The speed views equal a recompute over raw.events.
  */
 final class KillSpeedViews implements Scenario {
   private final int events;
@@ -36,7 +36,7 @@ final class KillSpeedViews implements Scenario {
         "landing",
         "--queries=landing",
         "--available-now",
-        "--max-records-per-batch=" + Math.max(1, events / 20));
+        "--max-records-per-batch=" + Math.max(1, events / 5));
     String view = LakeTable.SPEED_EVENTS_HOURLY.location(run.config().storage());
     Process views =
         run.start(SpeedJob.class, "views", "--queries=views", "--trigger=1s", "--progress=2s");
