@@ -12,12 +12,15 @@ import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.collector.generate.EventGenerator;
 import io.lambdalake.ingestion.collector.generate.GeneratedEvent;
+import io.lambdalake.spark.DirtyHours;
 import io.lambdalake.spark.views.HourlyViews;
 import io.lambdalake.speed.SpeedJob;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,18 +30,25 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
+import org.apache.hadoop.fs.Path;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Issue 24, item 1: an event for a day the batch layer already covers, landed after that day's last
  * recompute, is counted by the next nightly run even when the day is outside the nightly's range.
+ * In the {@code fault} tier ({@code scripts/test --all}) for its time: three batch runs and three
+ * landings, over a minute alone.
  */
+@Tag("fault")
 class LateEventsIT {
   private static final Clock TODAY =
       Clock.fixed(Instant.parse("2026-11-25T06:00:00Z"), ZoneOffset.UTC);
@@ -65,24 +75,94 @@ class LateEventsIT {
     long before = batchEvents(spark, config, LATE_HOUR);
 
     // Days later, an event of 2026-11-19 21:30 lands: its day is covered and out of the next
-    // nightly's range (yesterday and the two late days: 2026-11-22..24).
+    // nightly's range (yesterday, 2026-11-24).
+    String rawLocation = LakeTable.RAW_EVENTS.location(config.storage());
+    Set<String> filesBefore = Set.of(table(spark, config, LakeTable.RAW_EVENTS).inputFiles());
     land(spark, config, List.of(late(events.get(0), LATE_HOUR.plusSeconds(30 * 60))));
+    Set<String> filesAdded =
+        new TreeSet<>(List.of(table(spark, config, LakeTable.RAW_EVENTS).inputFiles()));
+    filesAdded.removeAll(filesBefore);
+
+    // The dirty hours: that one hour, found by reading only the file the late landing added.
+    DirtyHours.Result dirty =
+        DirtyHours.find(spark, config, DirtyHours.currentVersion(spark, rawLocation));
+    assertThat(dirty.days())
+        .containsExactly(
+            new DirtyHours.DirtyDay(
+                FIRST_DAY, List.of(LATE_HOUR), DirtyHours.Reason.ADDED_SINCE_COMPUTED));
+    assertThat(dirty.filesRead()).hasSize(1);
+    assertThat(qualified(spark, Set.copyOf(dirty.filesRead())))
+        .hasSameElementsAs(qualified(spark, filesAdded));
+    assertThat(filesBefore).hasSizeGreaterThan(1);
+
+    ByteArrayOutputStream output = new ByteArrayOutputStream();
     BatchJob.run(
         spark,
         config,
         new BatchJob.Options(
-            LocalDate.parse("2026-11-22"),
+            LocalDate.parse("2026-11-24"),
             LocalDate.parse("2026-11-24"),
             "late-2",
             HourlyViews.BotPolicy.EXCLUDE_BOTS),
-        quietly(),
+        new PrintStream(output, true, UTF_8),
         TODAY);
 
     assertThat(batchEvents(spark, config, LATE_HOUR))
         .as("events of %s in batch.events_hourly after the nightly", LATE_HOUR)
         .isEqualTo(before + 1);
     assertThat(batchEvents(spark, config, LATE_HOUR)).isEqualTo(rawEvents(spark, config));
+    assertThat(output.toString(UTF_8))
+        .contains("  2026-11-19 21:00: events landed after the day was last computed");
     assertThat(coveredUntil(spark, config)).isEqualTo(Instant.parse("2026-11-21T00:00:00Z"));
+    assertThat(DirtyHours.find(spark, config, DirtyHours.currentVersion(spark, rawLocation)).days())
+        .as("dirty hours after the nightly")
+        .isEmpty();
+
+    // lake batch --dirty: only the dirty days, the coverage stays.
+    Instant lateHourOfSecondDay = Instant.parse("2026-11-20T01:00:00Z");
+    long beforeSecond = batchEvents(spark, config, lateHourOfSecondDay);
+    land(spark, config, List.of(late(events.get(1), lateHourOfSecondDay.plusSeconds(5 * 60))));
+    BatchJob.run(
+        spark,
+        config,
+        new BatchJob.Options(
+            LocalDate.parse("2026-11-24"),
+            LocalDate.parse("2026-11-24"),
+            "late-3",
+            HourlyViews.BotPolicy.EXCLUDE_BOTS,
+            BatchJob.Scope.DIRTY_HOURS_ONLY),
+        quietly(),
+        TODAY);
+    assertThat(batchEvents(spark, config, lateHourOfSecondDay)).isEqualTo(beforeSecond + 1);
+    assertThat(coveredUntil(spark, config)).isEqualTo(Instant.parse("2026-11-21T00:00:00Z"));
+    assertThat(
+            table(spark, config, LakeTable.BATCH_EVENTS_HOURLY)
+                .select("event_date", "logic_version")
+                .distinct()
+                .collectAsList()
+                .stream()
+                .map(row -> row.get(0) + " " + row.getString(1))
+                .sorted()
+                .toList())
+        .as("only the dirty day was recomputed by --dirty")
+        .containsExactly("2026-11-19 late-2", "2026-11-20 late-3");
+  }
+
+  /** The files as the file system names them, as Delta's log resolves them. */
+  private static List<String> qualified(SparkSession spark, Set<String> files) {
+    return files.stream()
+        .map(
+            file -> {
+              try {
+                Path path = new Path(file);
+                return path.getFileSystem(spark.sessionState().newHadoopConf())
+                    .makeQualified(path)
+                    .toString();
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            })
+        .toList();
   }
 
   /** The counted events of the hour in batch.events_hourly, the view serving reads below it. */
