@@ -43,7 +43,8 @@ import org.junit.jupiter.api.Test;
  * are there), and the truncate is in raw.mysql_changes.
  */
 // The fault tier. Measured on the shared 2-core machine: truncate 501 s; drop 543 s at load ~20
-// and 137 s at load ~8. Most of it is the first CDC batch of a fresh JVM (230 s for two rows at
+// and 137 s at load ~8; drop 65 s and the late row 31 s at load ~4. Most of it is the first CDC
+// batch of a fresh JVM (230 s for two rows at
 // load ~20, 47 s at ~8: every table of the run is created, and Spark, Delta and Parquet load and
 // compile their code on a starved CPU); later batches take 10-80 s. Hence waits of 10 minutes:
 // one CdcJob.run must fit into a wait.
