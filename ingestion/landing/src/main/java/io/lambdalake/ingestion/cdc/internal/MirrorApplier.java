@@ -297,6 +297,10 @@ public final class MirrorApplier {
    * #DROPPED_AT}). Both may arrive after newer row changes (the DDL relay and Maxwell publish
    * independently), and applying either again changes nothing. Run it before {@link #apply}, which
    * then skips the row changes the truncate removed.
+   *
+   * <p>The outcome's newest position is the newest truncate's, never a drop's: a drop must not move
+   * the table's position, or a row written before it whose record lands later (Maxwell behind the
+   * relay) would look applied and be skipped; {@link #DROPPED_AT} keeps the drop instead.
    */
   public Outcome applyTableChanges(SparkSession spark, SourceName table, Dataset<Row> changes) {
     Optional<BinlogPosition> newestTruncate = Optional.empty();
@@ -347,7 +351,7 @@ public final class MirrorApplier {
             format(newestDrop.get()));
       }
     }
-    return new Outcome(Optional.empty(), later(newestTruncate, newestDrop));
+    return new Outcome(Optional.empty(), newestTruncate);
   }
 
   private static void setIfLater(
