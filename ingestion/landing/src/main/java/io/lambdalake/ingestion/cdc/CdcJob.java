@@ -15,6 +15,7 @@ import io.lambdalake.ingestion.cdc.internal.CdcPositions;
 import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.ingestion.landing.internal.KafkaEnds;
+import io.lambdalake.ingestion.landing.internal.LandedBatch;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.KafkaCheckpoints;
 import io.lambdalake.spark.LakeSpark;
@@ -218,10 +219,22 @@ public final class CdcJob {
     if (read.isEmpty()) {
       return false;
     }
-    Set<String> added =
+    Set<TopicPartition> unread =
         KafkaEnds.of(config.kafka(), source.topicPattern()).keySet().stream()
+            .filter(partition -> !read.contains(partition.topic()))
+            .collect(Collectors.toSet());
+    // A topic the tables never recorded (a table created since, or a database never followed)
+    // needs no reset: Spark reads a partition new to the checkpoint from its beginning. Only a
+    // topic followed before, dropped and followed again would be read twice that way.
+    Set<String> added =
+        LandedBatch.recorded(
+                spark.sessionState().newHadoopConf(),
+                source.appendOnlyTables().get(0),
+                source.name(),
+                unread)
+            .keySet()
+            .stream()
             .map(TopicPartition::topic)
-            .filter(topic -> !read.contains(topic))
             .collect(Collectors.toCollection(TreeSet::new));
     if (added.isEmpty()) {
       return false;
@@ -229,10 +242,9 @@ public final class CdcJob {
     String message =
         "cdc "
             + source.name()
-            + ": now also follows "
+            + ": follows again "
             + String.join(", ", added)
-            + "; each goes on from the offsets the tables last recorded for it, or from its"
-            + " beginning";
+            + "; each goes on from the offsets the tables last recorded for it";
     LOG.warn("{}", message);
     progress.println(message);
     progress.flush();

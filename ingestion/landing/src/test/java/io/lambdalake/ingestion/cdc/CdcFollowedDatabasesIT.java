@@ -94,7 +94,7 @@ class CdcFollowedDatabasesIT {
     // recorded for its topic, not from the topic's beginning.
     ByteArrayOutputStream widened = new ByteArrayOutputStream();
     CdcJob.run(spark, config, options(first + "|" + second), new PrintStream(widened, true, UTF_8));
-    assertThat(widened.toString(UTF_8)).contains("now also follows " + topic(config, second));
+    assertThat(widened.toString(UTF_8)).contains("follows again " + topic(config, second));
     assertThat(mirrorIds(spark, config, second)).containsExactlyInAnyOrderElementsOf(ids(1, 40));
     raw = spark.read().format("delta").load(LakeTable.RAW_MYSQL_CHANGES.location(config.storage()));
     assertThat(raw.count()).isEqualTo(120);
