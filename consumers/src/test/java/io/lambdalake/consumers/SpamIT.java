@@ -33,6 +33,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,6 +42,7 @@ import org.junit.jupiter.api.Test;
  * flag is on the topic exactly once although the job halted with its transaction open, halted after
  * the commit before listing it, and was killed with kill -9.
  */
+@Tag("fault")
 class SpamIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int ORDINARY_PROFILES = 40;
