@@ -119,15 +119,7 @@ public record LandedBatch(
       if (!fileSystem.exists(log)) {
         return Optional.empty();
       }
-      List<Long> versions = new ArrayList<>();
-      for (FileStatus file : fileSystem.listStatus(log)) {
-        Matcher commit = COMMIT_FILE.matcher(file.getPath().getName());
-        if (commit.matches()) {
-          versions.add(Long.parseLong(commit.group(1)));
-        }
-      }
-      versions.sort(Comparator.reverseOrder());
-      for (long version : versions) {
+      for (long version : commitVersionsNewestFirst(fileSystem, log)) {
         Optional<LandedBatch> landed =
             userMetadata(fileSystem, new Path(log, String.format("%020d.json", version)))
                 .flatMap(LandedBatch::fromJson)
@@ -163,15 +155,7 @@ public record LandedBatch(
       if (!fileSystem.exists(log)) {
         return found;
       }
-      List<Long> versions = new ArrayList<>();
-      for (FileStatus file : fileSystem.listStatus(log)) {
-        Matcher commit = COMMIT_FILE.matcher(file.getPath().getName());
-        if (commit.matches()) {
-          versions.add(Long.parseLong(commit.group(1)));
-        }
-      }
-      versions.sort(Comparator.reverseOrder());
-      for (long version : versions) {
+      for (long version : commitVersionsNewestFirst(fileSystem, log)) {
         Optional<LandedBatch> landed =
             userMetadata(fileSystem, new Path(log, String.format("%020d.json", version)))
                 .flatMap(LandedBatch::fromJson)
@@ -223,6 +207,20 @@ public record LandedBatch(
           "Cannot read the Delta log at " + log + ": " + e.getMessage(),
           e);
     }
+  }
+
+  /** The versions of the commit files in a Delta log, newest first. */
+  private static List<Long> commitVersionsNewestFirst(FileSystem fileSystem, Path log)
+      throws IOException {
+    List<Long> versions = new ArrayList<>();
+    for (FileStatus file : fileSystem.listStatus(log)) {
+      Matcher commit = COMMIT_FILE.matcher(file.getPath().getName());
+      if (commit.matches()) {
+        versions.add(Long.parseLong(commit.group(1)));
+      }
+    }
+    versions.sort(Comparator.reverseOrder());
+    return versions;
   }
 
   private static Optional<String> userMetadata(FileSystem fileSystem, Path commit)
