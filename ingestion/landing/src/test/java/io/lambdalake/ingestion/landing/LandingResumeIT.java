@@ -116,7 +116,7 @@ class LandingResumeIT {
     send(run, run.pageViews(), records);
 
     // The landing dies between its two commits of a batch: raw.events has it, raw.quarantine not.
-    CrashingBetweenCommits crashing = new CrashingBetweenCommits(run.config);
+    CrashingBetweenCommits crashing = new CrashingBetweenCommits(run.config, 1);
     assertThatThrownBy(() -> land(spark, run, crashing, Optional.empty()))
         .isInstanceOf(LakeException.class)
         .hasMessageContaining("crashed between the commits");
@@ -130,15 +130,64 @@ class LandingResumeIT {
             IntStream.range(0, 300).filter(i -> i % 15 == 0).mapToObj(i -> "{bad " + i).toList());
   }
 
-  /** The events landing, except that one batch after the first dies after its events commit. */
+  @Test
+  void aCrashBetweenTheFirstCommitsOfTheTablesLosesNothingOnAReset() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    createTopics(run, run.pageViews());
+    List<String> records = new ArrayList<>(events(run, 0, 30));
+    records.add("{bad first");
+    send(run, run.pageViews(), records);
+
+    // Batch 0 dies after raw.events committed it: raw.quarantine has no batch of this stream yet.
+    CrashingBetweenCommits crashing = new CrashingBetweenCommits(run.config, 0);
+    assertThatThrownBy(() -> land(spark, run, crashing, Optional.empty()))
+        .isInstanceOf(LakeException.class)
+        .hasMessageContaining("crashed between the commits");
+    assertThat(crashing.crashedIn).isZero();
+    send(run, run.pageViews(), events(run, 30, 10));
+    land(spark, run, Optional.of(LandingStream.ResetFrom.TABLE));
+
+    assertExactlyEvents(spark, run, 40);
+    assertThat(payloads(spark, run)).containsExactly("{bad first");
+  }
+
+  @Test
+  void aCrashInTheBatchThatFirstReadsATopicLosesNothingOnAReset() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    createTopics(run, run.pageViews());
+    send(run, run.pageViews(), events(run, 0, 30));
+    land(spark, run, Optional.empty());
+
+    // A topic new to the stream; the batch that first reads it dies between the two commits, so
+    // raw.events records the topic's offsets and raw.quarantine does not know the topic.
+    createTopics(run, run.config.topics().eventsOther());
+    send(run, run.config.topics().eventsOther(), List.of("{bad in a new topic", "[3]"));
+    CrashingBetweenCommits crashing = new CrashingBetweenCommits(run.config, 1);
+    assertThatThrownBy(() -> land(spark, run, crashing, Optional.empty()))
+        .isInstanceOf(LakeException.class)
+        .hasMessageContaining("crashed between the commits");
+    land(spark, run, Optional.of(LandingStream.ResetFrom.TABLE));
+
+    assertExactlyEvents(spark, run, 30);
+    assertThat(payloads(spark, run)).containsExactlyInAnyOrder("{bad in a new topic", "[3]");
+  }
+
+  /**
+   * The events landing, except that the first batch from {@code firstCrashing} on whose input has a
+   * quarantine row dies after its events commit.
+   */
   private static final class CrashingBetweenCommits implements LandingStream.Source {
     private final LandingStream.Source landing;
     private final String eventsLocation;
+    private final long firstCrashing;
     private volatile long crashedIn = -1;
 
-    CrashingBetweenCommits(LakeConfig config) {
+    CrashingBetweenCommits(LakeConfig config, long firstCrashing) {
       this.landing = EventLanding.source(config, 40, Duration.ofHours(1));
       this.eventsLocation = LakeTable.RAW_EVENTS.location(config.storage());
+      this.firstCrashing = firstCrashing;
     }
 
     @Override
@@ -173,7 +222,7 @@ class LandingResumeIT {
 
     @Override
     public void write(Dataset<Row> batch, LandingBatch batchLanding) {
-      if (batchLanding.version() > 0 && !EventLanding.quarantine(batch).isEmpty()) {
+      if (batchLanding.version() >= firstCrashing && !EventLanding.quarantine(batch).isEmpty()) {
         batchLanding.append(EventLanding.events(batch), eventsLocation);
         crashedIn = batchLanding.version();
         throw new IllegalStateException("crashed between the commits of batch " + crashedIn);
