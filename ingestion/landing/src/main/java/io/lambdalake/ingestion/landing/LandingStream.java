@@ -45,8 +45,10 @@ import org.slf4j.LoggerFactory;
  *       LandedBatch}); every non-empty batch commits to each append-only table of the stream.
  *   <li>Started with no checkpoint (new, deleted, or discarded by {@link ResetFrom}) while the
  *       tables hold commits of this stream, the stream resumes from the offsets they recorded (per
- *       partition the lowest of its tables), not from Kafka's earliest; partitions they never
- *       recorded start at the earliest.
+ *       partition the lowest of its tables), not from Kafka's earliest. A table that recorded
+ *       nothing of a partition holds nothing of it, so that partition starts at the earliest: a
+ *       crash between the first commits of two tables, or in the batch that first read a topic,
+ *       leaves the lagging table the records the other one has.
  *   <li>Each append-only table leaves out the records it holds already (below the offsets of its
  *       newest commit of this stream), so a table one batch ahead of another after a crash between
  *       their commits, or a reset from the earliest, lands nothing twice.
@@ -157,7 +159,8 @@ public final class LandingStream {
     String startingOffsets = "earliest";
     if (KafkaCheckpoints.lastOffsets(hadoop, checkpoint).isEmpty()
         && resetFrom.orElse(ResetFrom.TABLE) == ResetFrom.TABLE) {
-      startingOffsets = resumeFrom(hadoop, source, checkpoint, newest, held, ends);
+      held = heldBeforeNewest(hadoop, source, checkpoint, newest, held, ends);
+      startingOffsets = resumeFrom(source, checkpoint, newest, held, ends);
     }
     Dataset<Row> records =
         spark
@@ -222,9 +225,12 @@ public final class LandingStream {
   }
 
   /**
-   * The startingOffsets of a stream without checkpoint: what its tables recorded, else earliest.
+   * Per table, what it holds of each partition when the stream starts without a checkpoint: the
+   * offsets of its newest batch, and for the partitions that batch does not name (a topic followed
+   * before, then not, then again) what an older batch recorded. A partition no batch of a table
+   * named is one the table holds nothing of.
    */
-  private static String resumeFrom(
+  private static Map<String, Map<TopicPartition, Long>> heldBeforeNewest(
       Configuration hadoop,
       Source source,
       String checkpoint,
@@ -232,33 +238,66 @@ public final class LandingStream {
       Map<String, Map<TopicPartition, Long>> held,
       Map<TopicPartition, Long> ends) {
     String primary = source.appendOnlyTables().get(0);
-    if (!newest.containsKey(primary) && LandedBatch.hasWrites(hadoop, primary)) {
-      throw new LakeException(
-          ErrorCode.INVALID_ARGUMENT,
-          "Stream "
-              + source.name()
-              + " has no checkpoint at "
-              + checkpoint
-              + ", and "
-              + primary
-              + " has rows but no commit that records which Kafka offsets it landed (written"
-              + " before lambda-lake recorded them), so there is nothing to resume from. Restore"
-              + " the checkpoint, or run once with `--reset-from earliest` to land again"
-              + " everything Kafka holds (rows the table has are then landed twice)");
+    Map<String, Map<TopicPartition, Long>> all = new LinkedHashMap<>();
+    for (String table : source.appendOnlyTables()) {
+      if (!newest.containsKey(table)) {
+        // Only the primary table is this stream's alone; the others (a quarantine) may hold rows
+        // of other writers.
+        if (table.equals(primary) && LandedBatch.hasWrites(hadoop, table)) {
+          throw new LakeException(
+              ErrorCode.INVALID_ARGUMENT,
+              "Stream "
+                  + source.name()
+                  + " has no checkpoint at "
+                  + checkpoint
+                  + ", and "
+                  + table
+                  + " has rows but no commit that records which Kafka offsets it landed (written"
+                  + " before lambda-lake recorded them), so there is nothing to resume from."
+                  + " Restore the checkpoint, or run once with `--reset-from earliest` to land"
+                  + " again everything Kafka holds (rows the table has are then landed twice)");
+        }
+        // Nothing of this stream: the table holds none of its records, so every partition starts
+        // at the earliest (the other tables leave out what they hold).
+        all.put(table, Map.of());
+        continue;
+      }
+      Map<TopicPartition, Long> holds = new LinkedHashMap<>(held.getOrDefault(table, Map.of()));
+      Set<TopicPartition> unnamed = new HashSet<>(ends.keySet());
+      unnamed.removeAll(newest.get(table).offsets().keySet());
+      LandedBatch.recorded(hadoop, table, source.name(), unnamed)
+          .forEach(
+              (partition, offset) -> {
+                if (offset <= ends.getOrDefault(partition, 0L)) {
+                  holds.put(partition, offset);
+                }
+              });
+      all.put(table, Map.copyOf(holds));
     }
+    return all;
+  }
+
+  /**
+   * The startingOffsets of a stream without checkpoint: per partition the lowest offset its tables
+   * hold, the earliest where one of them holds nothing of it.
+   */
+  private static String resumeFrom(
+      Source source,
+      String checkpoint,
+      Map<String, LandedBatch> newest,
+      Map<String, Map<TopicPartition, Long>> held,
+      Map<TopicPartition, Long> ends) {
     Map<TopicPartition, Long> resume = new LinkedHashMap<>();
-    held.values()
-        .forEach(
-            offsets ->
-                offsets.forEach((partition, offset) -> resume.merge(partition, offset, Math::min)));
-    if (resume.isEmpty()) {
+    for (TopicPartition partition : ends.keySet()) {
+      long lowest = Long.MAX_VALUE;
+      for (Map<TopicPartition, Long> holds : held.values()) {
+        lowest = Math.min(lowest, holds.getOrDefault(partition, EARLIEST));
+      }
+      resume.put(partition, held.isEmpty() ? EARLIEST : lowest);
+    }
+    if (resume.values().stream().allMatch(offset -> offset == EARLIEST)) {
       return "earliest";
     }
-    // Partitions the newest batch does not name (a topic followed before, then not, then again):
-    // from what an older batch recorded, else from the earliest.
-    Set<TopicPartition> unnamed = new HashSet<>(ends.keySet());
-    unnamed.removeAll(resume.keySet());
-    resume.putAll(LandedBatch.recorded(hadoop, primary, source.name(), unnamed));
     Map<String, Map<String, Long>> json = new TreeMap<>();
     ends.keySet()
         .forEach(
