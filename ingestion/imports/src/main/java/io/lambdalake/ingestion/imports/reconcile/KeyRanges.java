@@ -23,6 +23,11 @@ sealed interface KeyRanges {
   /** The range for people, e.g. {@code id in [1, 25001)}. */
   String describe(long range);
 
+  /** MariaDB: the condition of the rows of one range, as the source can answer it best. */
+  default String mariaDbRows(long range) {
+    return mariaDb() + " = " + range;
+  }
+
   /** Integer keys from low to high (both sides' MIN and MAX), in ranges of equal width. */
   record IntegerRanges(String column, BigInteger low, BigInteger width, int count)
       implements KeyRanges {
@@ -60,6 +65,13 @@ sealed interface KeyRanges {
     public String describe(long range) {
       BigInteger from = low.add(width.multiply(BigInteger.valueOf(range)));
       return column + " in [" + from + ", " + from.add(width) + ")";
+    }
+
+    /** A key range the source reads through its primary key index. */
+    @Override
+    public String mariaDbRows(long range) {
+      BigInteger from = low.add(width.multiply(BigInteger.valueOf(range)));
+      return "`" + column + "` >= " + from + " AND `" + column + "` < " + from.add(width);
     }
   }
 

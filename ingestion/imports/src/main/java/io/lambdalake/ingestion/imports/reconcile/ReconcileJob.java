@@ -181,9 +181,9 @@ public final class ReconcileJob {
         String location = config.storage().tableLocation(MIRROR_ZONE, mirror.mirrorTableName());
         Either<Plan> plan = plan(spark, schemas, mirror, location);
         if (plan.reason().isPresent()) {
-          String line = mirror.qualifiedName() + ": skipped, " + plan.reason().get();
-          skipped.add(line);
-          progress.accept("reconcile " + line);
+          skipped.add(mirror.qualifiedName() + ": " + plan.reason().get());
+          progress.accept(
+              "reconcile " + mirror.qualifiedName() + ": skipped, " + plan.reason().get());
           continue;
         }
         TableOutcome outcome = reconcile(spark, config, options, plan.value().orElseThrow());
@@ -436,8 +436,7 @@ public final class ReconcileJob {
     properties.setProperty("user", config.mariaDb().user());
     properties.setProperty("password", config.mariaDb().password());
     properties.setProperty("fetchsize", "10000");
-    String[] predicates =
-        differing.stream().map(range -> ranges.mariaDb() + " = " + range).toArray(String[]::new);
+    String[] predicates = differing.stream().map(ranges::mariaDbRows).toArray(String[]::new);
     Dataset<Row> read =
         spark
             .read()

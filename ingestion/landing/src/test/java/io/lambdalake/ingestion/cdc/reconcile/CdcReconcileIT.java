@@ -17,6 +17,8 @@ import io.lambdalake.spark.cdc.ChangeEffects;
 import io.lambdalake.stack.testing.MariaDbSql;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -198,20 +200,30 @@ class CdcReconcileIT {
     arguments.addAll(List.of(extra));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int exitCode =
-        new Launcher(
-                System.getenv(),
-                overrides,
-                new PrintWriter(out, true),
-                new PrintWriter(err, true),
-                Clock.systemUTC())
-            .execute(new CdcCommand(), arguments.toArray(String[]::new));
+    // The command prints its lines to the process's standard output, as every lake command.
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    PrintStream standardOutput = System.out;
+    System.setOut(new PrintStream(printed, true, UTF_8));
+    int exitCode;
+    try {
+      exitCode =
+          new Launcher(
+                  System.getenv(),
+                  overrides,
+                  new PrintWriter(out, true),
+                  new PrintWriter(err, true),
+                  Clock.systemUTC())
+              .execute(new CdcCommand(), arguments.toArray(String[]::new));
+    } finally {
+      System.setOut(standardOutput);
+    }
+    standardOutput.print(printed.toString(UTF_8));
     JsonNode counts = JSON.readTree(Files.readString(record, UTF_8)).path("counts");
     Map<String, Long> values = new TreeMap<>();
     counts
         .fields()
         .forEachRemaining(entry -> values.put(entry.getKey(), entry.getValue().asLong()));
-    return new Run(exitCode, out + "\n" + err, values);
+    return new Run(exitCode, printed.toString(UTF_8) + out + "\n" + err, values);
   }
 
   private static void importMirror(
