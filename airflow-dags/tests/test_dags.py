@@ -13,7 +13,12 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from lambda_lake.batch import BatchJobOperator
 from lambda_lake.cli import LakeCliOperator
 
-EXPECTED_DAGS = {"lambda_lake_nightly", "lambda_lake_backfill", "lambda_lake_import"}
+EXPECTED_DAGS = {
+    "lambda_lake_nightly",
+    "lambda_lake_backfill",
+    "lambda_lake_import",
+    "lambda_lake_cdc_reconcile",
+}
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +217,31 @@ def test_lake_cli_tasks_retry_only_an_unavailable_server(monkeypatch):
     with pytest.raises(AirflowException, match="non-zero exit code 75") as raised:
         operator.execute({})
     assert not isinstance(raised.value, AirflowFailException)
+
+
+def test_cdc_reconcile_runs_daily_with_typed_params(dag_bag):
+    dag = dag_bag.dags["lambda_lake_cdc_reconcile"]
+    assert type(dag.timetable).__name__ == "CronTriggerTimetable"
+    assert dag.timetable.summary == "0 4 * * *"
+    assert {task.task_id for task in dag.tasks} == {"reconcile"}
+    reconcile = dag.get_task("reconcile")
+    assert isinstance(reconcile, LakeCliOperator)
+    assert reconcile.retries == 3
+    assert set(dag.params.keys()) == {"databases", "ranges", "dry_run"}
+    assert dag.params.get_param("databases").value == "[^.]+"
+    assert dag.params.get_param("ranges").value == 16
+    assert dag.params.get_param("dry_run").value is False
+
+    environment = dag.get_template_env()
+
+    def render(params):
+        return environment.from_string(reconcile.bash_command).render(
+            var={"value": {"lake_cli": "/opt/lake/scripts/lake"}}, params=params
+        )
+
+    assert render({"databases": "shop|crm", "ranges": 16, "dry_run": False}) == (
+        "\"/opt/lake/scripts/lake\" cdc reconcile --databases 'shop|crm' --ranges 16"
+    )
+    assert render({"databases": "shop", "ranges": 4, "dry_run": True}).endswith(
+        "--ranges 4 --dry-run"
+    )

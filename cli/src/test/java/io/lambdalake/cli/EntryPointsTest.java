@@ -125,6 +125,12 @@ class EntryPointsTest {
             List.of("--table", "customers"),
             "--table must be <database>.<table>, not customers"),
         command(
+            "cdc reconcile",
+            List.of("--dry-run"),
+            "MariaDB",
+            List.of("--ranges", "0"),
+            "--ranges must be from 1 to 100000: 0"),
+        command(
             "cdc sample-changes",
             List.of(),
             "MariaDB",

@@ -17,6 +17,7 @@ public record AirflowConfig(
     String password,
     String backfillDag,
     String nightlyDag,
+    String reconcileDag,
     Duration pollInterval,
     Duration requestTimeout,
     Optional<String> localHome) {
@@ -30,6 +31,7 @@ public record AirflowConfig(
     checkNotBlank(password, "lake.airflow.password");
     checkNotBlank(backfillDag, "lake.airflow.backfill-dag");
     checkNotBlank(nightlyDag, "lake.airflow.nightly-dag");
+    checkNotBlank(reconcileDag, "lake.airflow.reconcile-dag");
     requireNonNull(pollInterval, "pollInterval is null");
     if (pollInterval.isNegative() || pollInterval.isZero()) {
       throw Checks.invalid("lake.airflow.poll-interval", pollInterval, "positive");
@@ -52,8 +54,16 @@ public record AirflowConfig(
 
   @Override
   public String toString() {
-    return ("AirflowConfig[url=%s, user=%s, backfillDag=%s, nightlyDag=%s, pollInterval=%s,"
-            + " requestTimeout=%s, localHome=%s]")
-        .formatted(url, user, backfillDag, nightlyDag, pollInterval, requestTimeout, localHome);
+    return ("AirflowConfig[url=%s, user=%s, backfillDag=%s, nightlyDag=%s, reconcileDag=%s,"
+            + " pollInterval=%s, requestTimeout=%s, localHome=%s]")
+        .formatted(
+            url,
+            user,
+            backfillDag,
+            nightlyDag,
+            reconcileDag,
+            pollInterval,
+            requestTimeout,
+            localHome);
   }
 }

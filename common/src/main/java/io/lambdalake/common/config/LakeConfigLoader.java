@@ -229,6 +229,7 @@ public final class LakeConfigLoader {
         airflow.getString("password"),
         airflow.getString("backfill-dag"),
         airflow.getString("nightly-dag"),
+        airflow.getString("reconcile-dag"),
         airflow.getDuration("poll-interval"),
         airflow.getDuration("request-timeout"),
         optional(airflow.getString("local-home")));

@@ -95,6 +95,7 @@ class LakeConfigLoaderTest {
                 "lake-airflow-local",
                 "lambda_lake_backfill",
                 "lambda_lake_nightly",
+                "lambda_lake_cdc_reconcile",
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(30),
                 Optional.empty()));

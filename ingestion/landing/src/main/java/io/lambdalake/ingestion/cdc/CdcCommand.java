@@ -9,6 +9,7 @@ import io.lambdalake.common.launch.Endpoint;
 import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.common.launch.Server;
+import io.lambdalake.ingestion.imports.reconcile.ReconcileCommand;
 import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.LakeSpark;
 import java.util.List;
@@ -20,7 +21,12 @@ import picocli.CommandLine.Option;
 @Command(
     name = "cdc",
     mixinStandardHelpOptions = true,
-    subcommands = {CdcCommand.Resync.class, SampleChangesCommand.class, DdlRelayCommand.class},
+    subcommands = {
+      CdcCommand.Resync.class,
+      SampleChangesCommand.class,
+      DdlRelayCommand.class,
+      ReconcileCommand.class
+    },
     description = {
       "Apply Maxwell's change topics (MariaDB/MySQL) and the MongoDB connector's to"
           + " raw.mysql_changes / raw.mongo_changes and mirror.<database>__<table> (exactly once,"
