@@ -348,7 +348,11 @@ class SourceDdlIT {
               + ".items",
           "INSERT INTO " + db + ".items VALUES (4, 'four')",
           "UPDATE " + db + ".items SET label = 'TWO' WHERE id = 2",
-          "DELETE FROM " + db + ".items WHERE id = 3",
+          "DELETE FROM " + db + ".items WHERE id = 3");
+      String file = masterFile(source);
+      long beforeRename = masterPosition(source);
+      MariaDbSql.execute(
+          source,
           "RENAME TABLE "
               + db
               + ".items TO "
@@ -358,7 +362,8 @@ class SourceDdlIT {
               + "._items_new TO "
               + db
               + ".items");
-      String renamedAt = masterFile(source) + ":" + masterPosition(source);
+      // Where the RENAME's event ends: the relay's position once it has published it.
+      String renamedAt = file + ":" + endOf(source, file, beforeRename, "_items_new` TO");
       MariaDbSql.execute(
           source,
           "DROP TRIGGER " + db + ".items_ins",
@@ -402,6 +407,22 @@ class SourceDdlIT {
                 .count())
         .as("the renames in raw.mysql_changes")
         .isEqualTo(3);
+  }
+
+  /** Where the first binlog event from the position whose text contains the given one ends. */
+  private static long endOf(Connection source, String file, long from, String text)
+      throws SQLException {
+    try (Statement statement = source.createStatement();
+        ResultSet events =
+            statement.executeQuery("SHOW BINLOG EVENTS IN '" + file + "' FROM " + from)) {
+      while (events.next()) {
+        String info = events.getString("Info");
+        if (info != null && info.replace("`", "").contains(text.replace("`", ""))) {
+          return events.getLong("End_log_pos");
+        }
+      }
+    }
+    throw new AssertionError("no binlog event with " + text + " in " + file + " from " + from);
   }
 
   /** The relay's position when it is at or past the given one ({@code file:offset}), else "". */
