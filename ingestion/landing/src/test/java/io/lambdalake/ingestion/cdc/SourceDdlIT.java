@@ -409,6 +409,104 @@ class SourceDdlIT {
         .isEqualTo(3);
   }
 
+  /**
+   * Column changes: a widened type (INT to BIGINT, VARCHAR(10) to VARCHAR(100)) and an added column
+   * are applied to the mirror, a dropped column stays with null for later rows, and a change the
+   * mirror's column cannot hold (INT to VARCHAR, then a word) quarantines the row naming the
+   * column.
+   */
+  @Test
+  void columnChangesWidenTheMirrorOrQuarantineNamingTheColumn() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    String items = run.database + ".items";
+    Path relayPosition = Files.createTempDirectory("ddl-relay-").resolve("position");
+    try (DdlRelay relay =
+            new DdlRelay(
+                run.config,
+                new DdlRelay.Options(Pattern.compile(Pattern.quote(run.database)), relayPosition));
+        Connection source = MariaDbSql.connect()) {
+      relay.start(Duration.ofSeconds(30));
+      MariaDbSql.execute(
+          source,
+          "CREATE DATABASE " + run.database,
+          "CREATE TABLE " + items + " (id INT PRIMARY KEY, label VARCHAR(10), qty INT, extra TEXT)",
+          "INSERT INTO " + items + " VALUES (1, 'one', 1, 'x')",
+          "CREATE TABLE " + run.database + ".codes (id INT PRIMARY KEY, code INT)",
+          "INSERT INTO " + run.database + ".codes VALUES (1, 1)");
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                CdcJob.run(spark, run.config, run.availableNow(), quietly());
+                assertThat(mirrorRows(spark, run, "items")).hasSize(1);
+              });
+
+      MariaDbSql.execute(
+          source,
+          "ALTER TABLE " + items + " MODIFY qty BIGINT, MODIFY label VARCHAR(100)",
+          "ALTER TABLE " + items + " DROP COLUMN extra",
+          "ALTER TABLE " + run.database + ".codes MODIFY code VARCHAR(10)",
+          "INSERT INTO " + run.database + ".codes VALUES (2, 'abc')",
+          "INSERT INTO " + items + " VALUES (2, 'a label of more than ten', 5000000000)",
+          "INSERT INTO " + items + " VALUES (4, 'four', 4)");
+      // Row 4 is the last change: once the mirror has it, every earlier one was applied or not.
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                CdcJob.run(spark, run.config, run.availableNow(), quietly());
+                assertThat(mirrorRows(spark, run, "items")).contains("4|four");
+              });
+      assertThat(relay.failure()).isEmpty();
+      assertThat(
+              spark
+                  .read()
+                  .format("delta")
+                  .load(run.mirror("items"))
+                  .selectExpr("concat_ws('|', id, label, qty, coalesce(extra, 'null'))")
+                  .collectAsList()
+                  .stream()
+                  .map(row -> row.getString(0))
+                  .sorted()
+                  .toList())
+          .containsExactly(
+              "1|one|1|x", "2|a label of more than ten|5000000000|null", "4|four|4|null");
+      Dataset<Row> quarantined =
+          spark
+              .read()
+              .format("delta")
+              .load(LakeTable.RAW_CDC_QUARANTINE.location(run.config.storage()))
+              .filter(col("source_topic").contains(run.database));
+      assertThat(
+              quarantined
+                  .filter(col("reason").equalTo("incompatible_type"))
+                  .select("field")
+                  .collectAsList()
+                  .stream()
+                  .map(row -> row.getString(0))
+                  .toList())
+          .as("the word that an INT column cannot hold")
+          .containsExactly("code");
+    }
+    assertThat(
+            spark
+                .read()
+                .format("delta")
+                .load(LakeTable.RAW_MYSQL_CHANGES.location(run.config.storage()))
+                .filter(
+                    col("source_database")
+                        .equalTo(run.database)
+                        .and(col("type").equalTo("table-alter")))
+                .select("binlog_position")
+                .distinct()
+                .count())
+        .as("the column changes in raw.mysql_changes")
+        .isEqualTo(3);
+  }
+
   /** Where the first binlog event from the position whose text contains the given one ends. */
   private static long endOf(Connection source, String file, long from, String text)
       throws SQLException {
