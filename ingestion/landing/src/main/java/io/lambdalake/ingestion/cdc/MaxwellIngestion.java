@@ -21,6 +21,7 @@ import io.lambdalake.ingestion.landing.LandingBatch;
 import io.lambdalake.ingestion.landing.LandingStream;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.TableUpkeep;
+import io.lambdalake.spark.cdc.ChangeEffects;
 import io.lambdalake.spark.cdc.ParsedChanges;
 import io.lambdalake.spark.cdc.SourceSchemas;
 import java.util.ArrayList;
@@ -224,12 +225,22 @@ public final class MaxwellIngestion {
               table.basenames(),
               table.serverIds());
     }
+    List<Dataset<Row>> quarantined = new ArrayList<>();
+    Map<String, BinlogPosition> newest = new HashMap<>();
+    Map<SourceName, BinlogPosition> renamedAt =
+        applyRenames(
+            spark, survey, parsed, changes, thresholds, transaction, landing, quarantined, newest);
     for (BatchSurvey.TableSurvey table : survey.tables()) {
       Optional<BinlogPosition> threshold =
           Optional.ofNullable(thresholds.get(table.table().qualifiedName()));
       if (!table.hasChangesAfter(threshold)) {
         continue;
       }
+      // A renamed table's changes up to the rename were applied before it, above.
+      Dataset<Row> tableChanges =
+          Optional.ofNullable(renamedAt.get(table.table()))
+              .map(at -> tableChanges(changes, table).filter(ChangeEffects.newerThan(at)))
+              .orElseGet(() -> tableChanges(changes, table));
       tasks.add(
           () -> {
             SparkSession session = landing.sessions().take(spark);
@@ -241,7 +252,7 @@ public final class MaxwellIngestion {
                 newestTableChange =
                     landing
                         .applier()
-                        .applyTableChanges(session, table.table(), tableChanges(changes, table))
+                        .applyTableChanges(session, table.table(), tableChanges)
                         .newest();
               }
               MirrorApplier.Outcome rowOutcome =
@@ -250,7 +261,7 @@ public final class MaxwellIngestion {
                       .apply(
                           session,
                           table.table(),
-                          tableChanges(changes, table),
+                          tableChanges,
                           threshold,
                           table.columns(),
                           transaction);
@@ -264,9 +275,7 @@ public final class MaxwellIngestion {
             }
           });
     }
-    List<Dataset<Row>> quarantined = new ArrayList<>();
     quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
-    Map<String, BinlogPosition> newest = new HashMap<>();
     for (Optional<TableResult> result : runAll(spark, tasks)) {
       if (result.isPresent()) {
         result.get().outcome().quarantined().ifPresent(quarantined::add);
@@ -274,7 +283,7 @@ public final class MaxwellIngestion {
             .get()
             .outcome()
             .newest()
-            .ifPresent(position -> newest.put(result.get().table().qualifiedName(), position));
+            .ifPresent(position -> advance(newest, result.get().table(), position));
       }
     }
     describe(spark, batch, "quarantine append");
@@ -288,6 +297,79 @@ public final class MaxwellIngestion {
   }
 
   private record TableResult(SourceName table, MirrorApplier.Outcome outcome) {}
+
+  /**
+   * Applies the batch's renames (DDL relay records) in binlog order, one at a time, before the
+   * tables' changes: first each renamed table's changes up to its rename (they are part of what the
+   * rename carries over), then the renames. Returns each renamed table's rename position; its
+   * changes after it are applied with the rest. With one rename per former name and batch (the
+   * cut-over renames each name once), this is binlog order across the tables.
+   */
+  private static Map<SourceName, BinlogPosition> applyRenames(
+      SparkSession spark,
+      BatchSurvey survey,
+      Dataset<Row> parsed,
+      Dataset<Row> changes,
+      Map<String, BinlogPosition> thresholds,
+      MirrorApplier.Transaction transaction,
+      Landing landing,
+      List<Dataset<Row>> quarantined,
+      Map<String, BinlogPosition> newest) {
+    if (survey.renames() == 0) {
+      return Map.of();
+    }
+    describe(spark, transaction.version(), "renames");
+    List<MirrorApplier.Rename> renames = MirrorApplier.renames(parsed);
+    landing.applier().expect(renames);
+    Map<SourceName, BinlogPosition> renamedAt = new HashMap<>();
+    for (MirrorApplier.Rename rename : renames) {
+      renamedAt.putIfAbsent(rename.from(), rename.at());
+    }
+    // Its own MERGE key: the table's changes after the rename are merged again in this batch.
+    MirrorApplier.Transaction beforeRename =
+        new MirrorApplier.Transaction(
+            transaction.applicationId() + ":before-rename", transaction.version());
+    for (BatchSurvey.TableSurvey table : survey.tables()) {
+      BinlogPosition at = renamedAt.get(table.table());
+      if (at == null) {
+        continue;
+      }
+      Dataset<Row> before =
+          tableChanges(changes, table).filter(ChangeEffects.newerThan(at).unary_$bang());
+      Optional<BinlogPosition> newestTableChange = Optional.empty();
+      if (table.tableChanges() > 0) {
+        newestTableChange =
+            landing.applier().applyTableChanges(spark, table.table(), before).newest();
+      }
+      MirrorApplier.Outcome outcome =
+          landing
+              .applier()
+              .apply(
+                  spark,
+                  table.table(),
+                  before,
+                  Optional.ofNullable(thresholds.get(table.table().qualifiedName())),
+                  table.columns(),
+                  beforeRename);
+      outcome.quarantined().ifPresent(quarantined::add);
+      later(outcome.newest(), newestTableChange)
+          .ifPresent(position -> advance(newest, table.table(), position));
+    }
+    for (MirrorApplier.Rename rename : renames) {
+      landing.applier().applyRename(spark, rename);
+      landing.upkeep().wrote(landing.applier().mirrorLocation(rename.to()));
+    }
+    return renamedAt;
+  }
+
+  private static void advance(
+      Map<String, BinlogPosition> newest, SourceName table, BinlogPosition position) {
+    newest.merge(table.qualifiedName(), position, (one, other) -> later(one, other));
+  }
+
+  private static BinlogPosition later(BinlogPosition one, BinlogPosition other) {
+    return one.compareTo(other) >= 0 ? one : other;
+  }
 
   private static Dataset<Row> tableChanges(Dataset<Row> changes, BatchSurvey.TableSurvey table) {
     return changes.filter(

@@ -286,6 +286,257 @@ class SourceDdlIT {
     }
   }
 
+  /**
+   * A plain rename ({@code ALTER TABLE ... RENAME TO}) and the online-schema-change cut-over as
+   * pt-online-schema-change performs it: a copy of the table with a changed schema, filled by a
+   * copy of its rows and by triggers that repeat every later write, then the atomic {@code RENAME
+   * TABLE t TO _t_old, _t_new TO t}. Afterwards every mirror equals its source table row by row.
+   */
+  @Test
+  void renameAndTheOnlineSchemaChangeCutOverCarryTheMirrorsOver() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    String db = run.database;
+    Path relayPosition = Files.createTempDirectory("ddl-relay-").resolve("position");
+    try (DdlRelay relay =
+            new DdlRelay(
+                run.config,
+                new DdlRelay.Options(Pattern.compile(Pattern.quote(db)), relayPosition));
+        Connection source = MariaDbSql.connect()) {
+      relay.start(Duration.ofSeconds(30));
+      MariaDbSql.execute(
+          source,
+          "CREATE DATABASE " + db,
+          "CREATE TABLE " + db + ".notes (id INT PRIMARY KEY, label VARCHAR(20))",
+          "INSERT INTO " + db + ".notes VALUES (1, 'one'), (2, 'two')",
+          "ALTER TABLE " + db + ".notes RENAME TO " + db + ".memos",
+          "INSERT INTO " + db + ".memos VALUES (3, 'three')",
+          "CREATE TABLE " + db + ".items (id INT PRIMARY KEY, label VARCHAR(20))",
+          "INSERT INTO " + db + ".items VALUES (1, 'one'), (2, 'two'), (3, 'three')",
+          // The tool's shadow table, with the new schema, and triggers repeating every write.
+          "CREATE TABLE " + db + "._items_new LIKE " + db + ".items",
+          "ALTER TABLE " + db + "._items_new ADD COLUMN note VARCHAR(20) NOT NULL DEFAULT 'n'",
+          "CREATE TRIGGER "
+              + db
+              + ".items_ins AFTER INSERT ON "
+              + db
+              + ".items FOR EACH ROW"
+              + " REPLACE INTO "
+              + db
+              + "._items_new (id, label) VALUES (NEW.id, NEW.label)",
+          "CREATE TRIGGER "
+              + db
+              + ".items_upd AFTER UPDATE ON "
+              + db
+              + ".items FOR EACH ROW"
+              + " REPLACE INTO "
+              + db
+              + "._items_new (id, label) VALUES (NEW.id, NEW.label)",
+          "CREATE TRIGGER "
+              + db
+              + ".items_del AFTER DELETE ON "
+              + db
+              + ".items FOR EACH ROW"
+              + " DELETE IGNORE FROM "
+              + db
+              + "._items_new WHERE id = OLD.id",
+          "INSERT LOW_PRIORITY IGNORE INTO "
+              + db
+              + "._items_new (id, label)"
+              + " SELECT id, label FROM "
+              + db
+              + ".items",
+          "INSERT INTO " + db + ".items VALUES (4, 'four')",
+          "UPDATE " + db + ".items SET label = 'TWO' WHERE id = 2",
+          "DELETE FROM " + db + ".items WHERE id = 3");
+      String file = masterFile(source);
+      long beforeRename = masterPosition(source);
+      MariaDbSql.execute(
+          source,
+          "RENAME TABLE "
+              + db
+              + ".items TO "
+              + db
+              + "._items_old, "
+              + db
+              + "._items_new TO "
+              + db
+              + ".items");
+      // Where the RENAME's event ends: the relay's position once it has published it.
+      String renamedAt = file + ":" + endOf(source, file, beforeRename, "_items_new` TO");
+      MariaDbSql.execute(
+          source,
+          "DROP TRIGGER " + db + ".items_ins",
+          "DROP TRIGGER " + db + ".items_upd",
+          "DROP TRIGGER " + db + ".items_del",
+          "INSERT INTO " + db + ".items (id, label) VALUES (5, 'five')",
+          "INSERT INTO " + db + ".memos VALUES (4, 'four')");
+      Map<String, List<String>> expected =
+          Map.of(
+              "items", sourceRows(source, db + ".items", "note"),
+              "_items_old", sourceRows(source, db + "._items_old", "'-'"),
+              "memos", sourceRows(source, db + ".memos", "'-'"));
+      // Once the relay is past the cut-over, its records are in Kafka before the next CDC run.
+      await()
+          .atMost(Duration.ofMinutes(2))
+          .until(() -> !passed(relayPosition, renamedAt).isEmpty());
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                CdcJob.run(spark, run.config, run.availableNow(), quietly());
+                assertThat(mirrorRows(spark, run, "items", "note")).contains("5|five|n");
+                assertThat(mirrorRows(spark, run, "memos", "'-'")).contains("4|four|-");
+              });
+      assertThat(relay.failure()).isEmpty();
+      assertThat(mirrorRows(spark, run, "items", "note")).isEqualTo(expected.get("items"));
+      assertThat(mirrorRows(spark, run, "_items_old", "'-'")).isEqualTo(expected.get("_items_old"));
+      assertThat(mirrorRows(spark, run, "memos", "'-'")).isEqualTo(expected.get("memos"));
+      assertThat(property(spark, run.mirror("notes"), "lake.source.renamed-to"))
+          .isEqualTo(db + ".memos");
+    }
+    assertThat(
+            spark
+                .read()
+                .format("delta")
+                .load(LakeTable.RAW_MYSQL_CHANGES.location(run.config.storage()))
+                .filter(col("source_database").equalTo(db).and(col("type").equalTo("table-rename")))
+                .select("source_table")
+                .distinct()
+                .count())
+        .as("the renames in raw.mysql_changes")
+        .isEqualTo(3);
+  }
+
+  /**
+   * Column changes: a widened type (INT to BIGINT, VARCHAR(10) to VARCHAR(100)) and an added column
+   * are applied to the mirror, a dropped column stays with null for later rows, and a change the
+   * mirror's column cannot hold (INT to VARCHAR, then a word) quarantines the row naming the
+   * column.
+   */
+  @Test
+  void columnChangesWidenTheMirrorOrQuarantineNamingTheColumn() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    String items = run.database + ".items";
+    Path relayPosition = Files.createTempDirectory("ddl-relay-").resolve("position");
+    try (DdlRelay relay =
+            new DdlRelay(
+                run.config,
+                new DdlRelay.Options(Pattern.compile(Pattern.quote(run.database)), relayPosition));
+        Connection source = MariaDbSql.connect()) {
+      relay.start(Duration.ofSeconds(30));
+      MariaDbSql.execute(
+          source,
+          "CREATE DATABASE " + run.database,
+          "CREATE TABLE " + items + " (id INT PRIMARY KEY, label VARCHAR(10), qty INT, extra TEXT)",
+          "INSERT INTO " + items + " VALUES (1, 'one', 1, 'x')",
+          "CREATE TABLE " + run.database + ".codes (id INT PRIMARY KEY, code INT)",
+          "INSERT INTO " + run.database + ".codes VALUES (1, 1)");
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                CdcJob.run(spark, run.config, run.availableNow(), quietly());
+                assertThat(mirrorRows(spark, run, "items")).hasSize(1);
+              });
+
+      MariaDbSql.execute(
+          source,
+          "ALTER TABLE " + items + " MODIFY qty BIGINT, MODIFY label VARCHAR(100)",
+          "ALTER TABLE " + items + " DROP COLUMN extra",
+          "ALTER TABLE " + run.database + ".codes MODIFY code VARCHAR(10)",
+          "INSERT INTO " + run.database + ".codes VALUES (2, 'abc')",
+          "INSERT INTO " + items + " VALUES (2, 'a label of more than ten', 5000000000)",
+          "INSERT INTO " + items + " VALUES (4, 'four', 4)");
+      // Row 4 is the last change: once the mirror has it, every earlier one was applied or not.
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(1))
+          .untilAsserted(
+              () -> {
+                CdcJob.run(spark, run.config, run.availableNow(), quietly());
+                assertThat(mirrorRows(spark, run, "items")).contains("4|four");
+              });
+      assertThat(relay.failure()).isEmpty();
+      assertThat(
+              spark
+                  .read()
+                  .format("delta")
+                  .load(run.mirror("items"))
+                  .selectExpr("concat_ws('|', id, label, qty, coalesce(extra, 'null'))")
+                  .collectAsList()
+                  .stream()
+                  .map(row -> row.getString(0))
+                  .sorted()
+                  .toList())
+          .containsExactly(
+              "1|one|1|x", "2|a label of more than ten|5000000000|null", "4|four|4|null");
+      Dataset<Row> quarantined =
+          spark
+              .read()
+              .format("delta")
+              .load(LakeTable.RAW_CDC_QUARANTINE.location(run.config.storage()))
+              .filter(col("source_topic").contains(run.database));
+      assertThat(
+              quarantined
+                  .filter(col("reason").equalTo("incompatible_type"))
+                  .select("field")
+                  .collectAsList()
+                  .stream()
+                  .map(row -> row.getString(0))
+                  .toList())
+          .as("the word that an INT column cannot hold")
+          .containsExactly("code");
+    }
+    assertThat(
+            spark
+                .read()
+                .format("delta")
+                .load(LakeTable.RAW_MYSQL_CHANGES.location(run.config.storage()))
+                .filter(
+                    col("source_database")
+                        .equalTo(run.database)
+                        .and(col("type").equalTo("table-alter")))
+                .select("binlog_position")
+                .distinct()
+                .count())
+        .as("the column changes in raw.mysql_changes")
+        .isEqualTo(3);
+  }
+
+  /** Where the first binlog event from the position whose text contains the given one ends. */
+  private static long endOf(Connection source, String file, long from, String text)
+      throws SQLException {
+    try (Statement statement = source.createStatement();
+        ResultSet events =
+            statement.executeQuery("SHOW BINLOG EVENTS IN '" + file + "' FROM " + from)) {
+      while (events.next()) {
+        String info = events.getString("Info");
+        if (info != null && info.replace("`", "").contains(text.replace("`", ""))) {
+          return events.getLong("End_log_pos");
+        }
+      }
+    }
+    throw new AssertionError("no binlog event with " + text + " in " + file + " from " + from);
+  }
+
+  /** The relay's position when it is at or past the given one ({@code file:offset}), else "". */
+  private static String passed(Path relayPosition, String position) throws Exception {
+    if (!Files.exists(relayPosition)) {
+      return "";
+    }
+    String relay = Files.readString(relayPosition, UTF_8).strip();
+    String[] at = relay.split(":");
+    String[] wanted = position.split(":");
+    boolean past =
+        at[0].compareTo(wanted[0]) > 0
+            || (at[0].equals(wanted[0]) && Long.parseLong(at[1]) >= Long.parseLong(wanted[1]));
+    return past ? relay : "";
+  }
+
   private static void publish(Run run, String topic, String record) {
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(KafkaClientProperties.producer(run.config.kafka(), "ddl-it"))) {
@@ -318,11 +569,22 @@ class SourceDdlIT {
   }
 
   private static List<String> sourceRows(Connection source, String table) throws SQLException {
+    return sourceRows(source, table, "");
+  }
+
+  /** The rows as {@code id|label}, or {@code id|label|<third>} with a third column expression. */
+  private static List<String> sourceRows(Connection source, String table, String third)
+      throws SQLException {
     List<String> rows = new ArrayList<>();
+    String columns = third.isEmpty() ? "id, label" : "id, label, " + third;
     try (Statement statement = source.createStatement();
-        ResultSet result = statement.executeQuery("SELECT id, label FROM " + table)) {
+        ResultSet result = statement.executeQuery("SELECT " + columns + " FROM " + table)) {
       while (result.next()) {
-        rows.add(result.getInt(1) + "|" + result.getString(2));
+        rows.add(
+            result.getInt(1)
+                + "|"
+                + result.getString(2)
+                + (third.isEmpty() ? "" : "|" + result.getString(3)));
       }
     }
     rows.sort(null);
@@ -330,6 +592,10 @@ class SourceDdlIT {
   }
 
   private static List<String> mirrorRows(SparkSession spark, Run run, String table) {
+    return mirrorRows(spark, run, table, "");
+  }
+
+  private static List<String> mirrorRows(SparkSession spark, Run run, String table, String third) {
     String location = run.mirror(table);
     if (!DeltaTables.exists(spark, location)) {
       return List.of();
@@ -338,7 +604,10 @@ class SourceDdlIT {
         .read()
         .format("delta")
         .load(location)
-        .selectExpr("concat_ws('|', cast(id AS STRING), label)")
+        .selectExpr(
+            "concat_ws('|', cast(id AS STRING), label"
+                + (third.isEmpty() ? "" : ", " + third)
+                + ")")
         .collectAsList()
         .stream()
         .map(row -> row.getString(0))

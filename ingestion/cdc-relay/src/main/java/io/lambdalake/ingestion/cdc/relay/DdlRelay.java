@@ -57,12 +57,12 @@ public final class DdlRelay implements AutoCloseable {
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
 
   /**
-   * What the relay publishes: what the CDC job applies. Renames and column changes are parsed but
-   * not published until the job applies them; every other record in a table's topic would only be
-   * logged, and would change the counts of everything that reads the topics.
+   * What the relay publishes: what the CDC job applies. Column changes are parsed but not published
+   * until the job applies them; every other record in a table's topic would only be logged, and
+   * would change the counts of everything that reads the topics.
    */
   static final Set<DdlStatement.Kind> PUBLISHED =
-      EnumSet.of(DdlStatement.Kind.TRUNCATE, DdlStatement.Kind.DROP);
+      EnumSet.of(DdlStatement.Kind.TRUNCATE, DdlStatement.Kind.DROP, DdlStatement.Kind.RENAME);
 
   /**
    * @param databases the databases whose DDL is published (a regex over the whole name, as {@code
@@ -223,9 +223,10 @@ public final class DdlRelay implements AutoCloseable {
     }
     String position = client.getBinlogFilename() + ":" + header.getNextPosition();
     try {
-      for (DdlStatement statement : statements) {
+      for (int order = 0; order < statements.size(); order++) {
+        DdlStatement statement = statements.get(order);
         if (PUBLISHED.contains(statement.kind()) && follows(statement.database())) {
-          publish(statement, query.getSql(), position, header);
+          publish(statement, order, query.getSql(), position, header);
         }
       }
       writePosition(client.getBinlogFilename(), header.getNextPosition());
@@ -245,7 +246,12 @@ public final class DdlRelay implements AutoCloseable {
         && options.databases().matcher(database).matches();
   }
 
-  private void publish(DdlStatement statement, String sql, String position, EventHeaderV4 header) {
+  /**
+   * @param order the statement's place among the tables its SQL touches: the renames of one {@code
+   *     RENAME TABLE} share its position, and the CDC job applies them in this order
+   */
+  private void publish(
+      DdlStatement statement, int order, String sql, String position, EventHeaderV4 header) {
     ObjectNode record = JSON.createObjectNode();
     record.put("database", statement.database());
     record.put("table", statement.table());
@@ -259,6 +265,11 @@ public final class DdlRelay implements AutoCloseable {
             target -> {
               record.put("new_database", target.database());
               record.put("new_table", target.table());
+              // Also as data, which raw.mysql_changes keeps: a resync replays the rename from it.
+              ObjectNode data = record.putObject("data");
+              data.put("database", target.database());
+              data.put("table", target.table());
+              data.put("order", order);
             });
     record.put("sql", sql);
     ObjectNode key = JSON.createObjectNode();

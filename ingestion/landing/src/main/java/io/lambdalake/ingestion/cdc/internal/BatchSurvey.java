@@ -30,12 +30,15 @@ import org.apache.spark.sql.Row;
  * @param records every record of the batch
  * @param unreadable records that could not be read as changes (they go to the quarantine)
  * @param logged records the raw change log keeps (those that name their source table)
+ * @param renames the DDL relay's table-rename records
  */
-public record BatchSurvey(long records, long unreadable, long logged, List<TableSurvey> tables) {
+public record BatchSurvey(
+    long records, long unreadable, long logged, long renames, List<TableSurvey> tables) {
   public BatchSurvey {
     requireNonNegative(records, "records");
     requireNonNegative(unreadable, "unreadable");
     requireNonNegative(logged, "logged");
+    requireNonNegative(renames, "renames");
     tables = List.copyOf(tables);
   }
 
@@ -112,11 +115,15 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
                     .as("basenames"),
                 call_function("collect_set", when(isChange, col("server_id"))).as("server_ids"),
                 sum(when(isChange.and(col("op").isin("t", "x")), 1).otherwise(0))
-                    .as("table_changes"))
+                    .as("table_changes"),
+                sum(when(col("reason").isNull().and(col("type").equalTo("table-rename")), 1)
+                        .otherwise(0))
+                    .as("renames"))
             .collectAsList();
     long records = 0;
     long unreadable = 0;
     long logged = 0;
+    long renames = 0;
     List<TableSurvey> tables = new ArrayList<>();
     for (Row group : groups) {
       long groupRecords = group.getLong(2);
@@ -125,6 +132,7 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
       if (!group.isNullAt(0)) {
         logged += groupRecords;
       }
+      renames += group.getLong(10);
       if (group.isNullAt(0) || group.isNullAt(1)) {
         continue;
       }
@@ -151,7 +159,7 @@ public record BatchSurvey(long records, long unreadable, long logged, List<Table
               new TreeSet<>(group.<Long>getList(8)),
               group.getLong(9)));
     }
-    return new BatchSurvey(records, unreadable, logged, tables);
+    return new BatchSurvey(records, unreadable, logged, renames, tables);
   }
 
   private static void requireNonNegative(long value, String name) {

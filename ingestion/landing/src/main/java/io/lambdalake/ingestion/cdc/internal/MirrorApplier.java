@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.array_contains;
 import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.get_json_object;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -40,6 +42,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Applies one source table's row changes to its mirror {@code mirror.<database>__<table>}: in
@@ -74,8 +77,28 @@ public final class MirrorApplier {
    */
   public static final String DROPPED_AT = "lake.source.dropped-at";
 
+  /**
+   * On the mirror of a table renamed away ({@code RENAME TABLE a TO b}): the new name, {@code
+   * <database>.<table>}. Such a mirror also has {@link #DROPPED_AT}, the rename's position.
+   */
+  public static final String RENAMED_TO = "lake.source.renamed-to";
+
+  /** On the mirror a rename carried over: the former name, {@code <database>.<table>}. */
+  public static final String RENAMED_FROM = "lake.source.renamed-from";
+
+  /**
+   * On the mirror a rename carried over: the rename's position. Changes of the name at or before it
+   * belong to the table that had the name before and are quarantined when they arrive late.
+   */
+  public static final String RENAMED_FROM_AT = "lake.source.renamed-from-at";
+
+  static final String SOURCE_TABLE_RENAMED = "source_table_renamed";
+
   private final StorageConfig storage;
   private final SourceSchemas schemas;
+  // Former name -> new name, from the renames this job applied or read from a retired mirror: a
+  // renamed-away table's late changes are typed by its new name's schema.
+  private final Map<SourceName, SourceName> renamedTo = new ConcurrentHashMap<>();
 
   public MirrorApplier(StorageConfig storage, SourceSchemas schemas) {
     this.storage = requireNonNull(storage, "storage is null");
@@ -88,6 +111,209 @@ public final class MirrorApplier {
       requireNonNull(quarantined, "quarantined is null");
       requireNonNull(newest, "newest is null");
     }
+  }
+
+  /**
+   * One table renamed by a {@code RENAME TABLE} or {@code ALTER TABLE ... RENAME TO}, as the DDL
+   * relay publishes it into the former name's topic.
+   *
+   * @param at the statement's position
+   * @param order the rename's place in its statement (the cut-over renames two tables at once)
+   */
+  public record Rename(SourceName from, SourceName to, BinlogPosition at, int order)
+      implements Comparable<Rename> {
+    public Rename {
+      requireNonNull(from, "from is null");
+      requireNonNull(to, "to is null");
+      requireNonNull(at, "at is null");
+    }
+
+    @Override
+    public int compareTo(Rename other) {
+      int byPosition = at.compareTo(other.at);
+      return byPosition != 0 ? byPosition : Integer.compare(order, other.order);
+    }
+  }
+
+  /** The renames among parsed changes, in binlog order (one small job). */
+  public static List<Rename> renames(Dataset<Row> parsed) {
+    List<Rename> renames = new ArrayList<>();
+    for (Row row :
+        parsed
+            .filter(col("reason").isNull().and(col("type").equalTo("table-rename")))
+            .select(
+                col("source_database"),
+                col("source_table"),
+                get_json_object(col("data"), "$.database"),
+                get_json_object(col("data"), "$.table"),
+                get_json_object(col("data"), "$.order"),
+                col("binlog_file"),
+                col("binlog_position"))
+            .collectAsList()) {
+      if (row.anyNull()) {
+        LOG.warn("A table-rename record without its new name or position is ignored: {}", row);
+        continue;
+      }
+      renames.add(
+          new Rename(
+              new SourceName(row.getString(0), row.getString(1)),
+              new SourceName(row.getString(2), row.getString(3)),
+              new BinlogPosition(
+                  row.getString(5), row.getLong(6), BinlogPosition.LAST_IN_TRANSACTION),
+              Integer.parseInt(row.getString(4))));
+    }
+    // Distinct: the stack's relay and another may both publish one statement.
+    return renames.stream().distinct().sorted().toList();
+  }
+
+  /**
+   * Carries a mirror over to the table's new name at the rename's position: the new name's mirror
+   * becomes the former name's rows up to the rename (by their {@code _cdc_binlog_*} position; rows
+   * without one, from a snapshot import, count as older), plus whatever the new name's mirror
+   * already holds after the rename (Maxwell's records of the new name may land before the relay's
+   * rename), which wins per key. The former name's mirror is retired like a drop ({@link
+   * #DROPPED_AT}, {@link #RENAMED_TO}); the new one remembers the rename ({@link #RENAMED_FROM},
+   * {@link #RENAMED_FROM_AT}), which also makes applying it again a no-op. Apply the former name's
+   * changes up to the rename first, and renames in binlog order.
+   */
+  public void applyRename(SparkSession spark, Rename rename) {
+    renamedTo.put(rename.from(), rename.to());
+    String from = mirrorLocation(rename.from());
+    String to = mirrorLocation(rename.to());
+    boolean fromExists = DeltaTables.exists(spark, from);
+    boolean toExists = DeltaTables.exists(spark, to);
+    if (toExists) {
+      Optional<BinlogPosition> done = positionProperty(properties(spark, to), RENAMED_FROM_AT);
+      if (done.isPresent() && done.get().compareTo(rename.at()) >= 0) {
+        return;
+      }
+    }
+    if (!fromExists && !toExists) {
+      LOG.info(
+          "{} renamed to {} at {}: no mirror to carry over",
+          rename.from().qualifiedName(),
+          rename.to().qualifiedName(),
+          format(rename.at()));
+      return;
+    }
+    Column newer = mirrorRowNewerThan(rename.at());
+    Optional<Dataset<Row>> carried =
+        fromExists
+            ? Optional.of(
+                spark
+                    .read()
+                    .format("delta")
+                    .load(from)
+                    .filter(newer.isNull().or(newer.unary_$bang())))
+            : Optional.empty();
+    Optional<Dataset<Row>> kept =
+        toExists
+            ? Optional.of(
+                spark.read().format("delta").load(to).filter(newer.isNotNull().and(newer)))
+            : Optional.empty();
+    Dataset<Row> rows;
+    if (carried.isPresent() && kept.isPresent()) {
+      List<String> key =
+          schemas
+              .get(rename.to())
+              .map(TableSchema::primaryKey)
+              .filter(k -> !k.isEmpty())
+              .orElse(List.of());
+      Dataset<Row> older =
+          key.isEmpty()
+              ? carried.get()
+              : carried
+                  .get()
+                  .join(
+                      kept.get()
+                          .select(key.stream().map(k -> col("`" + k + "`")).toArray(Column[]::new)),
+                      CollectionConverters.asScala(key).toSeq(),
+                      "left_anti");
+      rows = older.unionByName(kept.get(), true);
+    } else {
+      rows = carried.or(() -> kept).orElseThrow();
+    }
+    // Written once, then read by the overwrite: the overwrite must not read its own target twice.
+    rows = rows.localCheckpoint(true);
+    if (!toExists) {
+      DeltaTable.createIfNotExists(spark)
+          .location(to)
+          .addColumns(rows.schema())
+          .property("delta.enableChangeDataFeed", "true")
+          .property("delta.autoOptimize.optimizeWrite", "false")
+          .execute();
+    }
+    rows.write().format("delta").mode("overwrite").option("overwriteSchema", "true").save(to);
+    if (fromExists) {
+      Map<String, String> properties = properties(spark, from);
+      setIfLater(spark, from, properties, DROPPED_AT, rename.at());
+      spark.sql(
+          "ALTER TABLE delta.`"
+              + from
+              + "` SET TBLPROPERTIES ('"
+              + RENAMED_TO
+              + "' = '"
+              + rename.to().qualifiedName()
+              + "')");
+    }
+    spark.sql(
+        "ALTER TABLE delta.`"
+            + to
+            + "` UNSET TBLPROPERTIES IF EXISTS ('"
+            + DROPPED_AT
+            + "', '"
+            + RENAMED_TO
+            + "', '"
+            + TRUNCATED_AT
+            + "')");
+    // Last: it marks the rename as applied.
+    spark.sql(
+        "ALTER TABLE delta.`"
+            + to
+            + "` SET TBLPROPERTIES ('"
+            + RENAMED_FROM
+            + "' = '"
+            + rename.from().qualifiedName()
+            + "', '"
+            + RENAMED_FROM_AT
+            + "' = '"
+            + format(rename.at())
+            + "')");
+    LOG.info(
+        "Mirror {}: carried over from {} ({} renamed to {} at {})",
+        to,
+        from,
+        rename.from().qualifiedName(),
+        rename.to().qualifiedName(),
+        format(rename.at()));
+  }
+
+  /**
+   * Remembers the batch's renames before any change of it is applied: the former names' changes are
+   * typed by the new names' schemas (the source has the former names no more).
+   */
+  public void expect(List<Rename> renames) {
+    for (Rename rename : renames) {
+      renamedTo.put(rename.from(), rename.to());
+    }
+  }
+
+  private static SourceName qualified(String name) {
+    int dot = name.indexOf('.');
+    return new SourceName(name.substring(0, dot), name.substring(dot + 1));
+  }
+
+  /** Whether a mirror row's own position is after the given one (null without a position). */
+  private static Column mirrorRowNewerThan(BinlogPosition position) {
+    return when(
+        col(ChangeEffects.BINLOG_FILE).isNotNull(),
+        struct(
+                ChangeEffects.binlogSequence(col(ChangeEffects.BINLOG_FILE)),
+                col(ChangeEffects.BINLOG_POSITION),
+                col(ChangeEffects.XOFFSET))
+            .gt(
+                struct(
+                    lit(position.sequence()), lit(position.position()), lit(position.xoffset()))));
   }
 
   /** The idempotence key of a MERGE: Delta skips it when this version was committed before. */
@@ -118,16 +344,66 @@ public final class MirrorApplier {
     String mirrorLocation = mirrorLocation(table);
     Optional<BinlogPosition> truncatedAt = Optional.empty();
     Optional<BinlogPosition> droppedAt = Optional.empty();
+    Optional<BinlogPosition> renamedFromAt = Optional.empty();
+    Optional<String> renamedAway = Optional.empty();
     if (DeltaTables.exists(spark, mirrorLocation)) {
       Map<String, String> properties = properties(spark, mirrorLocation);
       truncatedAt = positionProperty(properties, TRUNCATED_AT);
       droppedAt = positionProperty(properties, DROPPED_AT);
+      renamedFromAt = positionProperty(properties, RENAMED_FROM_AT);
+      renamedAway = Optional.ofNullable(properties.get(RENAMED_TO));
     }
     // Nothing at or before the newest truncate is applied: the truncate removed it.
     Optional<BinlogPosition> floor = later(threshold, truncatedAt);
     Dataset<Row> rowChanges = changes.filter(ChangeEffects.isRowChange());
     Dataset<Row> unapplied =
         floor.map(t -> rowChanges.filter(ChangeEffects.newerThan(t))).orElse(rowChanges);
+    List<Dataset<Row>> misplaced = new ArrayList<>();
+    if (renamedFromAt.isPresent()) {
+      // Written under this name before a rename gave the name to this mirror's table: they
+      // belonged to the table that had the name then, and their mirror was carried over already.
+      misplaced.add(
+          quarantineAll(
+                  unapplied.filter(ChangeEffects.newerThan(renamedFromAt.get()).unary_$bang()),
+                  SOURCE_TABLE_RENAMED,
+                  "written to "
+                      + table.qualifiedName()
+                      + " before another table took the name by a rename at "
+                      + format(renamedFromAt.get())
+                      + ", and read after the rename was applied, so neither "
+                      + mirrorLocation
+                      + " nor the mirror of the table renamed away has it. To repair a mirror, stop"
+                      + " lake cdc, load its table with lake import-jdbc --target"
+                      + " mirror.<database>__<table> and start lake cdc again")
+              .quarantined()
+              .orElseThrow());
+      unapplied = unapplied.filter(ChangeEffects.newerThan(renamedFromAt.get()));
+    }
+    if (renamedAway.isPresent() && droppedAt.isPresent()) {
+      renamedTo.put(table, qualified(renamedAway.get()));
+      // Written before the rename, read after it was applied: they belong to the new name's
+      // mirror, which was carried over without them.
+      misplaced.add(
+          quarantineAll(
+                  unapplied.filter(ChangeEffects.newerThan(droppedAt.get()).unary_$bang()),
+                  SOURCE_TABLE_RENAMED,
+                  "written to "
+                      + table.qualifiedName()
+                      + " before it was renamed to "
+                      + renamedAway.get()
+                      + " at "
+                      + format(droppedAt.get())
+                      + ", and read after the rename was applied, so the mirror of "
+                      + renamedAway.get()
+                      + " does not have it. To repair it, stop lake cdc, load "
+                      + renamedAway.get()
+                      + " with lake import-jdbc --target mirror."
+                      + renamedAway.get().replace(".", "__")
+                      + " and start lake cdc again")
+              .quarantined()
+              .orElseThrow());
+      unapplied = unapplied.filter(ChangeEffects.newerThan(droppedAt.get()));
+    }
     Optional<Dataset<Row>> afterDrop = Optional.empty();
     Dataset<Row> newer = unapplied;
     if (droppedAt.isPresent()) {
@@ -151,12 +427,12 @@ public final class MirrorApplier {
               .quarantined();
     }
     Outcome outcome = applyRows(spark, table, newer, columns, transaction);
-    if (afterDrop.isEmpty()) {
+    if (afterDrop.isEmpty() && misplaced.isEmpty()) {
       return outcome;
     }
-    List<Dataset<Row>> quarantined = new ArrayList<>();
+    List<Dataset<Row>> quarantined = new ArrayList<>(misplaced);
     outcome.quarantined().ifPresent(quarantined::add);
-    quarantined.add(afterDrop.get());
+    afterDrop.ifPresent(quarantined::add);
     return new Outcome(union(quarantined), outcome.newest());
   }
 
@@ -166,7 +442,7 @@ public final class MirrorApplier {
       Dataset<Row> newer,
       Set<String> columns,
       Transaction transaction) {
-    Optional<TableSchema> found = schemas.get(table);
+    Optional<TableSchema> found = schemaOf(table);
     if (found.isEmpty()) {
       return quarantineAll(
           newer,
@@ -212,23 +488,8 @@ public final class MirrorApplier {
     }
     Dataset<Row> checked =
         ChangeEffects.typed(known, schema, mirror).persist(StorageLevel.MEMORY_AND_DISK());
+    Row counts = counts(checked);
     try {
-      // One job over the table's changes: how many do not fit, and the newest of those that do.
-      Row counts =
-          checked
-              .agg(
-                  sum(when(col(ChangeEffects.BAD).notEqual(""), 1).otherwise(0)).as("bad"),
-                  sum(when(col(ChangeEffects.BAD).equalTo(""), 1).otherwise(0)).as("good"),
-                  call_function(
-                          "max",
-                          when(
-                              col(ChangeEffects.BAD).equalTo(""),
-                              ChangeEffects.binlogOrder(
-                                  col("binlog_file"),
-                                  col("binlog_position"),
-                                  col("order_xoffset"))))
-                      .as("newest"))
-              .first();
       long bad = counts.isNullAt(0) ? 0 : counts.getLong(0);
       long good = counts.isNullAt(1) ? 0 : counts.getLong(1);
       if (bad > 0) {
@@ -267,6 +528,22 @@ public final class MirrorApplier {
     } finally {
       checked.unpersist();
     }
+  }
+
+  /** One job over typed changes: how many do not fit, how many do, and the newest that does. */
+  private static Row counts(Dataset<Row> checked) {
+    return checked
+        .agg(
+            sum(when(col(ChangeEffects.BAD).notEqual(""), 1).otherwise(0)).as("bad"),
+            sum(when(col(ChangeEffects.BAD).equalTo(""), 1).otherwise(0)).as("good"),
+            call_function(
+                    "max",
+                    when(
+                        col(ChangeEffects.BAD).equalTo(""),
+                        ChangeEffects.binlogOrder(
+                            col("binlog_file"), col("binlog_position"), col("order_xoffset"))))
+                .as("newest"))
+        .first();
   }
 
   /**
@@ -372,6 +649,20 @@ public final class MirrorApplier {
             + "' = '"
             + format(position)
             + "')");
+  }
+
+  /**
+   * The table's schema; for a table renamed away, the schema of the name it has now (a change
+   * written before the rename, read after it, still has a table to be typed by).
+   */
+  private Optional<TableSchema> schemaOf(SourceName table) {
+    Optional<TableSchema> found = schemas.get(table);
+    SourceName current = table;
+    for (int step = 0; found.isEmpty() && step < 16 && renamedTo.containsKey(current); step++) {
+      current = renamedTo.get(current);
+      found = schemas.get(current);
+    }
+    return found.map(schema -> new TableSchema(table, schema.columns(), schema.primaryKey()));
   }
 
   private static Map<String, String> properties(SparkSession spark, String location) {
