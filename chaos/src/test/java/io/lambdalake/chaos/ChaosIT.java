@@ -54,6 +54,11 @@ class ChaosIT {
     assertClean(new S3StoppedBatch(EVENTS));
   }
 
+  @Test
+  void trinoStoppedApi() throws Exception {
+    assertClean(new TrinoStoppedApi(400));
+  }
+
   private static void assertClean(Scenario scenario) throws Exception {
     ChaosRun run =
         ChaosRun.create(scenario.name(), TestSpark.session(), Path.of("target/chaos-logs"));
