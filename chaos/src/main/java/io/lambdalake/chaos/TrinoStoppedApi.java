@@ -37,8 +37,8 @@ import java.util.TreeMap;
  * serving init} in Trino schemas of the run's own), the API started once in the driver's JVM and
  * asked for a merchant's hourly events; then Trino stopped. While it is down every answer must be
  * 503 (never a 200, never a hang); once it is back the same API, not restarted, must answer again,
- * the same body as before the outage. That answer's total counts as diverged when it differs from
- * a recompute over raw.events, as does an answer after the outage that differs from the one before.
+ * the same body as before the outage. That answer's total counts as diverged when it differs from a
+ * recompute over raw.events, as does an answer after the outage that differs from the one before.
  */
 final class TrinoStoppedApi implements Scenario {
   private static final ObjectMapper JSON = new ObjectMapper();
