@@ -63,6 +63,7 @@ final class KafkaStopped implements Scenario {
             .pollInterval(Duration.ofMillis(500))
             .until(() -> !streaming.isAlive() || ledger.landed() > 0);
         run.requireAlive(landing, "The landing job", "landing");
+        long landedBeforeOutage = ledger.landed();
         try (ServerOutage outage = ServerOutage.stop("kafka")) {
           load.phase(STOPPED);
           outage.lastOut();
@@ -86,7 +87,8 @@ final class KafkaStopped implements Scenario {
                   + run.log("collector")
                   + ")");
         }
-        landingOutcome = S3StoppedLanding.rideOutOrExit(run, ledger, landing);
+        landingOutcome =
+            S3StoppedLanding.rideOutOrExit(run, ledger, landing, landedBeforeOutage);
       }
       System.err.printf(
           "chaos: %s %d events answered 202; the landing %s%n",
