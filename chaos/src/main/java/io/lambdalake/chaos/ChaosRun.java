@@ -52,6 +52,13 @@ public record ChaosRun(
         name, LakeConfigLoader.load(System.getenv(), overrides), overrides, spark, logs);
   }
 
+  /** The same run with more configuration, e.g. tracking IDs for a collector of its own. */
+  public ChaosRun with(Map<String, String> more) {
+    Map<String, String> all = new HashMap<>(overrides);
+    all.putAll(more);
+    return new ChaosRun(name, LakeConfigLoader.load(System.getenv(), all), all, spark, logs);
+  }
+
   /** Starts a job's main class in its own JVM with this run's configuration. */
   public Process start(Class<?> job, String logName, String... arguments) throws IOException {
     return JobProcesses.start(job, overrides, List.of(arguments), log(logName));

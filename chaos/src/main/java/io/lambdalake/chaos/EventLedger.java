@@ -70,6 +70,16 @@ final class EventLedger {
     }
   }
 
+  /** Generates events without sending them: a scenario sends them through the collector. */
+  synchronized List<GeneratedEvent> generate(int events) {
+    return generator.generate(events);
+  }
+
+  /** Counts events as accepted, e.g. once the collector answered 202 for them. */
+  synchronized void accept(List<GeneratedEvent> events) {
+    events.forEach(event -> accepted.add(event.eventId()));
+  }
+
   int accepted() {
     return accepted.size();
   }

@@ -36,6 +36,29 @@ class ChaosIT {
     assertClean(new KillBatch(EVENTS));
   }
 
+  // The scenarios below stop a server of the stack the test runs against, which must be a stack
+  // of the test run's own (scripts/test --all starts one; never a shared stack).
+
+  @Test
+  void kafkaStopped() throws Exception {
+    assertClean(new KafkaStopped(1_000));
+  }
+
+  @Test
+  void s3StoppedLanding() throws Exception {
+    assertClean(new S3StoppedLanding(EVENTS));
+  }
+
+  @Test
+  void s3StoppedBatch() throws Exception {
+    assertClean(new S3StoppedBatch(EVENTS));
+  }
+
+  @Test
+  void trinoStoppedApi() throws Exception {
+    assertClean(new TrinoStoppedApi(400));
+  }
+
   private static void assertClean(Scenario scenario) throws Exception {
     ChaosRun run =
         ChaosRun.create(scenario.name(), TestSpark.session(), Path.of("target/chaos-logs"));

@@ -10,14 +10,24 @@ import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code lake stack up|down|status}: the embedded local stack of real servers. */
+/**
+ * {@code lake stack up|down|status|start NAME...|stop NAME...}: the embedded local stack of real
+ * servers.
+ */
 @Command(
     name = "stack",
     description =
         "Start, stop or inspect the local stack (Kafka, s3proxy, Trino, MariaDB, Maxwell, Airflow).",
-    subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class})
+    subcommands = {
+      StackCommand.Up.class,
+      StackCommand.Down.class,
+      StackCommand.Status.class,
+      StackCommand.Start.class,
+      StackCommand.Stop.class
+    })
 final class StackCommand {
   private static LocalStack stack(JobContext context) {
     return new LocalStack(context.config(), LakeConfigLoader.confDirectory(System.getenv()));
@@ -58,6 +68,57 @@ final class StackCommand {
       out.println(
           stopped.isEmpty()
               ? "Nothing was running."
+              : "Stopped " + String.join(", ", stopped) + ".");
+    }
+  }
+
+  @Command(
+      name = "start",
+      description =
+          "Start the named servers that are not running, in the given order, and wait until each"
+              + " answers (name a server after those it needs: s3proxy kafka mariadb maxwell"
+              + " ddl-relay trino airflow).")
+  static final class Start implements Job {
+    @Spec CommandSpec spec;
+
+    @Parameters(arity = "1..*", paramLabel = "SERVER", description = "Servers to start.")
+    List<String> servers;
+
+    @Override
+    public void run(JobContext context) {
+      PrintWriter out = spec.commandLine().getOut();
+      stack(context)
+          .start(
+              servers,
+              report -> {
+                out.printf(
+                    "%-8s up    %-45s %s after %.1f s%n",
+                    report.name(),
+                    report.address(),
+                    report.started() ? "started, answering" : "already running, answering",
+                    report.elapsed().toMillis() / 1000.0);
+                out.flush();
+              });
+    }
+  }
+
+  @Command(
+      name = "stop",
+      description =
+          "Stop the named servers the stack started, in the given order; the others keep running.")
+  static final class Stop implements Job {
+    @Spec CommandSpec spec;
+
+    @Parameters(arity = "1..*", paramLabel = "SERVER", description = "Servers to stop.")
+    List<String> servers;
+
+    @Override
+    public void run(JobContext context) {
+      PrintWriter out = spec.commandLine().getOut();
+      List<String> stopped = stack(context).stop(servers);
+      out.println(
+          stopped.isEmpty()
+              ? "None of them was running."
               : "Stopped " + String.join(", ", stopped) + ".");
     }
   }

@@ -111,6 +111,39 @@ public final class LocalStack implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts the named servers that do not run, one after the other in the given order, and waits
+   * until each answers: a part of the stack (e.g. {@code s3proxy kafka} for a landing test), or a
+   * server stopped by {@link #stop(List)} brought back. Name a server after those it needs.
+   */
+  public List<ServerReport> start(List<String> names, Consumer<ServerReport> progress) {
+    Instant start = Instant.now();
+    List<ServerReport> done = new ArrayList<>();
+    for (String name : names) {
+      ServerReport report = bringUp(server(name), start, config.stack().startTimeout());
+      progress.accept(report);
+      done.add(report);
+    }
+    return List.copyOf(done);
+  }
+
+  /**
+   * Stops the named servers that run from this stack's PID files, in the given order, as {@link
+   * #down} does for all of them; the others keep running.
+   *
+   * @return the names of the servers that were running and are stopped now
+   */
+  public List<String> stop(List<String> names) {
+    List<ManagedServer> named = names.stream().map(this::server).toList();
+    List<String> stopped = new ArrayList<>();
+    for (ManagedServer server : named) {
+      if (server.stop()) {
+        stopped.add(server.name());
+      }
+    }
+    return List.copyOf(stopped);
+  }
+
   private ServerReport bringUp(ManagedServer server, Instant stackStart, Duration timeout) {
     boolean started = server.start();
     if (started) {
@@ -143,7 +176,14 @@ public final class LocalStack implements AutoCloseable {
   public List<String> down() {
     List<String> stopped = new ArrayList<>();
     for (String name :
-        List.of(AirflowServer.NAME, "maxwell", "trino", "kafka", "mariadb", "s3proxy")) {
+        List.of(
+            AirflowServer.NAME,
+            DdlRelayServer.NAME,
+            "maxwell",
+            "trino",
+            "kafka",
+            "mariadb",
+            "s3proxy")) {
       if (server(name).stop()) {
         stopped.add(name);
       }

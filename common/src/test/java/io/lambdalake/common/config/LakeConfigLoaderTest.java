@@ -213,6 +213,50 @@ class LakeConfigLoaderTest {
   }
 
   @Test
+  void aSecondStackMovesItsServersAndTheirClientsWithOneSetOfPorts() {
+    Map<String, String> environment =
+        Map.ofEntries(
+            Map.entry("LAKE_LOCAL_DIR", "/work/second-stack"),
+            Map.entry("LAKE_STACK_KAFKA_PORT", "29092"),
+            Map.entry("LAKE_STACK_KAFKA_CONTROLLER_PORT", "29093"),
+            Map.entry("LAKE_STACK_S3PROXY_PORT", "29000"),
+            Map.entry("LAKE_STACK_TRINO_PORT", "28080"),
+            Map.entry("LAKE_STACK_MARIADB_PORT", "23306"),
+            Map.entry("LAKE_AIRFLOW_URL", "http://127.0.0.1:28280"),
+            Map.entry("LAKE_COLLECTOR_PORT", "28090"),
+            Map.entry("LAKE_API_PORT", "28095"));
+
+    LakeConfig config = load(environment, Map.of());
+
+    assertThat(config.stack())
+        .isEqualTo(
+            new StackConfig(
+                29092,
+                29093,
+                29000,
+                28080,
+                "3G",
+                Optional.empty(),
+                23306,
+                Duration.ofSeconds(180)));
+    assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:29092");
+    assertThat(config.s3().endpoint()).contains("http://127.0.0.1:29000");
+    assertThat(config.trino().url()).isEqualTo("jdbc:trino://127.0.0.1:28080");
+    assertThat(config.mariaDb().port()).isEqualTo(23306);
+    assertThat(config.airflow().port()).isEqualTo(28280);
+    assertThat(config.collector().port()).isEqualTo(28090);
+    assertThat(config.api().port()).isEqualTo(28095);
+    // A client setting of its own still wins over the stack's port.
+    assertThat(
+            load(
+                    Map.of("LAKE_STACK_KAFKA_PORT", "29092", "LAKE_KAFKA_BOOTSTRAP_SERVERS", "k:9"),
+                    Map.of())
+                .kafka()
+                .bootstrapServers())
+        .isEqualTo("k:9");
+  }
+
+  @Test
   void storageLocationsCanBeSetApart() {
     LakeConfig config =
         load(
