@@ -17,15 +17,16 @@ public final class Scenarios {
         new KillLanding(events),
         new KillSpeedViews(events),
         new KillMaxwellCdc(Math.max(10, events / 20)),
-        new KillBatch(events));
+        new KillBatch(events),
+        new KillMongoCdc(Math.max(10, events / 20)),
+        new LateEvents(events),
+        new NightlyAndBackfill(events),
+        new DdlUnderLoad(Math.max(10, events / 20)));
   }
 
   /** Scenario name to what it waits for. */
   public static Map<String, String> pending() {
     Map<String, String> pending = new LinkedHashMap<>();
-    pending.put(
-        "kill-cdc-mongo",
-        "the local stack has no MongoDB; needs Mongo change records with known ids");
     pending.put("kill-spam", "not written yet: the spam job's flags counted against its input");
     pending.put("kafka-stopped", "needs a second stack instance of its own (stops Kafka 60 s)");
     pending.put(
@@ -35,9 +36,10 @@ public final class Scenarios {
     pending.put("trino-stopped-api", "needs a second stack instance of its own (stops Trino)");
     pending.put(
         "airflow-stopped-backfill", "needs a second stack instance of its own (stops Airflow)");
-    pending.put("late-events", "needs the dirty-hours recompute (issue 24, item 1)");
-    pending.put("nightly-and-backfill", "needs the batch writer lease (issue 24, item 2)");
-    pending.put("ddl-under-load", "needs the DDL handling of CDC (issue 24, item 3)");
+    pending.put(
+        "ddl-rename-under-load",
+        "RENAME TABLE (with the gh-ost cut-over) and column changes under load: CDC does not"
+            + " apply them yet (being built, issue 24 item 3)");
     return pending;
   }
 }

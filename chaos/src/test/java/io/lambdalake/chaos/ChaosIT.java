@@ -36,6 +36,26 @@ class ChaosIT {
     assertClean(new KillBatch(EVENTS));
   }
 
+  @Test
+  void killMongoCdc() throws Exception {
+    assertClean(new KillMongoCdc(200));
+  }
+
+  @Test
+  void lateEvents() throws Exception {
+    assertClean(new LateEvents(EVENTS));
+  }
+
+  @Test
+  void nightlyAndBackfill() throws Exception {
+    assertClean(new NightlyAndBackfill(EVENTS));
+  }
+
+  @Test
+  void ddlUnderLoad() throws Exception {
+    assertClean(new DdlUnderLoad(200));
+  }
+
   private static void assertClean(Scenario scenario) throws Exception {
     ChaosRun run =
         ChaosRun.create(scenario.name(), TestSpark.session(), Path.of("target/chaos-logs"));
