@@ -52,6 +52,13 @@ public record ChaosRun(
         name, LakeConfigLoader.load(System.getenv(), overrides), overrides, spark, logs);
   }
 
+  /** This run with more configuration overrides (e.g. a sample database of its own). */
+  public ChaosRun with(Map<String, String> more) {
+    Map<String, String> merged = new HashMap<>(overrides);
+    merged.putAll(more);
+    return new ChaosRun(name, LakeConfigLoader.load(System.getenv(), merged), merged, spark, logs);
+  }
+
   /** Starts a job's main class in its own JVM with this run's configuration. */
   public Process start(Class<?> job, String logName, String... arguments) throws IOException {
     return JobProcesses.start(job, overrides, List.of(arguments), log(logName));

@@ -21,13 +21,13 @@ public final class Scenarios {
         new KillMongoCdc(Math.max(10, events / 20)),
         new LateEvents(events),
         new NightlyAndBackfill(events),
-        new DdlUnderLoad(Math.max(10, events / 20)));
+        new DdlUnderLoad(Math.max(10, events / 20)),
+        new KillSpam(Math.max(1, events / 2000)));
   }
 
   /** Scenario name to what it waits for. */
   public static Map<String, String> pending() {
     Map<String, String> pending = new LinkedHashMap<>();
-    pending.put("kill-spam", "not written yet: the spam job's flags counted against its input");
     pending.put("kafka-stopped", "needs a second stack instance of its own (stops Kafka 60 s)");
     pending.put(
         "s3-stopped-landing", "needs a second stack instance of its own (stops s3proxy 60 s)");

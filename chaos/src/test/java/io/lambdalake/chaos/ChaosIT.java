@@ -56,6 +56,11 @@ class ChaosIT {
     assertClean(new DdlUnderLoad(200));
   }
 
+  @Test
+  void killSpam() throws Exception {
+    assertClean(new KillSpam(2));
+  }
+
   private static void assertClean(Scenario scenario) throws Exception {
     ChaosRun run =
         ChaosRun.create(scenario.name(), TestSpark.session(), Path.of("target/chaos-logs"));
