@@ -41,7 +41,10 @@ final class LateEvents implements Scenario {
     EventLedger onTime = new EventLedger(run, 51, from, Duration.between(from, to));
     onTime.produce(events);
     run.runToEnd(SpeedJob.class, "landing", "--queries=landing", "--available-now");
-    run.runToEnd(BatchJob.class, "nightly");
+    // The nightly's days (yesterday and the two late days), pinned: a run across midnight must
+    // not move them.
+    run.runToEnd(
+        BatchJob.class, "nightly", "--from=" + today.minusDays(3), "--to=" + today.minusDays(1));
 
     // The oldest the collector accepts, with a margin for the time the scenario takes.
     Instant oldest = Instant.now().minus(MAX_EVENT_AGE).plus(Duration.ofMinutes(10));

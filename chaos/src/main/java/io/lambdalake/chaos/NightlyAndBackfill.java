@@ -22,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Row;
 
 /**
- * The nightly batch and a backfill started together: {@code lake batch} (yesterday and the two late
- * days before it) and {@code lake batch --from D-5 --to D-2} in two JVMs at once, over overlapping
+ * The nightly batch and a backfill started together: {@code lake batch --from D-3 --to D-1}
+ * (yesterday and the two late days before it) and {@code lake batch --from D-5 --to D-2} in two JVMs at once, over overlapping
  * days. One takes the batch lease, the other fails at once with LEASE_HELD (exit 75); the loser run
  * again, as Airflow retries it, succeeds. batch.coverage is sampled while they run and must never
  * move backwards (each step back is counted as diverged); afterwards every accepted event once in
@@ -51,7 +51,8 @@ final class NightlyAndBackfill implements Scenario {
     ledger.produce(events);
     run.runToEnd(SpeedJob.class, "landing", "--queries=landing", "--available-now");
 
-    String[] nightly = {};
+    // The nightly's days (yesterday and the two late days), pinned as its DAG pins them.
+    String[] nightly = {"--from=" + today.minusDays(3), "--to=" + today.minusDays(1)};
     String[] backfill = {"--from=" + first, "--to=" + today.minusDays(2)};
     Process nightlyJob = run.start(BatchJob.class, "nightly", nightly);
     Process backfillJob = run.start(BatchJob.class, "backfill", backfill);
