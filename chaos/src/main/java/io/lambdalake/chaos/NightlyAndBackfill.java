@@ -23,11 +23,12 @@ import org.apache.spark.sql.Row;
 
 /**
  * The nightly batch and a backfill started together: {@code lake batch --from D-3 --to D-1}
- * (yesterday and the two late days before it) and {@code lake batch --from D-5 --to D-2} in two JVMs at once, over overlapping
- * days. One takes the batch lease, the other fails at once with LEASE_HELD (exit 75); the loser run
- * again, as Airflow retries it, succeeds. batch.coverage is sampled while they run and must never
- * move backwards (each step back is counted as diverged); afterwards every accepted event once in
- * raw.events and batch.events_hourly equal to a recompute over the six days.
+ * (yesterday and the two late days before it) and {@code lake batch --from D-5 --to D-2} in two
+ * JVMs at once, over overlapping days. One takes the batch lease, the other fails at once with
+ * LEASE_HELD (exit 75); the loser run again, as Airflow retries it, succeeds. batch.coverage is
+ * sampled while they run and must never move backwards (each step back is counted as diverged);
+ * afterwards every accepted event once in raw.events and batch.events_hourly equal to a recompute
+ * over the six days.
  */
 final class NightlyAndBackfill implements Scenario {
   private final int events;
