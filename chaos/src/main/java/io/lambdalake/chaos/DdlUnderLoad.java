@@ -81,7 +81,7 @@ final class DdlUnderLoad implements Scenario {
       AtomicReference<Tally> last = new AtomicReference<>();
       try {
         await()
-            .atMost(Duration.ofMinutes(10))
+            .atMost(Duration.ofMinutes(20))
             .pollInterval(Duration.ofMillis(500))
             .until(() -> !cdc.isAlive() || run.rows(items) > 0);
         run.requireAlive(cdc, "The CDC job", "cdc");

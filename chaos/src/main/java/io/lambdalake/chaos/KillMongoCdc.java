@@ -73,7 +73,7 @@ final class KillMongoCdc implements Scenario {
             "--progress=2s");
     try {
       await()
-          .atMost(Duration.ofMinutes(10))
+          .atMost(Duration.ofMinutes(20))
           .pollInterval(Duration.ofMillis(500))
           .until(() -> !cdc.isAlive() || run.rows(mirror) > 0);
       run.requireAlive(cdc, "The CDC job", "cdc");

@@ -86,7 +86,7 @@ final class KillSpam implements Scenario {
     List<Process> spam = new ArrayList<>();
     try {
       await()
-          .atMost(Duration.ofMinutes(10))
+          .atMost(Duration.ofMinutes(20))
           .pollInterval(Duration.ofSeconds(1))
           .until(
               () ->
@@ -97,7 +97,7 @@ final class KillSpam implements Scenario {
       spam.add(run.start(SpamJob.class, "spam", "--trigger=1s", "--progress=2s"));
       Process first = spam.get(0);
       await()
-          .atMost(Duration.ofMinutes(8))
+          .atMost(Duration.ofMinutes(15))
           .pollInterval(Duration.ofSeconds(1))
           .until(
               () ->
