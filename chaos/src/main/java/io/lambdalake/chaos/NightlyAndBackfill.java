@@ -58,7 +58,7 @@ final class NightlyAndBackfill implements Scenario {
     Process nightlyJob = run.start(BatchJob.class, "nightly", nightly);
     Process backfillJob = run.start(BatchJob.class, "backfill", backfill);
     List<Instant> coverage = new ArrayList<>();
-    Instant deadline = Instant.now().plus(Duration.ofMinutes(20));
+    Instant deadline = Instant.now().plus(Duration.ofMinutes(45));
     while ((nightlyJob.isAlive() || backfillJob.isAlive()) && Instant.now().isBefore(deadline)) {
       sampleCoverage(run).ifPresent(coverage::add);
       nightlyJob.waitFor(500, TimeUnit.MILLISECONDS);
@@ -68,7 +68,7 @@ final class NightlyAndBackfill implements Scenario {
       ChaosRun.killHard(backfillJob);
       throw new LakeException(
           ErrorCode.INTERNAL_ERROR,
-          "The nightly and the backfill did not both end within 20 minutes in scenario run "
+          "The nightly and the backfill did not both end within 45 minutes in scenario run "
               + run.name());
     }
     sampleCoverage(run).ifPresent(coverage::add);
@@ -107,7 +107,7 @@ final class NightlyAndBackfill implements Scenario {
               + run.log(loser));
     }
     Process retry = run.start(BatchJob.class, loser + "-retry", loserArguments);
-    while (retry.isAlive() && Instant.now().isBefore(deadline.plus(Duration.ofMinutes(10)))) {
+    while (retry.isAlive() && Instant.now().isBefore(deadline.plus(Duration.ofMinutes(30)))) {
       sampleCoverage(run).ifPresent(coverage::add);
       retry.waitFor(500, TimeUnit.MILLISECONDS);
     }
