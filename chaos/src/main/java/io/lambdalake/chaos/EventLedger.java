@@ -50,6 +50,20 @@ final class EventLedger {
 
   /** Produces {@code events} more events and waits until Kafka acknowledged every one. */
   void produce(int events) throws InterruptedException, ExecutionException {
+    produce(events, false);
+  }
+
+  /**
+   * Produces {@code events} more events as the collector would accept them now (received now,
+   * whatever their event time: late events when the generator's span is in the past).
+   */
+  void produceReceivedNow(int events) throws InterruptedException, ExecutionException {
+    produce(events, true);
+  }
+
+  private void produce(int events, boolean receivedNow)
+      throws InterruptedException, ExecutionException {
+    Instant now = Instant.now();
     var properties = KafkaClientProperties.producer(run.config().kafka(), "lake-chaos");
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(properties)) {
       List<GeneratedEvent> sent = generator.generate(events);
@@ -60,7 +74,9 @@ final class EventLedger {
                 new ProducerRecord<>(
                     topicFor(event),
                     event.clientId().getBytes(UTF_8),
-                    event.toJson(event.eventTime().plusMillis(300)).getBytes(UTF_8))));
+                    event
+                        .toJson(receivedNow ? now : event.eventTime().plusMillis(300))
+                        .getBytes(UTF_8))));
       }
       producer.flush();
       for (int i = 0; i < sent.size(); i++) {

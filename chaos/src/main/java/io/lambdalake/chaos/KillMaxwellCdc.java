@@ -91,7 +91,7 @@ final class KillMaxwellCdc implements Scenario {
   }
 
   /** Random inserts, updates and deletes over 1..changes*2 keys, each its own transaction. */
-  private static void workload(Connection source, String database, Random random, int count)
+  static void workload(Connection source, String database, Random random, int count)
       throws SQLException {
     try (Statement statement = source.createStatement()) {
       for (int i = 0; i < count; i++) {
@@ -115,7 +115,7 @@ final class KillMaxwellCdc implements Scenario {
     }
   }
 
-  private static Tally compare(ChaosRun run, Connection source, String database, String mirror)
+  static Tally compare(ChaosRun run, Connection source, String database, String mirror)
       throws SQLException {
     Map<Integer, String> expected = new HashMap<>();
     try (Statement statement = source.createStatement();
@@ -159,7 +159,7 @@ final class KillMaxwellCdc implements Scenario {
     return new Tally(lost, duplicated, diverged);
   }
 
-  private static Connection connect(MariaDbConfig mariaDb) throws SQLException {
+  static Connection connect(MariaDbConfig mariaDb) throws SQLException {
     Connection connection =
         DriverManager.getConnection(mariaDb.jdbcUrl(""), mariaDb.user(), mariaDb.password());
     try (Statement statement = connection.createStatement()) {
@@ -168,7 +168,7 @@ final class KillMaxwellCdc implements Scenario {
     return connection;
   }
 
-  private static void execute(Connection connection, String... statements) throws SQLException {
+  static void execute(Connection connection, String... statements) throws SQLException {
     try (Statement statement = connection.createStatement()) {
       for (String sql : statements) {
         statement.execute(sql);

@@ -36,6 +36,31 @@ class ChaosIT {
     assertClean(new KillBatch(EVENTS));
   }
 
+  @Test
+  void killMongoCdc() throws Exception {
+    assertClean(new KillMongoCdc(200));
+  }
+
+  @Test
+  void lateEvents() throws Exception {
+    assertClean(new LateEvents(EVENTS));
+  }
+
+  @Test
+  void nightlyAndBackfill() throws Exception {
+    assertClean(new NightlyAndBackfill(EVENTS));
+  }
+
+  @Test
+  void ddlUnderLoad() throws Exception {
+    assertClean(new DdlUnderLoad(200));
+  }
+
+  @Test
+  void killSpam() throws Exception {
+    assertClean(new KillSpam(2));
+  }
+
   // The scenarios below stop a server of the stack the test runs against, which must be a stack
   // of the test run's own (scripts/test --all starts one; never a shared stack).
 
