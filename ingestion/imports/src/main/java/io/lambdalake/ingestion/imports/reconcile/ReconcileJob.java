@@ -150,7 +150,11 @@ public final class ReconcileJob {
 
   /** One table's outcome. */
   private record TableOutcome(
-      long ranges, long differing, long inserted, long updated, long deleted) {}
+      long ranges, List<String> differing, long inserted, long updated, long deleted) {
+    TableOutcome {
+      differing = List.copyOf(differing);
+    }
+  }
 
   /** One range's figures on one side. */
   private record Summary(long rows, long checksumSum, long checksumXor) {}
@@ -189,7 +193,7 @@ public final class ReconcileJob {
         TableOutcome outcome = reconcile(spark, config, options, plan.value().orElseThrow());
         checked++;
         ranges += outcome.ranges();
-        differing += outcome.differing();
+        differing += outcome.differing().size();
         inserted += outcome.inserted();
         updated += outcome.updated();
         deleted += outcome.deleted();
@@ -199,12 +203,14 @@ public final class ReconcileJob {
                 + ": "
                 + outcome.ranges()
                 + " range(s), "
-                + outcome.differing()
+                + outcome.differing().size()
                 + " differing"
-                + (outcome.differing() == 0
+                + (outcome.differing().isEmpty()
                     ? ""
-                    : "; rows "
-                        + (options.dryRun() ? "to insert " : "inserted ")
+                    : " ("
+                        + String.join(", ", outcome.differing())
+                        + "); rows "
+                        + (options.dryRun() ? "a resync would insert " : "inserted ")
                         + outcome.inserted()
                         + ", updated "
                         + outcome.updated()
@@ -312,7 +318,7 @@ public final class ReconcileJob {
       }
     }
     if (differing.isEmpty()) {
-      return new TableOutcome(ranges.count(), 0, 0, 0, 0);
+      return new TableOutcome(ranges.count(), List.of(), 0, 0, 0);
     }
     return resync(spark, config, options, plan, source, ranges, differing);
   }
@@ -493,7 +499,7 @@ public final class ReconcileJob {
     TableOutcome outcome =
         new TableOutcome(
             ranges.count(),
-            differing.size(),
+            differing.stream().map(ranges::describe).toList(),
             counts.getOrDefault("insert", 0L),
             counts.getOrDefault("update", 0L),
             counts.getOrDefault("delete", 0L));

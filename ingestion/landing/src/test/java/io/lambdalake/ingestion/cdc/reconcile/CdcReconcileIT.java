@@ -140,6 +140,7 @@ class CdcReconcileIT {
         .containsEntry("rows_updated", 2L)
         .containsEntry("rows_deleted", 1L);
     assertThat(dryRun.output())
+        .contains("2 differing (id in [1, 25001), id in [75001, 100001))")
         .contains(database + ".notes", "no primary key")
         .contains(database + ".readings", "level", "double");
     assertThat(version(spark, mirror)).isEqualTo(versionBefore);
