@@ -4,6 +4,7 @@ import io.lambdalake.spark.cdc.SourceSchemas.SourceColumn;
 import java.util.Optional;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
 
 /**
  * How a MySQL/MariaDB column is kept in a mirror table, and how Maxwell writes its values. The
@@ -35,6 +36,30 @@ public final class MirrorTypes {
           DataTypes.BinaryType;
       default -> DataTypes.StringType;
     };
+  }
+
+  /**
+   * Whether a mirror column of type {@code from} can take the type {@code to} keeping every value
+   * it holds, by Delta's type widening: a wider integer, FLOAT to DOUBLE, an integer or DECIMAL to
+   * a DECIMAL with at least as many digits before and after the point, DATE to TIMESTAMP_NTZ.
+   */
+  public static boolean widens(DataType from, DataType to) {
+    if (from.equals(to)) {
+      return false;
+    }
+    if (to instanceof DecimalType wider) {
+      int integerDigits =
+          from instanceof DecimalType decimal
+              ? decimal.precision() - decimal.scale()
+              : from.equals(DataTypes.IntegerType) ? 10 : from.equals(DataTypes.LongType) ? 20 : -1;
+      int scale = from instanceof DecimalType decimal ? decimal.scale() : 0;
+      return integerDigits >= 0
+          && wider.precision() - wider.scale() >= integerDigits
+          && wider.scale() >= scale;
+    }
+    return (from.equals(DataTypes.IntegerType) && to.equals(DataTypes.LongType))
+        || (from.equals(DataTypes.FloatType) && to.equals(DataTypes.DoubleType))
+        || (from.equals(DataTypes.DateType) && to.equals(DataTypes.TimestampNTZType));
   }
 
   /**

@@ -39,11 +39,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads the source's binlog beside Maxwell, as a replica of its own, and publishes the DDL that
- * Maxwell leaves out of the table topics: each {@code TRUNCATE} and {@code DROP TABLE} (the kinds
- * of {@link #PUBLISHED}; renames and column changes once the CDC job applies them) becomes one
- * record in Maxwell's format (database, table, type, ts, position, server_id, sql) in the table's
- * own topic {@code cdc.maxwell.<db>.<table>}, so the CDC job reads it in the same stream as the
- * rows and orders both by binlog position.
+ * Maxwell leaves out of the table topics: each {@code TRUNCATE}, {@code DROP TABLE}, rename and
+ * {@code ALTER TABLE} (the kinds of {@link #PUBLISHED}) becomes one record in Maxwell's format
+ * (database, table, type, ts, position, server_id, sql) in the table's own topic {@code
+ * cdc.maxwell.<db>.<table>}, so the CDC job reads it in the same stream as the rows and orders both
+ * by binlog position.
  *
  * <p>The relay remembers the binlog position after the last statement it published in a file and
  * resumes there. A crash between publishing and remembering publishes the statement again, which
@@ -57,12 +57,17 @@ public final class DdlRelay implements AutoCloseable {
   private static final Duration SEND_TIMEOUT = Duration.ofSeconds(60);
 
   /**
-   * What the relay publishes: what the CDC job applies. Column changes are parsed but not published
-   * until the job applies them; every other record in a table's topic would only be logged, and
+   * What the relay publishes: what the CDC job applies or records ({@code table-alter}: the job
+   * follows column changes from the row changes themselves, the record says when and how in
+   * raw.mysql_changes). {@code CREATE TABLE} is parsed, not published: a record the job only logs
    * would change the counts of everything that reads the topics.
    */
   static final Set<DdlStatement.Kind> PUBLISHED =
-      EnumSet.of(DdlStatement.Kind.TRUNCATE, DdlStatement.Kind.DROP, DdlStatement.Kind.RENAME);
+      EnumSet.of(
+          DdlStatement.Kind.TRUNCATE,
+          DdlStatement.Kind.DROP,
+          DdlStatement.Kind.RENAME,
+          DdlStatement.Kind.ALTER);
 
   /**
    * @param databases the databases whose DDL is published (a regex over the whole name, as {@code

@@ -5,8 +5,10 @@ import static org.apache.spark.sql.functions.array_contains;
 import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.get_json_object;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.split;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
@@ -489,6 +491,23 @@ public final class MirrorApplier {
     Dataset<Row> checked =
         ChangeEffects.typed(known, schema, mirror).persist(StorageLevel.MEMORY_AND_DISK());
     Row counts = counts(checked);
+    if (!counts.isNullAt(0) && counts.getLong(0) > 0) {
+      // Values that do not fit: when the source widened their columns (ALTER TABLE ... MODIFY),
+      // the mirror's columns are widened too and the changes typed again.
+      Optional<TableSchema> refreshed =
+          schemas
+              .refresh(table)
+              .map(current -> new TableSchema(table, current.columns(), current.primaryKey()));
+      if (refreshed.isPresent()
+          && widen(spark, location, refreshed.get(), mirror, badColumns(checked))) {
+        schema = refreshed.get();
+        mirror = schemaOf(spark, location);
+        checked.unpersist();
+        checked =
+            ChangeEffects.typed(known, schema, mirror).persist(StorageLevel.MEMORY_AND_DISK());
+        counts = counts(checked);
+      }
+    }
     try {
       long bad = counts.isNullAt(0) ? 0 : counts.getLong(0);
       long good = counts.isNullAt(1) ? 0 : counts.getLong(1);
@@ -544,6 +563,70 @@ public final class MirrorApplier {
                             col("binlog_file"), col("binlog_position"), col("order_xoffset"))))
                 .as("newest"))
         .first();
+  }
+
+  private static Set<String> badColumns(Dataset<Row> checked) {
+    Set<String> names = new TreeSet<>();
+    for (Row row :
+        checked
+            .filter(col(ChangeEffects.BAD).notEqual(""))
+            .select(explode(split(col(ChangeEffects.BAD), ",")))
+            .distinct()
+            .collectAsList()) {
+      names.add(row.getString(0));
+    }
+    return names;
+  }
+
+  /**
+   * Widens the mirror's columns among the given ones whose source type is now wider (Delta type
+   * widening: INT to BIGINT, FLOAT to DOUBLE, a DECIMAL with more digits, DATE to TIMESTAMP_NTZ). A
+   * narrowing or any other change (INT to VARCHAR) leaves the column as it is: values it cannot
+   * hold are quarantined. Returns whether a column changed.
+   */
+  private static boolean widen(
+      SparkSession spark,
+      String location,
+      TableSchema schema,
+      StructType mirror,
+      Set<String> columns) {
+    boolean widened = false;
+    for (StructField field : mirror.fields()) {
+      if (columns.stream().noneMatch(field.name()::equalsIgnoreCase)) {
+        continue;
+      }
+      Optional<SourceColumn> column = schema.column(field.name());
+      if (column.isEmpty()) {
+        continue;
+      }
+      DataType wider = MirrorTypes.mirrorType(column.get());
+      if (!MirrorTypes.widens(field.dataType(), wider)) {
+        continue;
+      }
+      if (!widened) {
+        spark.sql(
+            "ALTER TABLE delta.`"
+                + location
+                + "` SET TBLPROPERTIES ('delta.enableTypeWidening' = 'true')");
+      }
+      spark.sql(
+          "ALTER TABLE delta.`"
+              + location
+              + "` ALTER COLUMN `"
+              + field.name()
+              + "` TYPE "
+              + wider.sql());
+      LOG.info(
+          "Mirror {}: widened column {} from {} to {} ({} {})",
+          location,
+          field.name(),
+          field.dataType().sql(),
+          wider.sql(),
+          schema.name().qualifiedName(),
+          column.get().columnType());
+      widened = true;
+    }
+    return widened;
   }
 
   /**
