@@ -87,8 +87,7 @@ final class KafkaStopped implements Scenario {
                   + run.log("collector")
                   + ")");
         }
-        landingOutcome =
-            S3StoppedLanding.rideOutOrExit(run, ledger, landing, landedBeforeOutage);
+        landingOutcome = S3StoppedLanding.rideOutOrExit(run, ledger, landing, landedBeforeOutage);
       }
       System.err.printf(
           "chaos: %s %d events answered 202; the landing %s%n",

@@ -77,8 +77,7 @@ final class S3StoppedLanding implements Scenario {
    * exit and one line saying what failed. Says which, for the progress line.
    */
   static String rideOutOrExit(
-      ChaosRun run, EventLedger ledger, Process landing, long landedBeforeOutage)
-      throws Exception {
+      ChaosRun run, EventLedger ledger, Process landing, long landedBeforeOutage) throws Exception {
     await()
         .atMost(Duration.ofMinutes(10))
         .pollInterval(Duration.ofSeconds(1))
