@@ -43,7 +43,7 @@ public final class LandingBatch {
    * query's persistent id, so that a new checkpoint (batch ids from 0 again) gets a new key.
    */
   public String applicationId() {
-    return "lambda-lake-" + landed.stream() + ":" + landed.queryId();
+    return landed.applicationId();
   }
 
   /** The Delta transaction version of this batch's writes: its batch id. */

@@ -121,8 +121,7 @@ public record LandedBatch(
       }
       for (long version : commitVersionsNewestFirst(fileSystem, log)) {
         Optional<LandedBatch> landed =
-            userMetadata(fileSystem, new Path(log, String.format("%020d.json", version)))
-                .flatMap(LandedBatch::fromJson)
+            committed(fileSystem, new Path(log, String.format("%020d.json", version)))
                 .filter(batch -> batch.stream().equals(stream));
         if (landed.isPresent()) {
           return landed;
@@ -157,8 +156,7 @@ public record LandedBatch(
       }
       for (long version : commitVersionsNewestFirst(fileSystem, log)) {
         Optional<LandedBatch> landed =
-            userMetadata(fileSystem, new Path(log, String.format("%020d.json", version)))
-                .flatMap(LandedBatch::fromJson)
+            committed(fileSystem, new Path(log, String.format("%020d.json", version)))
                 .filter(batch -> batch.stream().equals(stream));
         landed.ifPresent(
             batch ->
@@ -223,19 +221,41 @@ public record LandedBatch(
     return versions;
   }
 
-  private static Optional<String> userMetadata(FileSystem fileSystem, Path commit)
+  /**
+   * The Delta application id of every write of the batch's stream and query, the {@code txnAppId}
+   * of its appends and MERGEs.
+   */
+  public String applicationId() {
+    return "lambda-lake-" + stream + ":" + queryId;
+  }
+
+  /**
+   * The batch a commit landed: its userMetadata names one, and the commit carries that batch's
+   * Delta transaction (application id and batch id). A commit with the metadata but without the
+   * transaction landed nothing: the CREATE TABLE of a table made inside a batch takes the session's
+   * userMetadata too, and a kill between it and the append must not make the batch look held.
+   */
+  private static Optional<LandedBatch> committed(FileSystem fileSystem, Path commit)
       throws IOException {
+    Optional<LandedBatch> described = Optional.empty();
+    Map<String, Long> transactions = new HashMap<>();
     try (BufferedReader reader =
         new BufferedReader(new InputStreamReader(fileSystem.open(commit), UTF_8))) {
       String line;
       while ((line = reader.readLine()) != null) {
-        if (!line.startsWith("{\"commitInfo\"")) {
-          continue;
+        if (line.startsWith("{\"commitInfo\"")) {
+          JsonNode metadata = JSON.readTree(line).path("commitInfo").path("userMetadata");
+          if (metadata.isTextual()) {
+            described = fromJson(metadata.asText());
+          }
+        } else if (line.startsWith("{\"txn\"")) {
+          JsonNode transaction = JSON.readTree(line).path("txn");
+          transactions.put(
+              transaction.path("appId").asText(), transaction.path("version").asLong());
         }
-        JsonNode metadata = JSON.readTree(line).path("commitInfo").path("userMetadata");
-        return metadata.isTextual() ? Optional.of(metadata.asText()) : Optional.empty();
       }
-      return Optional.empty();
     }
+    return described.filter(
+        batch -> Long.valueOf(batch.batchId()).equals(transactions.get(batch.applicationId())));
   }
 }
