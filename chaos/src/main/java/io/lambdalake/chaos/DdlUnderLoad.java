@@ -109,8 +109,8 @@ final class DdlUnderLoad implements Scenario {
         }
       } finally {
         ChaosRun.killHard(cdc);
+        execute(source, "DROP DATABASE IF EXISTS " + database);
       }
-      execute(source, "DROP DATABASE " + database);
       if (last.get() == null) {
         throw new LakeException(
             ErrorCode.INTERNAL_ERROR, "No comparison ran in scenario run " + run.name());
