@@ -1,12 +1,14 @@
 package io.lambdalake.chaos;
 
 import static java.util.Objects.requireNonNull;
+import static org.awaitility.Awaitility.await;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.speed.SpeedJob;
 import io.lambdalake.stack.testing.JobProcesses;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -90,6 +92,32 @@ public record ChaosRun(
               + name
               + "; see "
               + log(logName));
+    }
+  }
+
+  /**
+   * Starts the landing ({@code lake speed --queries landing}) in a JVM of its own and returns it
+   * once {@code raw.events} holds the ledger's first events; kills it when it does not get there.
+   */
+  public Process startLanding(EventLedger ledger, long maxRecordsPerBatch) throws Exception {
+    Process landing =
+        start(
+            SpeedJob.class,
+            "landing",
+            "--queries=landing",
+            "--trigger=1s",
+            "--max-records-per-batch=" + maxRecordsPerBatch,
+            "--progress=2s");
+    try {
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> !landing.isAlive() || ledger.landed() > 0);
+      requireAlive(landing, "The landing job", "landing");
+      return landing;
+    } catch (Exception | Error e) {
+      killHard(landing);
+      throw e;
     }
   }
 

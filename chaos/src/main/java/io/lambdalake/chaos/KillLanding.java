@@ -1,7 +1,5 @@
 package io.lambdalake.chaos;
 
-import static org.awaitility.Awaitility.await;
-
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.speed.SpeedJob;
 import java.time.Duration;
@@ -32,23 +30,8 @@ final class KillLanding implements Scenario {
     EventLedger ledger =
         new EventLedger(run, 11, now.minus(Duration.ofMinutes(50)), Duration.ofMinutes(50));
     ledger.produce(events);
-    Process landing =
-        run.start(
-            SpeedJob.class,
-            "landing",
-            "--queries=landing",
-            "--trigger=1s",
-            "--max-records-per-batch=" + Math.max(1, events / 20),
-            "--progress=2s");
-    try {
-      await()
-          .atMost(Duration.ofMinutes(10))
-          .pollInterval(Duration.ofMillis(500))
-          .until(() -> !landing.isAlive() || ledger.landed() > 0);
-      run.requireAlive(landing, "The landing job", "landing");
-    } finally {
-      ChaosRun.killHard(landing);
-    }
+    Process landing = run.startLanding(ledger, Math.max(1, events / 20));
+    ChaosRun.killHard(landing);
     long landedAtKill = ledger.landed();
     ledger.produce(events / 4);
     run.runToEnd(SpeedJob.class, "restart", "--available-now", "--progress=5s");

@@ -33,20 +33,8 @@ final class S3StoppedLanding implements Scenario {
     EventLedger ledger =
         new EventLedger(run, 21, now.minus(Duration.ofMinutes(50)), Duration.ofMinutes(50));
     ledger.produce(events);
-    Process landing =
-        run.start(
-            SpeedJob.class,
-            "landing",
-            "--queries=landing",
-            "--trigger=1s",
-            "--max-records-per-batch=" + Math.max(1, events / 10),
-            "--progress=2s");
+    Process landing = run.startLanding(ledger, Math.max(1, events / 10));
     try {
-      await()
-          .atMost(Duration.ofMinutes(10))
-          .pollInterval(Duration.ofMillis(500))
-          .until(() -> !landing.isAlive() || ledger.landed() > 0);
-      run.requireAlive(landing, "The landing job", "landing");
       // The driver reads S3 too: count before the outage, not during it.
       long landedAtStop = ledger.landed();
       try (ServerOutage outage = ServerOutage.stop("s3proxy")) {
