@@ -1,6 +1,8 @@
 package io.lambdalake.orchestration;
 
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.launch.Endpoint;
 import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
@@ -27,10 +29,10 @@ import picocli.CommandLine.Spec;
 public final class BackfillCommand implements Job {
   @Spec CommandSpec spec;
 
-  @Option(names = "--from", required = true, description = "First day, e.g. 2026-11-01.")
+  @Option(names = "--from", description = "First day, e.g. 2026-11-01 (required to trigger).")
   LocalDate from;
 
-  @Option(names = "--to", required = true, description = "Last day (inclusive).")
+  @Option(names = "--to", description = "Last day (inclusive; required to trigger).")
   LocalDate to;
 
   @Option(
@@ -52,8 +54,32 @@ public final class BackfillCommand implements Job {
       description = "Wait for the run, print each day's progress, exit 0 only if it succeeded.")
   boolean waitForRun;
 
+  @Option(
+      names = "--follow",
+      paramLabel = "RUN_ID",
+      description =
+          "Trigger nothing: follow a backfill run triggered before (e.g. after Airflow was down"
+              + " longer than lake.airflow.outage-wait) as --wait does.")
+  String follow;
+
   @Override
   public void validate(LakeConfig config) {
+    if (follow != null) {
+      if (from != null || to != null) {
+        throw new LakeException(
+            ErrorCode.INVALID_ARGUMENT,
+            "--follow takes no --from/--to: the run it follows has its own range");
+      }
+      if (follow.isBlank()) {
+        throw new LakeException(ErrorCode.INVALID_ARGUMENT, "--follow needs a run ID");
+      }
+      return;
+    }
+    if (from == null || to == null) {
+      throw new LakeException(
+          ErrorCode.INVALID_ARGUMENT,
+          "--from and --to are required (or --follow RUN_ID to follow a run triggered before)");
+    }
     request();
   }
 
@@ -68,13 +94,16 @@ public final class BackfillCommand implements Job {
 
   @Override
   public void run(JobContext context) {
-    Backfills.Request request = request();
     LakeConfig config = context.config();
     PrintWriter out = spec.commandLine().getOut();
     Backfills backfills =
         new Backfills(
             new AirflowClient(config.airflow()), config.airflow(), out, Clock.systemUTC());
-    AirflowClient.DagRun run = backfills.trigger(request);
+    if (follow != null) {
+      backfills.await(backfills.existing(follow));
+      return;
+    }
+    AirflowClient.DagRun run = backfills.trigger(request());
     if (waitForRun) {
       backfills.await(run);
     } else {

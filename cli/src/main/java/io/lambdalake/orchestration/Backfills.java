@@ -130,15 +130,68 @@ public final class Backfills {
 
   /**
    * Waits for the run, printing each task's state when it changes; returns when it succeeded and
-   * throws with the first failed day's reason when it failed.
+   * throws with the first failed day's reason when it failed. While Airflow does not answer (it was
+   * stopped or restarts) it says so once and goes on asking for {@code lake.airflow.outage-wait}:
+   * the run is kept in Airflow's database and goes on when Airflow is back.
    */
   public AirflowClient.DagRun await(AirflowClient.DagRun triggered) {
     String dagId = triggered.dagId();
     Instant started = clock.instant();
     Map<String, String> printed = new HashMap<>();
+    Instant silentSince = null;
+    String lastState = triggered.state();
     while (true) {
-      AirflowClient.DagRun run = client.run(dagId, triggered.runId());
-      List<AirflowClient.TaskInstance> instances = client.taskInstances(dagId, run.runId());
+      AirflowClient.DagRun run;
+      List<AirflowClient.TaskInstance> instances;
+      try {
+        run = client.run(dagId, triggered.runId());
+        instances = client.taskInstances(dagId, run.runId());
+      } catch (LakeException e) {
+        if (e.errorCode() != ErrorCode.SERVER_NOT_AVAILABLE) {
+          throw e;
+        }
+        if (silentSince == null) {
+          silentSince = clock.instant();
+          out.printf(
+              "Airflow stopped answering while run %s was %s: %s%n  The run is kept in Airflow's"
+                  + " database and goes on when Airflow is back; asking again every %s for up to"
+                  + " %s (lake.airflow.outage-wait).%n",
+              triggered.runId(),
+              lastState,
+              e.getMessage(),
+              AirflowClient.human(config.pollInterval()),
+              AirflowClient.human(config.outageWait()));
+          out.flush();
+        }
+        Duration silent = Duration.between(silentSince, clock.instant());
+        if (silent.compareTo(config.outageWait()) >= 0) {
+          throw new LakeException(
+              ErrorCode.SERVER_NOT_AVAILABLE,
+              "Airflow at "
+                  + config.url()
+                  + " has not answered for "
+                  + AirflowClient.human(silent)
+                  + " while backfill run "
+                  + triggered.runId()
+                  + " was not finished: start Airflow again (the run goes on by itself), then"
+                  + " follow it with `lake backfill --follow "
+                  + triggered.runId()
+                  + "`",
+              e);
+        }
+        pause(config.pollInterval());
+        continue;
+      }
+      if (silentSince != null) {
+        out.printf(
+            "Airflow answers again after %s; run %s is %s.%n",
+            AirflowClient.human(Duration.between(silentSince, clock.instant())),
+            run.runId(),
+            run.state());
+        out.flush();
+        silentSince = null;
+      }
+      lastState = run.state();
       printChanges(instances, printed, started);
       if (run.state().equals("success")) {
         long days =
@@ -157,6 +210,23 @@ public final class Backfills {
       }
       pause(config.pollInterval());
     }
+  }
+
+  /** A run of the backfill DAG that was triggered before, to follow with {@link #await}. */
+  public AirflowClient.DagRun existing(String runId) {
+    AirflowClient.DagRun run = client.run(config.backfillDag(), runId);
+    out.printf(
+        "Following %s run %s (%s..%s): %s%n  %s/dags/%s/runs/%s%n",
+        run.dagId(),
+        run.runId(),
+        run.conf().getOrDefault("from", "?"),
+        run.conf().getOrDefault("to", "?"),
+        run.state(),
+        config.url(),
+        run.dagId(),
+        run.runId());
+    out.flush();
+    return run;
   }
 
   private void printChanges(

@@ -193,6 +193,9 @@ public final class AirflowServer extends ManagedServer {
     environment.put("AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "30");
     environment.put("AIRFLOW__LOGGING__BASE_LOG_FOLDER", home().resolve("logs").toString());
     environment.put("AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK", "False");
+    // A task whose process died with Airflow (killed, machine restarted) is failed and retried
+    // this long after its last heartbeat (default 300 s); its supervisor beats every few seconds.
+    environment.put("AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT", "120");
     // spark-submit from pyspark in the same environment, local mode; a cluster changes only this.
     environment.put("AIRFLOW_CONN_SPARK_DEFAULT", sparkConnection());
     environment.put(

@@ -20,6 +20,7 @@ public record AirflowConfig(
     String reconcileDag,
     Duration pollInterval,
     Duration requestTimeout,
+    Duration outageWait,
     Optional<String> localHome) {
   public AirflowConfig {
     checkNotBlank(url, "lake.airflow.url");
@@ -40,6 +41,10 @@ public record AirflowConfig(
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw Checks.invalid("lake.airflow.request-timeout", requestTimeout, "positive");
     }
+    requireNonNull(outageWait, "outageWait is null");
+    if (outageWait.isNegative()) {
+      throw Checks.invalid("lake.airflow.outage-wait", outageWait, "zero or positive");
+    }
     requireNonNull(localHome, "localHome is null");
   }
 
@@ -55,7 +60,7 @@ public record AirflowConfig(
   @Override
   public String toString() {
     return ("AirflowConfig[url=%s, user=%s, backfillDag=%s, nightlyDag=%s, reconcileDag=%s,"
-            + " pollInterval=%s, requestTimeout=%s, localHome=%s]")
+            + " pollInterval=%s, requestTimeout=%s, outageWait=%s, localHome=%s]")
         .formatted(
             url,
             user,
@@ -64,6 +69,7 @@ public record AirflowConfig(
             reconcileDag,
             pollInterval,
             requestTimeout,
+            outageWait,
             localHome);
   }
 }

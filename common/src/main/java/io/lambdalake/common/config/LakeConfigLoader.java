@@ -232,6 +232,7 @@ public final class LakeConfigLoader {
         airflow.getString("reconcile-dag"),
         airflow.getDuration("poll-interval"),
         airflow.getDuration("request-timeout"),
+        airflow.getDuration("outage-wait"),
         optional(airflow.getString("local-home")));
   }
 

@@ -98,6 +98,7 @@ class LakeConfigLoaderTest {
                 "lambda_lake_cdc_reconcile",
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(30),
+                Duration.ofMinutes(15),
                 Optional.empty()));
     assertThat(config.airflow().port()).isEqualTo(18280);
     assertThat(config.launch())
