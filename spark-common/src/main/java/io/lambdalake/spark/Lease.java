@@ -164,6 +164,12 @@ public final class Lease implements AutoCloseable {
   private final AtomicReference<Holder> held;
   private final ScheduledExecutorService renewer;
 
+  /** Since when a renewal has been waiting for the store, or null. */
+  private final AtomicReference<Instant> renewingSince = new AtomicReference<>();
+
+  /** Why the renewals since the last success failed, or null after a success. */
+  private final AtomicReference<String> renewalFailure = new AtomicReference<>();
+
   private Lease(
       FileSystem fileSystem, Path folder, String purpose, Settings settings, Holder holder) {
     this.fileSystem = fileSystem;
@@ -261,26 +267,67 @@ public final class Lease implements AutoCloseable {
           e);
     }
     Instant now = settings.clock().instant();
-    if (taken || !holder.expiresAt().isAfter(now)) {
-      throw new LakeException(
-          ErrorCode.LEASE_LOST,
-          "This "
-              + purpose
-              + " lost the "
-              + holder.name()
-              + " lease (token "
-              + holder.token()
-              + ", "
-              + (taken
-                  ? "taken over by another writer at " + successor
-                  : "expired at " + holder.expiresAt() + " without renewal")
-              + ") and stopped before "
-              + beforeWhat
-              + ": it had stalled longer than the lease lives ("
+    if (taken) {
+      throw lost(
+          holder,
+          "taken over by another writer at " + successor,
+          beforeWhat,
+          "it had stalled longer than the lease lives ("
               + settings.timeToLive()
               + "). Nothing after its last commit was written; run it again once the other"
               + " writer has finished.");
     }
+    if (!holder.expiresAt().isAfter(now)) {
+      throw lost(
+          holder, "expired at " + holder.expiresAt() + " without renewal", beforeWhat, why());
+    }
+  }
+
+  private LakeException lost(Holder holder, String how, String beforeWhat, String why) {
+    return new LakeException(
+        ErrorCode.LEASE_LOST,
+        "This "
+            + purpose
+            + " lost the "
+            + holder.name()
+            + " lease (token "
+            + holder.token()
+            + ", "
+            + how
+            + ") and stopped before "
+            + beforeWhat
+            + ": "
+            + why);
+  }
+
+  /** Why an expired lease was not renewed: the store did not answer, or the process stalled. */
+  private String why() {
+    String nothingWritten = "Nothing after its last commit was written; ";
+    Instant waiting = renewingSince.get();
+    if (waiting != null) {
+      return "its renewal has waited for the store since "
+          + waiting
+          + " ("
+          + folder
+          + "; on S3: does S3 answer?). "
+          + nothingWritten
+          + "run it again once the store answers.";
+    }
+    String failure = renewalFailure.get();
+    if (failure != null) {
+      return "renewing it failed since "
+          + failure
+          + " ("
+          + folder
+          + "; on S3: does S3 answer?). "
+          + nothingWritten
+          + "run it again once the store answers.";
+    }
+    return "it had stalled longer than the lease lives ("
+        + settings.timeToLive()
+        + ", e.g. a long garbage collection pause). "
+        + nothingWritten
+        + "run it again.";
   }
 
   /** Marks the lease released, so the next writer takes it at once. */
@@ -305,6 +352,7 @@ public final class Lease implements AutoCloseable {
 
   private void renew() {
     Holder holder = held.get();
+    renewingSince.set(settings.clock().instant());
     try {
       if (fileSystem.exists(tokenPath(folder, holder.token() + 1))) {
         LOG.warn("The {} lease (token {}) was taken over", holder.name(), holder.token());
@@ -314,13 +362,18 @@ public final class Lease implements AutoCloseable {
       Holder renewed = holder.renewedUntil(settings.clock().instant().plus(settings.timeToLive()));
       write(fileSystem, tokenPath(folder, holder.token()), renewed.toBytes());
       held.set(renewed);
+      renewalFailure.set(null);
     } catch (IOException | RuntimeException e) {
+      renewalFailure.compareAndSet(
+          null, settings.clock().instant() + ": " + StreamingRun.rootMessage(e));
       LOG.warn(
           "Could not renew the {} lease (token {}): {}; it expires at {}",
           holder.name(),
           holder.token(),
           e.getMessage(),
           holder.expiresAt());
+    } finally {
+      renewingSince.set(null);
     }
   }
 

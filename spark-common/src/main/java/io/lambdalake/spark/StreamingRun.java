@@ -100,7 +100,17 @@ public final class StreamingRun {
 
   private static LakeException failure(String query, StreamingQueryException exception) {
     return new LakeException(
-        ErrorCode.STREAMING_QUERY_FAILED, query + " failed: " + rootMessage(exception), exception);
+        ErrorCode.STREAMING_QUERY_FAILED,
+        query
+            + " failed: "
+            + StoreFailures.s3NotAnswering(exception)
+                .map(
+                    s3 ->
+                        s3
+                            + ". Start the job again once S3 answers: it resumes from its"
+                            + " checkpoint, and a batch written but not checkpointed is skipped")
+                .orElseGet(() -> rootMessage(exception)),
+        exception);
   }
 
   /** The first line of the innermost cause's message. */
