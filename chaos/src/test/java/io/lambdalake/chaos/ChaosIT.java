@@ -61,6 +61,12 @@ class ChaosIT {
     assertClean(new KillSpam(2));
   }
 
+  @Test
+  void airflowStoppedBackfill() throws Exception {
+    // An Airflow of its own: it kills that one, never the stack's.
+    assertClean(new AirflowStoppedBackfill(1_000));
+  }
+
   // The scenarios below stop a server of the stack the test runs against, which must be a stack
   // of the test run's own (scripts/test --all starts one; never a shared stack).
 
