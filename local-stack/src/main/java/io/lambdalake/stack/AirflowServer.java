@@ -124,6 +124,11 @@ public final class AirflowServer extends ManagedServer {
             "\"$airflow\" api-server --host 127.0.0.1 --port "
                 + airflowConfig.port()
                 + " --workers 1 & pids+=($!)",
+            // The scheduler starts tasks at once, and a task whose runner cannot reach the API
+            // server fails a try (seen after a kill: the retried day failed its second try).
+            "for _ in $(seq 360); do (exec 3<>/dev/tcp/127.0.0.1/"
+                + airflowConfig.port()
+                + ") 2>/dev/null && break; sleep 0.5; done",
             // Task logs are files the API server reads itself: no log server on 0.0.0.0:8793.
             "\"$airflow\" scheduler --skip-serve-logs & pids+=($!)",
             "\"$airflow\" dag-processor & pids+=($!)",
