@@ -31,6 +31,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Trino stopped while the metrics API serves: events landed and served (speed views, {@code lake
@@ -119,10 +121,29 @@ final class TrinoStoppedApi implements Scenario {
         outage.lastOut();
       }
       HttpResponse<String> back = get(http, series, key);
-      await()
-          .atMost(Duration.ofMinutes(3))
-          .pollInterval(Duration.ofSeconds(1))
-          .until(() -> get(http, series, key).statusCode() == 200);
+      AtomicReference<HttpResponse<String>> last = new AtomicReference<>(back);
+      try {
+        await()
+            .atMost(Duration.ofMinutes(3))
+            .pollInterval(Duration.ofSeconds(1))
+            .until(
+                () -> {
+                  last.set(get(http, series, key));
+                  return last.get().statusCode() == 200;
+                });
+      } catch (ConditionTimeoutException e) {
+        throw new LakeException(
+            ErrorCode.INTERNAL_ERROR,
+            "The metrics API did not answer 200 within 3 minutes of Trino's restart; its last"
+                + " answer was "
+                + last.get().statusCode()
+                + ": "
+                + last.get().body()
+                + " (scenario run "
+                + run.name()
+                + ")",
+            e);
+      }
       after = get(http, series, key).body();
       System.err.printf(
           "chaos: %s answers while Trino was down %s; first after it was back %d%n",

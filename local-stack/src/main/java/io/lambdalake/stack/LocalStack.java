@@ -128,6 +128,19 @@ public final class LocalStack implements AutoCloseable {
   }
 
   /**
+   * Starts the named servers again with the environment each was last started with ({@link
+   * ManagedServer#startAsBefore}), and waits until each answers: for a program that stopped a
+   * server of this stack and must bring it back as it was, whatever its own configuration says.
+   */
+  public void restartAsBefore(List<String> names) {
+    for (String name : names) {
+      ManagedServer server = server(name);
+      server.startAsBefore();
+      server.awaitReady(config.stack().startTimeout());
+    }
+  }
+
+  /**
    * Stops the named servers that run from this stack's PID files, in the given order, as {@link
    * #down} does for all of them; the others keep running.
    *

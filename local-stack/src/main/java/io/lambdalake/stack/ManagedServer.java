@@ -5,19 +5,24 @@ import static java.util.Objects.requireNonNull;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import java.io.IOException;
+import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,6 +96,58 @@ public abstract class ManagedServer {
    * @return whether this call started it
    */
   public final boolean start() {
+    return launch(environment());
+  }
+
+  /**
+   * Starts the server with the environment of its last start ({@code server.env} beside its PID
+   * file), not the caller's: a program that stopped a server of a stack it did not start, e.g. a
+   * chaos scenario run with a bucket of its own, brings it back as it was (Trino's metastore is in
+   * the bucket its environment names). As {@link #start} when no start was recorded.
+   *
+   * @return whether this call started it
+   */
+  public final boolean startAsBefore() {
+    return launch(recordedEnvironment().orElseGet(this::environment));
+  }
+
+  private Optional<Map<String, String>> recordedEnvironment() {
+    Path file = environmentFile();
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    Properties properties = new Properties();
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      properties.load(reader);
+    } catch (IOException e) {
+      throw new LakeException(
+          ErrorCode.SERVER_FAILED_TO_START,
+          name + " cannot be started as before: " + file + ": " + e.getMessage(),
+          e);
+    }
+    Map<String, String> environment = new LinkedHashMap<>();
+    properties
+        .stringPropertyNames()
+        .forEach(key -> environment.put(key, properties.getProperty(key)));
+    return Optional.of(environment);
+  }
+
+  private Path environmentFile() {
+    return home.resolve("server.env");
+  }
+
+  private void recordEnvironment(Map<String, String> environment) throws IOException {
+    Properties properties = new Properties();
+    properties.putAll(environment);
+    Path file = environmentFile();
+    try (Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      properties.store(writer, "The environment " + name + " was last started with");
+    }
+    // It holds the stack's S3 keys and passwords.
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+  }
+
+  private boolean launch(Map<String, String> environment) {
     if (isRunning()) {
       return false;
     }
@@ -119,7 +176,8 @@ public abstract class ManagedServer {
               .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
               .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
               .redirectErrorStream(true);
-      builder.environment().putAll(environment());
+      builder.environment().putAll(environment);
+      recordEnvironment(environment);
       Files.writeString(
           logFile,
           "---- " + Instant.now() + " starting " + name + ": " + String.join(" ", command) + "\n",
