@@ -22,6 +22,7 @@ public final class Scenarios {
         new LateEvents(events),
         new NightlyAndBackfill(events),
         new DdlUnderLoad(Math.max(10, events / 20)),
+        new DdlRenameUnderLoad(Math.max(10, events / 20)),
         new KillSpam(Math.max(1, events / 2000)),
         // These stop a server of the stack they run against: run them on a stack of their own.
         new KafkaStopped(events),
@@ -35,10 +36,6 @@ public final class Scenarios {
     Map<String, String> pending = new LinkedHashMap<>();
     pending.put(
         "airflow-stopped-backfill", "needs a second stack instance of its own (stops Airflow)");
-    pending.put(
-        "ddl-rename-under-load",
-        "RENAME TABLE (with the gh-ost cut-over) and column changes under load: CDC applies"
-            + " them (SourceDdlIT), the scenario is not written yet");
     return pending;
   }
 }
