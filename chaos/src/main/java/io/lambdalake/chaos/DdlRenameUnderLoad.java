@@ -138,7 +138,7 @@ final class DdlRenameUnderLoad implements Scenario {
               "--sources=maxwell",
               "--databases=" + database,
               "--trigger=1s",
-              "--max-records-per-batch=" + Math.max(1, changes),
+              "--max-records-per-batch=" + Math.max(1, changes * 2),
               "--progress=2s");
       AtomicReference<Counts> last = new AtomicReference<>();
       SourceWriter writer = new SourceWriter(run.config().mariaDb(), database, keys);
@@ -173,7 +173,7 @@ final class DdlRenameUnderLoad implements Scenario {
         writer.requireNoFailure(run);
         run.requireAlive(cdc, "The CDC job", "cdc");
         System.err.printf(
-            "chaos: %s: %d source writes (%d refused while a name was gone); writes during each"
+            "chaos: %s: %d source writes (%d refused: a name gone, a deadlock); writes during each"
                 + " DDL statement: %s%n",
             name(), writer.writes(), writer.refused(), String.join(", ", overlaps));
         try {
@@ -248,13 +248,7 @@ final class DdlRenameUnderLoad implements Scenario {
         database);
     int chunk = Math.max(1, keys / 4);
     for (int from = 1; from <= keys; from += chunk) {
-      execute(
-          source,
-          String.format(
-              "INSERT LOW_PRIORITY IGNORE INTO %1$s._stock_new (id, qty, note)"
-                  + " SELECT id, qty, note FROM %1$s.stock WHERE id BETWEEN %2$d AND %3$d"
-                  + " LOCK IN SHARE MODE",
-              database, from, from + chunk - 1));
+      copyChunk(source, database, from, from + chunk - 1);
       writer.awaitMore(Math.max(1, step / 4));
     }
     writer.awaitMore(step);
@@ -267,6 +261,30 @@ final class DdlRenameUnderLoad implements Scenario {
     writer.awaitMore(step);
     for (String trigger : List.of("stock_ins", "stock_upd", "stock_del")) {
       execute(source, "DROP TRIGGER " + database + "." + trigger);
+    }
+  }
+
+  /**
+   * One chunk of the tool's row copy. Like pt-online-schema-change, it tries again when InnoDB
+   * chose it as a deadlock's victim against the writer's trigger (nothing of it was committed).
+   */
+  private static void copyChunk(Connection source, String database, int from, int to)
+      throws SQLException {
+    String copy =
+        String.format(
+            "INSERT LOW_PRIORITY IGNORE INTO %1$s._stock_new (id, qty, note)"
+                + " SELECT id, qty, note FROM %1$s.stock WHERE id BETWEEN %2$d AND %3$d"
+                + " LOCK IN SHARE MODE",
+            database, from, to);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        execute(source, copy);
+        return;
+      } catch (SQLException e) {
+        if (!SourceWriter.RETRYABLE.contains(e.getErrorCode()) || attempt == 10) {
+          throw e;
+        }
+      }
     }
   }
 
@@ -508,7 +526,12 @@ final class DdlRenameUnderLoad implements Scenario {
    * refused; the next one goes to the table's new name once the scenario names it.
    */
   private static final class SourceWriter implements Runnable, AutoCloseable {
-    private static final int NO_SUCH_TABLE = 1146;
+    /**
+     * What a statement may meet beside DDL and the tool's copy, nothing of it committed: no such
+     * table (1146, a name a rename took away), deadlock (1213), lock wait timeout (1205), table
+     * definition changed (1412).
+     */
+    static final Set<Integer> RETRYABLE = Set.of(1146, 1213, 1205, 1412);
 
     private final Connection connection;
     private final String database;
@@ -540,7 +563,7 @@ final class DdlRenameUnderLoad implements Scenario {
             statement.execute(change(table, i));
             writes.incrementAndGet();
           } catch (SQLException e) {
-            if (e.getErrorCode() != NO_SUCH_TABLE) {
+            if (!RETRYABLE.contains(e.getErrorCode())) {
               throw e;
             }
             refused.incrementAndGet();
@@ -574,7 +597,7 @@ final class DdlRenameUnderLoad implements Scenario {
       long target = writes.get() + count;
       await()
           .atMost(STEP)
-          .pollInterval(Duration.ofMillis(50))
+          .pollInterval(Duration.ofMillis(10))
           .until(() -> writes.get() >= target || failure.get() != null || stopped);
       if (failure.get() != null) {
         throw new LakeException(
