@@ -379,11 +379,7 @@ final class DdlRenameUnderLoad implements Scenario {
       }
     }
     Quarantined quarantined = quarantined(run, database, mirrors, counted);
-    return new Counts(
-        new Tally(lost, duplicated, diverged),
-        unretired,
-        quarantined.reasons(),
-        quarantined.lost());
+    return new Counts(new Tally(lost, duplicated, diverged), unretired, quarantined);
   }
 
   /** The source table's rows by id, each column's value as text ("null" for NULL). */
@@ -430,7 +426,7 @@ final class DdlRenameUnderLoad implements Scenario {
         .findFirst();
   }
 
-  private record Quarantined(Map<String, Long> reasons, long lost) {}
+  private record Quarantined(Map<String, Long> reasons, long lost, Set<String> lacking) {}
 
   /**
    * The row changes of the run's database in raw.cdc_quarantine, by reason, and how many of them
@@ -445,7 +441,7 @@ final class DdlRenameUnderLoad implements Scenario {
     String location = LakeTable.RAW_CDC_QUARANTINE.location(run.config().storage());
     Map<String, Long> reasons = new TreeMap<>();
     if (!DeltaTables.exists(run.spark(), location)) {
-      return new Quarantined(reasons, 0);
+      return new Quarantined(reasons, 0, Set.of());
     }
     List<Row> rows =
         run.spark()
@@ -471,8 +467,12 @@ final class DdlRenameUnderLoad implements Scenario {
       if (row.isNullAt(3) || !List.of("insert", "update", "delete").contains(type)) {
         continue;
       }
+      // A name renamed away had all its changes before its rename; the old stock only those
+      // quarantined as written before the cut-over.
       String belongsTo =
-          reason.equals(SOURCE_TABLE_RENAMED) ? RENAMED.getOrDefault(table, table) : table;
+          RETIRED.contains(table) || reason.equals(SOURCE_TABLE_RENAMED)
+              ? RENAMED.getOrDefault(table, table)
+              : table;
       int id = Integer.parseInt(row.getString(3));
       Map<String, String> mirrored =
           mirrors.getOrDefault(belongsTo, Map.of()).getOrDefault(id, Map.of());
@@ -485,12 +485,7 @@ final class DdlRenameUnderLoad implements Scenario {
         lacking.add(belongsTo + "/" + id + " (" + type + " of " + table + ")");
       }
     }
-    if (!lacking.isEmpty()) {
-      System.err.printf(
-          "chaos: ddl-rename-under-load: quarantined changes the mirrors lack: %s%n",
-          String.join(", ", new TreeSet<>(lacking)));
-    }
-    return new Quarantined(reasons, lost);
+    return new Quarantined(reasons, lost, new TreeSet<>(lacking));
   }
 
   private static String mirrorLocation(ChaosRun run, String database, String table) {
@@ -498,24 +493,26 @@ final class DdlRenameUnderLoad implements Scenario {
   }
 
   /** One count: the mirrors against the source, and the quarantined changes the mirrors lack. */
-  private record Counts(
-      Tally mirrors, List<String> unretired, Map<String, Long> quarantined, long quarantinedLost) {
+  private record Counts(Tally mirrors, List<String> unretired, Quarantined quarantined) {
     boolean agree() {
       return mirrors.clean();
     }
 
     Tally tally() {
-      return mirrors.plus(new Tally(quarantinedLost, 0, 0));
+      return mirrors.plus(new Tally(quarantined.lost(), 0, 0));
     }
 
     void report(String scenario) {
       System.err.printf(
-          "chaos: %s: mirrors %s; not retired: %s; quarantined: %s, %d of them lost%n",
+          "chaos: %s: mirrors %s; not retired: %s; quarantined: %s, %d of them lost%s%n",
           scenario,
           mirrors.toLine(),
           unretired.isEmpty() ? "none" : unretired,
-          quarantined.isEmpty() ? "none" : quarantined,
-          quarantinedLost);
+          quarantined.reasons().isEmpty() ? "none" : quarantined.reasons(),
+          quarantined.lost(),
+          quarantined.lacking().isEmpty()
+              ? ""
+              : " (mirror/key: " + String.join(", ", quarantined.lacking()) + ")");
     }
   }
 
