@@ -31,7 +31,8 @@ import org.apache.spark.sql.Row;
  * mirror against the source as in kill-cdc-maxwell (a row the truncate removed but the mirror kept
  * is diverged); the gone mirror must keep exactly the rows the table had when it was dropped
  * (missing: lost, different or extra: diverged) and be marked {@code lake.source.dropped-at} (one
- * diverged when not). RENAME (with the gh-ost cut-over) and column changes are pending.
+ * diverged when not). RENAME (with the gh-ost cut-over) and column changes: {@link
+ * DdlRenameUnderLoad}.
  */
 final class DdlUnderLoad implements Scenario {
   static final String DROPPED_AT = "lake.source.dropped-at";

@@ -22,6 +22,7 @@ public final class Scenarios {
         new LateEvents(events),
         new NightlyAndBackfill(events),
         new DdlUnderLoad(Math.max(10, events / 20)),
+        new DdlRenameUnderLoad(Math.max(10, events / 20)),
         new KillSpam(Math.max(1, events / 2000)),
         new AirflowStoppedBackfill(events),
         // These stop a server of the stack they run against: run them on a stack of their own.
@@ -34,10 +35,6 @@ public final class Scenarios {
   /** Scenario name to what it waits for. */
   public static Map<String, String> pending() {
     Map<String, String> pending = new LinkedHashMap<>();
-    pending.put(
-        "ddl-rename-under-load",
-        "RENAME TABLE (with the gh-ost cut-over) and column changes under load: CDC applies"
-            + " them (SourceDdlIT), the scenario is not written yet");
     return pending;
   }
 }

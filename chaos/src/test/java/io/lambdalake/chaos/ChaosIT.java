@@ -57,6 +57,11 @@ class ChaosIT {
   }
 
   @Test
+  void ddlRenameUnderLoad() throws Exception {
+    assertClean(new DdlRenameUnderLoad(200));
+  }
+
+  @Test
   void killSpam() throws Exception {
     assertClean(new KillSpam(2));
   }

@@ -24,11 +24,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.spark.sql.Dataset;
@@ -283,6 +286,74 @@ class SourceDdlIT {
       assertThat(mirrorRows(spark, run, "items"))
           .as("the retired mirror has the row written before the drop")
           .containsExactly("1|one", "2|two");
+    }
+  }
+
+  /**
+   * The relay's records go into the partition Maxwell gives the table's rows, so that Kafka keeps
+   * them in order with the rows and no micro-batch reads a DDL record before rows written ahead of
+   * it. Maxwell ({@code producer_partition_by=database}) puts a database's rows into one partition;
+   * the relay keyed its records by database and table, so Kafka's partitioner put them into
+   * another, and a job behind by more than a batch read each rename in its next batch, before the
+   * rows written before it (ddl-rename-under-load quarantined them as source_table_renamed).
+   */
+  @Test
+  void theRelayPublishesIntoThePartitionOfTheTablesRows() throws Exception {
+    Run run = Run.create();
+    String items = run.database + ".items";
+    // A topic prefix of the test's own: the stack's relay publishes the same statement into the
+    // stack's topics; this relay's record is the one in the prefixed topic.
+    String prefix = "ddlit." + run.database + ".";
+    LakeConfig relayConfig =
+        LakeConfigLoader.load(
+            System.getenv(),
+            Map.of(
+                "lake.topics.cdc-maxwell-prefix",
+                prefix,
+                "lake.maxwell.ddl-relay-server-id",
+                Integer.toString(100_000 + ThreadLocalRandom.current().nextInt(1_000_000))));
+    Path relayPosition = Files.createTempDirectory("ddl-relay-").resolve("position");
+    try (DdlRelay relay =
+            new DdlRelay(
+                relayConfig,
+                new DdlRelay.Options(Pattern.compile(Pattern.quote(run.database)), relayPosition));
+        Connection source = MariaDbSql.connect()) {
+      relay.start(Duration.ofSeconds(30));
+      MariaDbSql.execute(
+          source,
+          "CREATE DATABASE " + run.database,
+          "CREATE TABLE " + items + " (id INT PRIMARY KEY, label VARCHAR(20))",
+          "INSERT INTO " + items + " VALUES (1, 'one')",
+          "TRUNCATE TABLE " + items);
+      String rows = run.config.topics().maxwellTopic(run.database, "items");
+      String relayed = relayConfig.topics().maxwellTopic(run.database, "items");
+      Map<String, Integer> partitions = new HashMap<>();
+      try (KafkaConsumer<byte[], byte[]> consumer =
+          new KafkaConsumer<>(
+              KafkaClientProperties.consumer(
+                  run.config.kafka(), "ddl-it", "ddl-it-" + run.database))) {
+        consumer.subscribe(List.of(rows, relayed));
+        await()
+            .atMost(Duration.ofMinutes(2))
+            .until(
+                () -> {
+                  for (ConsumerRecord<byte[], byte[]> record :
+                      consumer.poll(Duration.ofMillis(500))) {
+                    String value = new String(record.value(), UTF_8);
+                    if (record.topic().equals(rows) && value.contains("\"type\":\"insert\"")) {
+                      partitions.put("insert", record.partition());
+                    } else if (record.topic().equals(relayed)
+                        && value.contains("\"type\":\"table-truncate\"")) {
+                      partitions.put("truncate", record.partition());
+                    }
+                  }
+                  return partitions.size() == 2;
+                });
+      }
+      assertThat(relay.failure()).isEmpty();
+      assertThat(partitions.get("truncate"))
+          .as("the relay's partition for the truncate, beside Maxwell's for the rows")
+          .isEqualTo(partitions.get("insert"));
     }
   }
 

@@ -285,7 +285,10 @@ public final class DdlRelay implements AutoCloseable {
       producer
           .send(
               new ProducerRecord<>(
-                  topic, key.toString().getBytes(UTF_8), record.toString().getBytes(UTF_8)))
+                  topic,
+                  maxwellPartition(statement.database(), producer.partitionsFor(topic).size()),
+                  key.toString().getBytes(UTF_8),
+                  record.toString().getBytes(UTF_8)))
           .get(SEND_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -360,6 +363,22 @@ public final class DdlRelay implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("DDL relay: disconnecting from the binlog failed: {}", e.getMessage());
     }
+  }
+
+  /**
+   * The partition Maxwell 1.22 puts a database's rows into with {@code
+   * producer_partition_by=database} and its default hash ({@code MaxwellKafkaPartitioner}: the
+   * absolute value of the database name's {@link String#hashCode()} modulo the topic's partitions).
+   * The relay's records go there too, so that Kafka keeps them in order with the table's rows: in
+   * another partition a job behind by more than one micro-batch reads a DDL record in its next
+   * batch, before rows written ahead of it that wait in Maxwell's partition (Spark limits each
+   * batch per partition).
+   */
+  static int maxwellPartition(String database, int partitions) {
+    if (partitions < 1) {
+      throw new IllegalArgumentException("partitions must be positive: " + partitions);
+    }
+    return Math.abs(database.hashCode() % partitions);
   }
 
   @Override
