@@ -17,6 +17,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.PathIOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,9 @@ import org.slf4j.LoggerFactory;
 public final class ConditionalCreateLogStore extends HadoopFileSystemLogStore {
   private static final Logger LOG = LoggerFactory.getLogger(ConditionalCreateLogStore.class);
   private static final String PROBE_FOLDER = "_lake_probe";
+
+  /** S3A's refusal of a conditional create when fs.s3a.create.conditional.enabled is false. */
+  private static final String CONDITIONAL_WRITES_UNAVAILABLE = "Conditional Writes Unavailable";
 
   /** The stores ({@code s3a://bucket}) found to honour the condition, probed once each. */
   private final Set<String> provenStores = ConcurrentHashMap.newKeySet();
@@ -125,16 +129,24 @@ public final class ConditionalCreateLogStore extends HadoopFileSystemLogStore {
       out = ConditionalCreate.create(fileSystem, probe);
     } catch (IllegalArgumentException | UnsupportedOperationException e) {
       // A file system without the option rejects a mandatory one when the stream is built.
-      throw refused(
-          store,
-          "its file system ("
-              + fileSystem.getClass().getName()
-              + ") does not offer conditional creates: "
-              + e.getMessage());
+      throw refused(store, withoutConditionalCreates(fileSystem, e));
+    } catch (PathIOException e) {
+      // S3A with fs.s3a.create.conditional.enabled=false, for stores known to lack them.
+      if (String.valueOf(e.getMessage()).contains(CONDITIONAL_WRITES_UNAVAILABLE)) {
+        throw refused(store, withoutConditionalCreates(fileSystem, e));
+      }
+      throw e;
     }
     try (out) {
       out.write(("lambda-lake probe of conditional creates\n").getBytes(UTF_8));
     }
+  }
+
+  private static String withoutConditionalCreates(FileSystem fileSystem, Exception e) {
+    return "its file system ("
+        + fileSystem.getClass().getName()
+        + ") does not offer conditional creates: "
+        + e.getMessage();
   }
 
   private static LakeException refused(String store, String why) {
