@@ -157,8 +157,8 @@ public final class ConditionalCreateLogStore extends HadoopFileSystemLogStore {
             + " safely: "
             + why
             + ", so two writers of one table could overwrite each other's commits without an"
-            + " error. Use a store that honours conditional writes (AWS S3, s3proxy 4.1, current"
-            + " MinIO), or set lake.delta.conditional-commits = false"
+            + " error. Use a store that honours conditional writes (AWS S3, s3proxy 4.1), or set"
+            + " lake.delta.conditional-commits = false"
             + " (LAKE_DELTA_CONDITIONAL_COMMITS=false) and make sure each table has one writer"
             + " at a time.");
   }
