@@ -26,7 +26,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FSDataOutputStreamBuilder;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -50,9 +49,6 @@ public final class Lease implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Lease.class);
   private static final String TOKEN_FORMAT = "%020d";
   private static final Duration POLL = Duration.ofSeconds(1);
-
-  /** S3A 3.5's create option for {@code If-None-Match: *}: the object is created only if absent. */
-  private static final String CONDITIONAL_CREATE = "fs.option.create.conditional.overwrite";
 
   /** How long a lease lives without renewal, and how often its holder renews it. */
   public record Settings(Duration timeToLive, Duration renewEvery, Clock clock) {
@@ -402,16 +398,13 @@ public final class Lease implements AutoCloseable {
             false);
     Path path = tokenPath(folder, token);
     try {
-      FSDataOutputStreamBuilder<?, ?> create = fileSystem.createFile(path);
-      create.overwrite(false);
-      create.must(CONDITIONAL_CREATE, true);
-      try (FSDataOutputStream out = create.build()) {
+      try (FSDataOutputStream out = ConditionalCreate.create(fileSystem, path)) {
         out.write(holder.toBytes());
       }
     } catch (FileAlreadyExistsException e) {
       return Optional.empty();
     } catch (IOException e) {
-      if (isPreconditionFailed(e)) {
+      if (ConditionalCreate.isPreconditionFailed(e)) {
         return Optional.empty();
       }
       throw new LakeException(
@@ -426,20 +419,6 @@ public final class Lease implements AutoCloseable {
     }
     LOG.info("{} took the {} lease, token {}", purpose, name, token);
     return Optional.of(new Lease(fileSystem, folder, purpose, settings, holder));
-  }
-
-  private static boolean isPreconditionFailed(IOException e) {
-    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      String className = cause.getClass().getSimpleName();
-      String message = String.valueOf(cause.getMessage());
-      if (className.equals("RemoteFileChangedException")
-          || className.equals("FileAlreadyExistsException")
-          || message.contains("412")
-          || message.contains("PreconditionFailed")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The object of the highest token, if any. */

@@ -22,7 +22,8 @@ public record LakeConfig(
     CdcConfig cdc,
     ConsumersConfig consumers,
     SpeedConfig speed,
-    LaunchConfig launch) {
+    LaunchConfig launch,
+    DeltaConfig delta) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -42,6 +43,7 @@ public record LakeConfig(
     requireNonNull(consumers, "consumers is null");
     requireNonNull(speed, "speed is null");
     requireNonNull(launch, "launch is null");
+    requireNonNull(delta, "delta is null");
   }
 
   /** This configuration with another {@code lake.api} section, e.g. for a benchmark's own keys. */
@@ -63,6 +65,7 @@ public record LakeConfig(
         cdc,
         consumers,
         speed,
-        launch);
+        launch,
+        delta);
   }
 }

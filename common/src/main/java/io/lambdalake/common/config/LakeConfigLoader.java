@@ -201,7 +201,8 @@ public final class LakeConfigLoader {
         new SpeedConfig(lake.getInt("speed.compact-every-batches")),
         new LaunchConfig(
             baseDirectory.resolve(lake.getString("runs.directory")).normalize(),
-            lake.getDuration("preflight.timeout")));
+            lake.getDuration("preflight.timeout")),
+        new DeltaConfig(lake.getBoolean("delta.conditional-commits")));
   }
 
   private static ConsumersConfig consumers(Config consumers) {

@@ -13,6 +13,13 @@ import java.util.Map;
  * that builds the session applies them; this class stays free of Spark itself.
  */
 public final class SparkSettings {
+  /**
+   * The Delta log store that commits with a conditional create, for {@code s3a://} and {@code
+   * s3://} tables when {@code lake.delta.conditional-commits} is on (module spark-common).
+   */
+  public static final String CONDITIONAL_LOG_STORE =
+      "io.lambdalake.spark.delta.ConditionalCreateLogStore";
+
   private SparkSettings() {}
 
   /** Settings for a job; spark-submit's own --master wins over {@code lake.spark.master}. */
@@ -57,6 +64,12 @@ public final class SparkSettings {
         "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider");
     settings.put("spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled", "true");
     settings.putAll(s3a(config.s3()));
+    if (config.delta().conditionalCommits()) {
+      // Delta picks a log store by the scheme of the table's path; read when the SparkContext
+      // starts, so a session of a running context keeps the store it started with.
+      settings.put("spark.delta.logStore.s3a.impl", CONDITIONAL_LOG_STORE);
+      settings.put("spark.delta.logStore.s3.impl", CONDITIONAL_LOG_STORE);
+    }
     return Map.copyOf(settings);
   }
 

@@ -695,6 +695,15 @@ class LakeConfigLoaderTest {
   }
 
   @Test
+  void conditionalDeltaCommitsAreOffByDefaultAndFollowTheirEnvironmentVariable() {
+    assertThat(load(Map.of(), Map.of()).delta()).isEqualTo(new DeltaConfig(false));
+    assertThat(load(Map.of("LAKE_DELTA_CONDITIONAL_COMMITS", "true"), Map.of()).delta())
+        .isEqualTo(new DeltaConfig(true));
+    assertThat(load(Map.of(), Map.of("lake.delta.conditional-commits", "true")).delta())
+        .isEqualTo(new DeltaConfig(true));
+  }
+
+  @Test
   void badConsumersValuesNameTheirKey() {
     assertThatThrownBy(() -> load(Map.of(), Map.of("lake.consumers.spam.window", "0s")).consumers())
         .isInstanceOf(LakeException.class)
