@@ -11,6 +11,7 @@ import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.relay.DdlRelay;
 import io.lambdalake.spark.DeltaTables;
+import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.MariaDbSql;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
@@ -55,7 +56,7 @@ import org.junit.jupiter.api.Test;
 class SourceDdlIT {
 
   /** One run's own source database, storage root and checkpoints. */
-  private record Run(String database, LakeConfig config) {
+  private record Run(String database, LakeConfig config, Map<String, String> overrides) {
     static Run create() {
       String name = "ddlit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
       String bucket = SharedStack.config().s3().bucket();
@@ -68,7 +69,7 @@ class SourceDdlIT {
               "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
               "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints",
               "lake.maxwell.ddl-relay-server-id", Integer.toString(relayServerId));
-      return new Run(name, LakeConfigLoader.load(System.getenv(), overrides));
+      return new Run(name, LakeConfigLoader.load(System.getenv(), overrides), overrides);
     }
 
     CdcJob.Options availableNow() {
@@ -478,6 +479,100 @@ class SourceDdlIT {
                 .count())
         .as("the renames in raw.mysql_changes")
         .isEqualTo(3);
+  }
+
+  /**
+   * A cut-over that adds a column, while a job that has cached the old table's schema runs: the
+   * shadow table's rows, typed by the table's new name after the rename, reach the new mirror. The
+   * job (its own JVM, micro-batches every 90 s) applies the old table's rows in its first batch;
+   * the whole cut-over then lands in one later batch, after the shadow table's name is gone from
+   * the source, with no change of the new table after the rename (one would refresh the cache).
+   * Found by {@code ddl-rename-under-load}: the rows were quarantined {@code unknown_column}, typed
+   * by the job's cached schema of the old table.
+   */
+  @Test
+  void aCutOverThatAddsAColumnReachesTheMirrorOfAJobThatCachedTheOldSchema() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    String db = run.database;
+    Path relayPosition = Files.createTempDirectory("ddl-relay-").resolve("position");
+    Path log = Files.createTempFile("cdc-cut-over-", ".log");
+    Process job = null;
+    try (DdlRelay relay =
+            new DdlRelay(
+                run.config,
+                new DdlRelay.Options(Pattern.compile(Pattern.quote(db)), relayPosition));
+        Connection source = MariaDbSql.connect()) {
+      relay.start(Duration.ofSeconds(30));
+      MariaDbSql.execute(
+          source,
+          "CREATE DATABASE " + db,
+          "CREATE TABLE " + db + ".items (id INT PRIMARY KEY, label VARCHAR(20))",
+          "INSERT INTO " + db + ".items VALUES (1, 'one'), (2, 'two'), (3, 'three')");
+      job =
+          JobProcesses.start(
+              CdcJob.class,
+              run.overrides,
+              List.of("--sources=maxwell", "--databases=" + db, "--trigger=90s", "--progress=2s"),
+              log);
+      Process running = job;
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofMillis(500))
+          .until(() -> !running.isAlive() || mirrorRows(spark, run, "items").size() == 3);
+      assertThat(job.isAlive()).as("the CDC job runs (log %s)", log).isTrue();
+      // The cut-over at once, well inside one trigger interval.
+      MariaDbSql.execute(
+          source,
+          "CREATE TABLE " + db + "._items_new LIKE " + db + ".items",
+          "ALTER TABLE " + db + "._items_new ADD COLUMN note VARCHAR(20) NOT NULL DEFAULT 'n'",
+          "INSERT LOW_PRIORITY IGNORE INTO "
+              + db
+              + "._items_new (id, label) SELECT id, label FROM "
+              + db
+              + ".items",
+          "RENAME TABLE "
+              + db
+              + ".items TO "
+              + db
+              + "._items_old, "
+              + db
+              + "._items_new TO "
+              + db
+              + ".items");
+      // No write to the new table after the cut-over: its change would carry the new column and
+      // refresh the job's cached schema before the shadow table's rows are typed.
+      List<String> expected = sourceRows(source, db + ".items", "note");
+      await()
+          .atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofSeconds(2))
+          // The mirror's properties can be read only once it exists.
+          .ignoreExceptions()
+          .until(
+              () ->
+                  !running.isAlive()
+                      || property(spark, run.mirror("items"), "lake.source.renamed-from")
+                          .equals(db + "._items_new"));
+      assertThat(job.isAlive()).as("the CDC job runs (log %s)", log).isTrue();
+      assertThat(relay.failure()).isEmpty();
+      assertThat(mirrorRows(spark, run, "items", "note")).isEqualTo(expected);
+    } finally {
+      if (job != null) {
+        job.destroyForcibly().waitFor();
+      }
+    }
+    String quarantine = LakeTable.RAW_CDC_QUARANTINE.location(run.config.storage());
+    assertThat(
+            DeltaTables.exists(spark, quarantine)
+                ? spark
+                    .read()
+                    .format("delta")
+                    .load(quarantine)
+                    .filter(col("source_topic").contains(db))
+                    .count()
+                : 0)
+        .as("quarantined changes of the run's database")
+        .isZero();
   }
 
   /**
