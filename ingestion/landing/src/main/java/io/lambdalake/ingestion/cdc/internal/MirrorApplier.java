@@ -464,7 +464,7 @@ public final class MirrorApplier {
     StructType mirror = schemaOf(spark, location);
     Set<String> unknown = unknownColumns(columns, mirror);
     if (!unknown.isEmpty()) {
-      schema = schemas.refresh(table).orElse(schema);
+      schema = refreshedSchemaOf(table).orElse(schema);
       addColumns(spark, location, schema, unknown);
       mirror = schemaOf(spark, location);
       unknown = unknownColumns(columns, mirror);
@@ -494,10 +494,7 @@ public final class MirrorApplier {
     if (!counts.isNullAt(0) && counts.getLong(0) > 0) {
       // Values that do not fit: when the source widened their columns (ALTER TABLE ... MODIFY),
       // the mirror's columns are widened too and the changes typed again.
-      Optional<TableSchema> refreshed =
-          schemas
-              .refresh(table)
-              .map(current -> new TableSchema(table, current.columns(), current.primaryKey()));
+      Optional<TableSchema> refreshed = refreshedSchemaOf(table);
       if (refreshed.isPresent()
           && widen(spark, location, refreshed.get(), mirror, badColumns(checked))) {
         schema = refreshed.get();
@@ -744,6 +741,22 @@ public final class MirrorApplier {
     for (int step = 0; found.isEmpty() && step < 16 && renamedTo.containsKey(current); step++) {
       current = renamedTo.get(current);
       found = schemas.get(current);
+    }
+    return found.map(schema -> new TableSchema(table, schema.columns(), schema.primaryKey()));
+  }
+
+  /**
+   * {@link #schemaOf} read again from the source, under the name the table has now: a name renamed
+   * away is gone from {@code information_schema}, so refreshing it would keep the stale schema the
+   * job cached for the name it was renamed to (the old table of a cut-over, without the column the
+   * tool added).
+   */
+  private Optional<TableSchema> refreshedSchemaOf(SourceName table) {
+    Optional<TableSchema> found = schemas.refresh(table);
+    SourceName current = table;
+    for (int step = 0; found.isEmpty() && step < 16 && renamedTo.containsKey(current); step++) {
+      current = renamedTo.get(current);
+      found = schemas.refresh(current);
     }
     return found.map(schema -> new TableSchema(table, schema.columns(), schema.primaryKey()));
   }
