@@ -300,19 +300,11 @@ public final class Lease implements AutoCloseable {
   private String why() {
     String nothingWritten = "Nothing after its last commit was written; ";
     Instant waiting = renewingSince.get();
-    if (waiting != null) {
-      return "its renewal has waited for the store since "
-          + waiting
-          + " ("
-          + folder
-          + "; on S3: does S3 answer?). "
-          + nothingWritten
-          + "run it again once the store answers.";
-    }
     String failure = renewalFailure.get();
-    if (failure != null) {
-      return "renewing it failed since "
-          + failure
+    if (waiting != null || failure != null) {
+      return (waiting != null
+              ? "its renewal has waited for the store since " + waiting
+              : "renewing it failed since " + failure)
           + " ("
           + folder
           + "; on S3: does S3 answer?). "

@@ -34,6 +34,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -736,13 +737,7 @@ public final class MirrorApplier {
    * written before the rename, read after it, still has a table to be typed by).
    */
   private Optional<TableSchema> schemaOf(SourceName table) {
-    Optional<TableSchema> found = schemas.get(table);
-    SourceName current = table;
-    for (int step = 0; found.isEmpty() && step < 16 && renamedTo.containsKey(current); step++) {
-      current = renamedTo.get(current);
-      found = schemas.get(current);
-    }
-    return found.map(schema -> new TableSchema(table, schema.columns(), schema.primaryKey()));
+    return underCurrentName(table, schemas::get);
   }
 
   /**
@@ -752,11 +747,17 @@ public final class MirrorApplier {
    * tool added).
    */
   private Optional<TableSchema> refreshedSchemaOf(SourceName table) {
-    Optional<TableSchema> found = schemas.refresh(table);
+    return underCurrentName(table, schemas::refresh);
+  }
+
+  /** Looks the table up, then each name it was renamed to, until one is found. */
+  private Optional<TableSchema> underCurrentName(
+      SourceName table, Function<SourceName, Optional<TableSchema>> lookup) {
+    Optional<TableSchema> found = lookup.apply(table);
     SourceName current = table;
     for (int step = 0; found.isEmpty() && step < 16 && renamedTo.containsKey(current); step++) {
       current = renamedTo.get(current);
-      found = schemas.refresh(current);
+      found = lookup.apply(current);
     }
     return found.map(schema -> new TableSchema(table, schema.columns(), schema.primaryKey()));
   }
