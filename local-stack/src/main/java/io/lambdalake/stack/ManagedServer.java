@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,7 +97,8 @@ public abstract class ManagedServer {
    * @return whether this call started it
    */
   public final boolean start() {
-    return launch(environment());
+    // After prepare(): a server's environment may read what prepare() writes (Airflow's secret).
+    return launch(this::environment);
   }
 
   /**
@@ -108,7 +110,7 @@ public abstract class ManagedServer {
    * @return whether this call started it
    */
   public final boolean startAsBefore() {
-    return launch(recordedEnvironment().orElseGet(this::environment));
+    return launch(() -> recordedEnvironment().orElseGet(this::environment));
   }
 
   private Optional<Map<String, String>> recordedEnvironment() {
@@ -147,7 +149,7 @@ public abstract class ManagedServer {
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
   }
 
-  private boolean launch(Map<String, String> environment) {
+  private boolean launch(Supplier<Map<String, String>> environmentOf) {
     if (isRunning()) {
       return false;
     }
@@ -166,6 +168,7 @@ public abstract class ManagedServer {
       Files.createDirectories(home);
       Files.createDirectories(logFile.getParent());
       prepare();
+      Map<String, String> environment = environmentOf.get();
       List<String> command = new ArrayList<>();
       // Its own session: a Ctrl-C in the terminal that ran `scripts/stack up` does not reach it.
       command.add("setsid");
