@@ -576,6 +576,199 @@ class SourceDdlIT {
   }
 
   /**
+   * A cut-over's two renames read in two micro-batches, the first rename first: the job behind the
+   * source reads, in one batch, the old table's rows, the shadow table's rows (its name is gone
+   * from the source and no rename of it is known yet), {@code items -> _items_old} and a row of the
+   * new {@code items} (its mirror is retired by then); {@code _items_new -> items} comes in the
+   * next. Found by ddl-rename-under-load, which lost such rows as {@code source_table_unknown} and
+   * {@code source_table_dropped}. The records are written by the test, in the order each case
+   * needs; the tables exist in MariaDB as they do after the cut-over, so the job types the rows.
+   */
+  @Test
+  void aCutOverWhoseRenamesAreReadInTwoBatchesLosesNoRow() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    try (Connection source = MariaDbSql.connect()) {
+      CutOver cutOver = CutOver.prepare(run, source);
+      publish(
+          run,
+          cutOver.oldRow(1, "one", 100),
+          cutOver.oldRow(2, "two", 110),
+          cutOver.copyRow(1, "one", "x", 200),
+          cutOver.copyRow(2, "two", "x", 210),
+          cutOver.rename(0),
+          cutOver.newRow("insert", 3, "three", "y", 400));
+      CdcJob.run(spark, run.config, run.availableNow(), quietly());
+      assertThat(mirrorRows(spark, run, "_items_old")).containsExactly("1|one", "2|two");
+
+      publish(run, cutOver.rename(1), cutOver.newRow("update", 1, "uno", "x", 500));
+      CdcJob.run(spark, run.config, run.availableNow(), quietly());
+
+      assertThat(mirrorRows(spark, run, "items", "note"))
+          .as("the shadow table's rows quarantined before its rename was read, and the new table's")
+          .containsExactly("1|uno|x", "2|two|x", "3|three|y");
+      assertThat(mirrorRows(spark, run, "_items_old")).containsExactly("1|one", "2|two");
+      assertThat(quarantineReasons(spark, run))
+          .as("the quarantine records what happened in the first batch")
+          .containsExactly("source_table_dropped", "source_table_unknown", "source_table_unknown");
+    }
+  }
+
+  /**
+   * The other order: {@code _items_new -> items} is read a micro-batch before {@code items ->
+   * _items_old}. Carrying the shadow table over at once overwrote the old table's mirror, and the
+   * first rename then carried the new rows to {@code _items_old} and retired the new {@code items}.
+   * Now the second rename waits on the old table's mirror and is applied right after the first.
+   */
+  @Test
+  void aCutOverWhoseSecondRenameIsReadFirstWaitsForTheFirst() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    try (Connection source = MariaDbSql.connect()) {
+      CutOver cutOver = CutOver.prepare(run, source);
+      publish(
+          run,
+          cutOver.oldRow(1, "one", 100),
+          cutOver.oldRow(2, "two", 110),
+          cutOver.copyRow(1, "one", "x", 200),
+          cutOver.copyRow(2, "two", "x", 210),
+          cutOver.rename(1));
+      CdcJob.run(spark, run.config, run.availableNow(), quietly());
+      assertThat(mirrorRows(spark, run, "items")).containsExactly("1|one", "2|two");
+
+      publish(run, cutOver.rename(0), cutOver.newRow("insert", 3, "three", "y", 400));
+      CdcJob.run(spark, run.config, run.availableNow(), quietly());
+
+      assertThat(mirrorRows(spark, run, "items", "note"))
+          .containsExactly("1|one|x", "2|two|x", "3|three|y");
+      assertThat(mirrorRows(spark, run, "_items_old")).containsExactly("1|one", "2|two");
+      assertThat(property(spark, run.mirror("items"), "lake.source.renamed-from"))
+          .isEqualTo(run.database + "._items_new");
+      assertThat(property(spark, run.mirror("_items_old"), "lake.source.renamed-from"))
+          .isEqualTo(run.database + ".items");
+      assertThat(quarantineReasons(spark, run)).isEmpty();
+    }
+  }
+
+  /**
+   * Records of a pt-online-schema-change cut-over of {@code items} ({@code RENAME TABLE items TO
+   * _items_old, _items_new TO items}), written by hand: MariaDB has the tables as they are after it
+   * ({@code items} with the added column {@code note}, {@code _items_old} without), and no row, so
+   * Maxwell and the stack's relay publish nothing of the run's database.
+   */
+  private record CutOver(Run run, String file, long base) {
+    static CutOver prepare(Run run, Connection source) throws SQLException {
+      String db = run.database;
+      MariaDbSql.execute(
+          source,
+          "CREATE DATABASE " + db,
+          "CREATE TABLE "
+              + db
+              + ".items (id INT PRIMARY KEY, label VARCHAR(20),"
+              + " note VARCHAR(20) NOT NULL DEFAULT 'n')",
+          "CREATE TABLE " + db + "._items_old (id INT PRIMARY KEY, label VARCHAR(20))");
+      return new CutOver(run, masterFile(source), masterPosition(source) + 1000);
+    }
+
+    private String position(long offset) {
+      return file + ":" + (base + offset);
+    }
+
+    /** A row of the old table, written before the cut-over. */
+    Map.Entry<String, String> oldRow(int id, String label, long offset) {
+      return row("items", "insert", "{\"id\":" + id + ",\"label\":\"" + label + "\"}", offset);
+    }
+
+    /** A row of the shadow table (the tool's copy or its triggers), before the cut-over. */
+    Map.Entry<String, String> copyRow(int id, String label, String note, long offset) {
+      return row("_items_new", "insert", withNote(id, label, note), offset);
+    }
+
+    /** A row of the new table, after the cut-over. */
+    Map.Entry<String, String> newRow(String type, int id, String label, String note, long offset) {
+      return row("items", type, withNote(id, label, note), offset);
+    }
+
+    private static String withNote(int id, String label, String note) {
+      return "{\"id\":" + id + ",\"label\":\"" + label + "\",\"note\":\"" + note + "\"}";
+    }
+
+    private Map.Entry<String, String> row(String table, String type, String data, long offset) {
+      return Map.entry(
+          run.config.topics().maxwellTopic(run.database, table),
+          "{\"database\":\""
+              + run.database
+              + "\",\"table\":\""
+              + table
+              + "\",\"type\":\""
+              + type
+              + "\",\"ts\":1,\"position\":\""
+              + position(offset)
+              + "\",\"data\":"
+              + data
+              + (type.equals("update") ? ",\"old\":{\"label\":\"one\"}" : "")
+              + "}");
+    }
+
+    /** The cut-over's rename of the given order, into the former name's topic as the relay does. */
+    Map.Entry<String, String> rename(int order) {
+      String from = order == 0 ? "items" : "_items_new";
+      String to = order == 0 ? "_items_old" : "items";
+      String db = run.database;
+      return Map.entry(
+          run.config.topics().maxwellTopic(db, from),
+          "{\"database\":\""
+              + db
+              + "\",\"table\":\""
+              + from
+              + "\",\"type\":\"table-rename\",\"ts\":1,\"position\":\""
+              + position(300)
+              + "\",\"server_id\":1,\"sql\":\"RENAME TABLE items TO _items_old, _items_new TO"
+              + " items\",\"new_database\":\""
+              + db
+              + "\",\"new_table\":\""
+              + to
+              + "\",\"data\":{\"database\":\""
+              + db
+              + "\",\"table\":\""
+              + to
+              + "\",\"order\":"
+              + order
+              + "}}");
+    }
+  }
+
+  @SafeVarargs
+  private static void publish(Run run, Map.Entry<String, String>... records) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(KafkaClientProperties.producer(run.config.kafka(), "ddl-it"))) {
+      for (Map.Entry<String, String> record : records) {
+        producer.send(new ProducerRecord<>(record.getKey(), record.getValue().getBytes(UTF_8)));
+      }
+      producer.flush();
+    }
+  }
+
+  /** The reasons of the run's database's quarantined changes, sorted. */
+  private static List<String> quarantineReasons(SparkSession spark, Run run) {
+    String quarantine = LakeTable.RAW_CDC_QUARANTINE.location(run.config.storage());
+    if (!DeltaTables.exists(spark, quarantine)) {
+      return List.of();
+    }
+    return spark
+        .read()
+        .format("delta")
+        .load(quarantine)
+        .filter(col("source_topic").contains(run.database))
+        .select("reason")
+        .collectAsList()
+        .stream()
+        .map(row -> row.getString(0))
+        .sorted()
+        .toList();
+  }
+
+  /**
    * Column changes: a widened type (INT to BIGINT, VARCHAR(10) to VARCHAR(100)) and an added column
    * are applied to the mirror, a dropped column stays with null for later rows, and a change the
    * mirror's column cannot hold (INT to VARCHAR, then a word) quarantines the row naming the
