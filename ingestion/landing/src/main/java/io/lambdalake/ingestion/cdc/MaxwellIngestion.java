@@ -26,9 +26,12 @@ import io.lambdalake.spark.cdc.ParsedChanges;
 import io.lambdalake.spark.cdc.SourceSchemas;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -300,10 +303,15 @@ public final class MaxwellIngestion {
 
   /**
    * Applies the batch's renames (DDL relay records) in binlog order, one at a time, before the
-   * tables' changes: first each renamed table's changes up to its rename (they are part of what the
-   * rename carries over), then the renames. Returns each renamed table's rename position; its
-   * changes after it are applied with the rest. With one rename per former name and batch (the
-   * cut-over renames each name once), this is binlog order across the tables.
+   * tables' changes: first the changes up to its rename of each table a rename involves (a former
+   * name's are part of what the rename carries over; a new name's belong to the table that had the
+   * name before, and a drop among them retires it), then the renames. Returns for each such table
+   * the position up to which its changes were applied; the rest are applied with the other tables.
+   * With one rename per name and batch (the cut-over renames each name once), this is binlog order
+   * across the tables.
+   *
+   * <p>Renames that waited (see {@link MirrorApplier#WAITING_RENAME}) on the mirror of a name this
+   * batch renames away or drops are applied with them.
    */
   private static Map<SourceName, BinlogPosition> applyRenames(
       SparkSession spark,
@@ -315,49 +323,86 @@ public final class MaxwellIngestion {
       Landing landing,
       List<Dataset<Row>> quarantined,
       Map<String, BinlogPosition> newest) {
-    if (survey.renames() == 0) {
+    List<MirrorApplier.Rename> read =
+        survey.renames() == 0 ? List.of() : MirrorApplier.renames(parsed);
+    // Names whose mirror may hold renames waiting for them to go: renamed away or dropped here.
+    Set<SourceName> leaving = new HashSet<>();
+    read.forEach(rename -> leaving.add(rename.from()));
+    survey.tables().stream()
+        .filter(table -> table.tableChanges() > 0)
+        .forEach(table -> leaving.add(table.table()));
+    if (leaving.isEmpty()) {
+      return Map.of();
+    }
+    MirrorApplier applier = landing.applier();
+    List<MirrorApplier.Rename> renames = applier.withWaiting(spark, read, leaving);
+    if (renames.isEmpty()) {
       return Map.of();
     }
     describe(spark, transaction.version(), "renames");
-    List<MirrorApplier.Rename> renames = MirrorApplier.renames(parsed);
-    landing.applier().expect(renames);
-    Map<SourceName, BinlogPosition> renamedAt = new HashMap<>();
+    applier.expect(renames);
+    Map<SourceName, BinlogPosition> renamedAt = new LinkedHashMap<>();
+    Set<SourceName> renamedAway = new HashSet<>();
     for (MirrorApplier.Rename rename : renames) {
       renamedAt.putIfAbsent(rename.from(), rename.at());
+      renamedAt.putIfAbsent(rename.to(), rename.at());
+      renamedAway.add(rename.from());
     }
+    Map<SourceName, BatchSurvey.TableSurvey> surveyed = new HashMap<>();
+    survey.tables().forEach(table -> surveyed.put(table.table(), table));
     // Its own MERGE key: the table's changes after the rename are merged again in this batch.
     MirrorApplier.Transaction beforeRename =
         new MirrorApplier.Transaction(
             transaction.applicationId() + ":before-rename", transaction.version());
-    for (BatchSurvey.TableSurvey table : survey.tables()) {
-      BinlogPosition at = renamedAt.get(table.table());
-      if (at == null) {
+    MirrorApplier.Transaction replayBeforeRename =
+        new MirrorApplier.Transaction(
+            transaction.applicationId() + ":replay-before-rename", transaction.version());
+    for (Map.Entry<SourceName, BinlogPosition> renamed : renamedAt.entrySet()) {
+      SourceName name = renamed.getKey();
+      BinlogPosition at = renamed.getValue();
+      Optional<BinlogPosition> threshold =
+          Optional.ofNullable(thresholds.get(name.qualifiedName()));
+      boolean pending =
+          renamedAway.contains(name)
+              && renames.stream()
+                  .filter(rename -> rename.from().equals(name))
+                  .anyMatch(rename -> !applier.isApplied(spark, rename));
+      if (pending) {
+        // Rows of the former name that an earlier batch read before this rename, once the name was
+        // gone from the source: quarantined as source_table_unknown, they belong to it.
+        MirrorApplier.Outcome replayed =
+            applier.replayQuarantined(
+                spark,
+                name,
+                Set.of(MirrorApplier.SOURCE_TABLE_UNKNOWN),
+                ChangeEffects.newerThan(at).unary_$bang(),
+                replayBeforeRename);
+        replayed.quarantined().ifPresent(quarantined::add);
+        replayed.newest().ifPresent(position -> advance(newest, name, position));
+      }
+      BatchSurvey.TableSurvey table = surveyed.get(name);
+      if (table == null) {
         continue;
       }
       Dataset<Row> before =
           tableChanges(changes, table).filter(ChangeEffects.newerThan(at).unary_$bang());
       Optional<BinlogPosition> newestTableChange = Optional.empty();
       if (table.tableChanges() > 0) {
-        newestTableChange =
-            landing.applier().applyTableChanges(spark, table.table(), before).newest();
+        newestTableChange = applier.applyTableChanges(spark, name, before).newest();
       }
       MirrorApplier.Outcome outcome =
-          landing
-              .applier()
-              .apply(
-                  spark,
-                  table.table(),
-                  before,
-                  Optional.ofNullable(thresholds.get(table.table().qualifiedName())),
-                  table.columns(),
-                  beforeRename);
+          applier.apply(spark, name, before, threshold, table.columns(), beforeRename);
       outcome.quarantined().ifPresent(quarantined::add);
       later(outcome.newest(), newestTableChange)
-          .ifPresent(position -> advance(newest, table.table(), position));
+          .ifPresent(position -> advance(newest, name, position));
     }
     for (MirrorApplier.Rename rename : renames) {
-      landing.applier().applyRename(spark, rename);
-      landing.upkeep().wrote(landing.applier().mirrorLocation(rename.to()));
+      MirrorApplier.RenameOutcome outcome = applier.applyRename(spark, rename);
+      if (outcome.wrote()) {
+        landing.upkeep().wrote(applier.mirrorLocation(rename.to()));
+      }
+      outcome.replayed().quarantined().ifPresent(quarantined::add);
+      outcome.replayed().newest().ifPresent(position -> advance(newest, rename.to(), position));
     }
     return renamedAt;
   }

@@ -18,6 +18,7 @@ import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.cdc.ChangeOperation;
 import io.lambdalake.common.cdc.SourcePosition.BinlogPosition;
 import io.lambdalake.common.config.StorageConfig;
+import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.cdc.ChangeEffects;
 import io.lambdalake.spark.cdc.MirrorTypes;
@@ -33,12 +34,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -62,7 +66,7 @@ public final class MirrorApplier {
   static final String MATERIALIZE_SOURCE = "spark.databricks.delta.merge.materializeSource";
 
   static final String NO_PRIMARY_KEY = "no_primary_key";
-  static final String SOURCE_TABLE_UNKNOWN = "source_table_unknown";
+  public static final String SOURCE_TABLE_UNKNOWN = "source_table_unknown";
   static final String UNKNOWN_COLUMN = "unknown_column";
   static final String INCOMPATIBLE_TYPE = "incompatible_type";
   static final String SOURCE_TABLE_DROPPED = "source_table_dropped";
@@ -96,6 +100,14 @@ public final class MirrorApplier {
   public static final String RENAMED_FROM_AT = "lake.source.renamed-from-at";
 
   static final String SOURCE_TABLE_RENAMED = "source_table_renamed";
+
+  /**
+   * On a mirror that still holds the table a rename's new name had before it (the old {@code t} of
+   * a cut-over whose {@code _t_new -> t} was read before {@code t -> _t_old}): the renames waiting
+   * for this table to be renamed away, {@code <from>|<to>|<file>:<offset>|<order>} separated by
+   * {@code ;}.
+   */
+  public static final String WAITING_RENAME = "lake.source.waiting-rename";
 
   private final StorageConfig storage;
   private final SourceSchemas schemas;
@@ -179,16 +191,47 @@ public final class MirrorApplier {
    * {@link #RENAMED_FROM_AT}), which also makes applying it again a no-op. Apply the former name's
    * changes up to the rename first, and renames in binlog order.
    */
-  public void applyRename(SparkSession spark, Rename rename) {
+  public RenameOutcome applyRename(SparkSession spark, Rename rename) {
     renamedTo.put(rename.from(), rename.to());
     String from = mirrorLocation(rename.from());
     String to = mirrorLocation(rename.to());
     boolean fromExists = DeltaTables.exists(spark, from);
     boolean toExists = DeltaTables.exists(spark, to);
     if (toExists) {
-      Optional<BinlogPosition> done = positionProperty(properties(spark, to), RENAMED_FROM_AT);
+      Map<String, String> toProperties = properties(spark, to);
+      Optional<BinlogPosition> done = positionProperty(toProperties, RENAMED_FROM_AT);
       if (done.isPresent() && done.get().compareTo(rename.at()) >= 0) {
-        return;
+        return RenameOutcome.UNCHANGED;
+      }
+      if (!toProperties.containsKey(DROPPED_AT) && holdsRowsUpTo(spark, to, rename.at())) {
+        // The source had no table of the new name at the rename, so the record that renamed the
+        // old one away is still to come: Kafka keeps no order between two topics.
+        addWaiting(spark, to, toProperties, rename);
+        LOG.warn(
+            "{} renamed to {} at {}: waits until the table that had the name before is renamed"
+                + " away (its record is not read yet); the mirror {} holds that table",
+            rename.from().qualifiedName(),
+            rename.to().qualifiedName(),
+            format(rename.at()),
+            to);
+        return RenameOutcome.WAITING;
+      }
+    }
+    if (fromExists) {
+      Optional<BinlogPosition> givenAway =
+          positionProperty(properties(spark, from), RENAMED_FROM_AT);
+      if (givenAway.isPresent() && givenAway.get().compareTo(rename.at()) >= 0) {
+        // A later rename of the statement gave the name to another table first (the old table's
+        // mirror held no row then, so that rename did not wait): the mirror is not this table's.
+        LOG.warn(
+            "{} renamed to {} at {}: its mirror {} already holds the table that took the name at"
+                + " {}; nothing carried over",
+            rename.from().qualifiedName(),
+            rename.to().qualifiedName(),
+            format(rename.at()),
+            from,
+            format(givenAway.get()));
+        return RenameOutcome.UNCHANGED;
       }
     }
     if (!fromExists && !toExists) {
@@ -197,7 +240,7 @@ public final class MirrorApplier {
           rename.from().qualifiedName(),
           rename.to().qualifiedName(),
           format(rename.at()));
-      return;
+      return RenameOutcome.UNCHANGED;
     }
     Column newer = mirrorRowNewerThan(rename.at());
     Optional<Dataset<Row>> carried =
@@ -268,7 +311,12 @@ public final class MirrorApplier {
             + RENAMED_TO
             + "', '"
             + TRUNCATED_AT
+            + "', '"
+            + WAITING_RENAME
             + "')");
+    // Before the mark: a try that crashed in between carries over and replays again (the
+    // overwrite keeps what the earlier try replayed, and a change is not newer than itself).
+    Outcome replayed = replayAfterRename(spark, rename);
     // Last: it marks the rename as applied.
     spark.sql(
         "ALTER TABLE delta.`"
@@ -289,6 +337,183 @@ public final class MirrorApplier {
         rename.from().qualifiedName(),
         rename.to().qualifiedName(),
         format(rename.at()));
+    return new RenameOutcome(false, true, replayed);
+  }
+
+  /**
+   * What applying a rename did.
+   *
+   * @param waiting whether it waits for the table that has its new name to be renamed away
+   * @param wrote whether the new name's mirror was written
+   * @param replayed the new name's quarantined changes applied after it ({@link
+   *     #replayQuarantined})
+   */
+  public record RenameOutcome(boolean waiting, boolean wrote, Outcome replayed) {
+    static final RenameOutcome UNCHANGED =
+        new RenameOutcome(false, false, new Outcome(Optional.empty(), Optional.empty()));
+    static final RenameOutcome WAITING =
+        new RenameOutcome(true, false, new Outcome(Optional.empty(), Optional.empty()));
+
+    public RenameOutcome {
+      requireNonNull(replayed, "replayed is null");
+    }
+  }
+
+  /** Whether the rename was applied: the new name's mirror was carried over at or after it. */
+  public boolean isApplied(SparkSession spark, Rename rename) {
+    String to = mirrorLocation(rename.to());
+    if (!DeltaTables.exists(spark, to)) {
+      return false;
+    }
+    Optional<BinlogPosition> done = positionProperty(properties(spark, to), RENAMED_FROM_AT);
+    return done.isPresent() && done.get().compareTo(rename.at()) >= 0;
+  }
+
+  /**
+   * The renames plus those waiting ({@link #WAITING_RENAME}) on the mirrors of the tables that
+   * leave (renamed away or dropped), without repeats, in binlog order: a rename that waited for its
+   * new name's old table is applied in the batch that renames that table away, right after it.
+   */
+  public List<Rename> withWaiting(
+      SparkSession spark, List<Rename> renames, Set<SourceName> leaving) {
+    Set<Rename> all = new TreeSet<>(renames);
+    for (SourceName table : leaving) {
+      String location = mirrorLocation(table);
+      if (DeltaTables.exists(spark, location)) {
+        all.addAll(waiting(properties(spark, location)));
+      }
+    }
+    return List.copyOf(all);
+  }
+
+  private static List<Rename> waiting(Map<String, String> properties) {
+    String value = properties.get(WAITING_RENAME);
+    if (value == null || value.isBlank()) {
+      return List.of();
+    }
+    List<Rename> renames = new ArrayList<>();
+    for (String entry : value.split(";")) {
+      String[] parts = entry.split("\\|");
+      renames.add(
+          new Rename(
+              qualified(parts[0]),
+              qualified(parts[1]),
+              BinlogPosition.parse(parts[2], BinlogPosition.LAST_IN_TRANSACTION),
+              Integer.parseInt(parts[3])));
+    }
+    return renames;
+  }
+
+  private static void addWaiting(
+      SparkSession spark, String location, Map<String, String> properties, Rename rename) {
+    Set<Rename> all = new TreeSet<>(waiting(properties));
+    if (!all.add(rename)) {
+      return;
+    }
+    List<String> entries = new ArrayList<>();
+    for (Rename one : all) {
+      entries.add(
+          one.from().qualifiedName()
+              + "|"
+              + one.to().qualifiedName()
+              + "|"
+              + format(one.at())
+              + "|"
+              + one.order());
+    }
+    spark.sql(
+        "ALTER TABLE delta.`"
+            + location
+            + "` SET TBLPROPERTIES ('"
+            + WAITING_RENAME
+            + "' = '"
+            + String.join(";", entries)
+            + "')");
+  }
+
+  /** Whether the mirror has a row written at or before the position (or without a position). */
+  private static boolean holdsRowsUpTo(SparkSession spark, String location, BinlogPosition at) {
+    Column newer = mirrorRowNewerThan(at);
+    return !spark
+        .read()
+        .format("delta")
+        .load(location)
+        .filter(newer.isNull().or(newer.unary_$bang()))
+        .isEmpty();
+  }
+
+  /**
+   * The new name's changes after the rename that were quarantined because they came before it: as
+   * {@code source_table_dropped} (the cut-over's {@code t -> _t_old} retired the mirror of {@code
+   * t} a micro-batch before {@code _t_new -> t} was read) or as {@code source_table_unknown}.
+   */
+  private Outcome replayAfterRename(SparkSession spark, Rename rename) {
+    return replayQuarantined(
+        spark,
+        rename.to(),
+        Set.of(SOURCE_TABLE_DROPPED, SOURCE_TABLE_UNKNOWN),
+        ChangeEffects.newerThan(rename.at()),
+        // Each try its own key: a try that crashed before the rename's mark carries over again,
+        // and its replay must run again on the overwritten mirror.
+        new Transaction("lambda-lake-cdc-replay:" + UUID.randomUUID(), 0));
+  }
+
+  /**
+   * Applies the table's row changes that earlier micro-batches quarantined for one of the reasons
+   * and that the filter selects, read from raw.mysql_changes by their Kafka offsets in
+   * raw.cdc_quarantine: changes that a rename read later made applicable (a renamed-away name's
+   * rows read before the rename was known, {@code source_table_unknown}; the new name's rows that
+   * met a mirror retired a micro-batch too early). The quarantine keeps its rows: it records what
+   * happened when.
+   */
+  public Outcome replayQuarantined(
+      SparkSession spark,
+      SourceName table,
+      Set<String> reasons,
+      Column filter,
+      Transaction transaction) {
+    String quarantine = LakeTable.RAW_CDC_QUARANTINE.location(storage);
+    String log = LakeTable.RAW_MYSQL_CHANGES.location(storage);
+    Outcome nothing = new Outcome(Optional.empty(), Optional.empty());
+    if (!DeltaTables.exists(spark, quarantine) || !DeltaTables.exists(spark, log)) {
+      return nothing;
+    }
+    List<String> offsets = List.of("source_topic", "source_partition", "source_offset");
+    Dataset<Row> quarantined =
+        spark
+            .read()
+            .format("delta")
+            .load(quarantine)
+            .filter(
+                col("source").equalTo(Quarantine.SOURCE).and(col("reason").isin(reasons.toArray())))
+            .select(offsets.stream().map(functions::col).toArray(Column[]::new))
+            .distinct();
+    Dataset<Row> changes =
+        spark
+            .read()
+            .format("delta")
+            .load(log)
+            .filter(
+                col("source_database")
+                    .equalTo(table.database())
+                    .and(col("source_table").equalTo(table.table())))
+            .join(quarantined, CollectionConverters.asScala(offsets).toSeq(), "left_semi")
+            .mapPartitions(ParsedChanges.fromRawLog(), Encoders.row(ParsedChanges.SCHEMA))
+            .filter(col("reason").isNull().and(col("op").isNotNull()))
+            .filter(ChangeEffects.isRowChange())
+            .filter(filter)
+            // Read once: what it quarantines again is derived from it after this call.
+            .localCheckpoint(true);
+    long count = changes.count();
+    if (count == 0) {
+      return nothing;
+    }
+    LOG.info(
+        "{}: applying {} changes quarantined earlier ({}) that a rename made applicable",
+        table.qualifiedName(),
+        count,
+        String.join(", ", new TreeSet<>(reasons)));
+    return apply(spark, table, changes, Optional.empty(), transaction);
   }
 
   /**
@@ -450,7 +675,10 @@ public final class MirrorApplier {
       return quarantineAll(
           newer,
           SOURCE_TABLE_UNKNOWN,
-          table.qualifiedName() + " is not in the source's information_schema (dropped?)");
+          table.qualifiedName()
+              + " is not in the source's information_schema: dropped, or renamed by a statement"
+              + " whose record lake cdc has not read yet (it applies these changes when it reads"
+              + " the rename)");
     }
     if (found.get().primaryKey().isEmpty()) {
       return quarantineAll(
