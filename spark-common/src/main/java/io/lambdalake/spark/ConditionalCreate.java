@@ -37,31 +37,11 @@ public final class ConditionalCreate {
   }
 
   /**
-   * Whether a failed create found the object there already: the store's 412, or the file system's
-   * own check before the upload ({@code FileAlreadyExistsException}). What the lease has always
-   * recognised.
-   */
-  public static boolean isPreconditionFailed(Throwable failure) {
-    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-      String className = cause.getClass().getSimpleName();
-      String message = String.valueOf(cause.getMessage());
-      if (className.equals("RemoteFileChangedException")
-          || className.equals("FileAlreadyExistsException")
-          || message.contains("412")
-          || message.contains("PreconditionFailed")) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /**
    * Whether a failed create lost a race to another writer: the object was there already (the
    * store's 412, or the file system's own check before the upload), or the store answered 409
    * Conflict (S3 does while another conditional write of the key is in flight; that writer may
-   * still fail, so the loser must look again rather than give up). Unlike {@link
-   * #isPreconditionFailed}, it goes by exception types and status codes only, never by message text
-   * (a commit's own file name can contain "412").
+   * still fail, so the loser must look again rather than give up). It goes by exception types and
+   * status codes only, never by message text (an object's own name can contain "412").
    */
   public static boolean isLostRace(Throwable failure) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {

@@ -396,7 +396,7 @@ public final class Lease implements AutoCloseable {
     } catch (FileAlreadyExistsException e) {
       return Optional.empty();
     } catch (IOException e) {
-      if (ConditionalCreate.isPreconditionFailed(e)) {
+      if (ConditionalCreate.isLostRace(e)) {
         return Optional.empty();
       }
       throw new LakeException(
