@@ -257,27 +257,35 @@ public final class MirrorApplier {
             ? Optional.of(
                 spark.read().format("delta").load(to).filter(newer.isNotNull().and(newer)))
             : Optional.empty();
+    Optional<TableSchema> toSchema = schemas.get(rename.to());
+    List<String> key =
+        toSchema.map(TableSchema::primaryKey).filter(k -> !k.isEmpty()).orElse(List.of());
     Dataset<Row> rows;
-    if (carried.isPresent() && kept.isPresent()) {
-      List<String> key =
-          schemas
-              .get(rename.to())
-              .map(TableSchema::primaryKey)
-              .filter(k -> !k.isEmpty())
-              .orElse(List.of());
-      Dataset<Row> older =
-          key.isEmpty()
-              ? carried.get()
-              : carried
-                  .get()
-                  .join(
-                      kept.get()
-                          .select(key.stream().map(k -> col("`" + k + "`")).toArray(Column[]::new)),
-                      CollectionConverters.asScala(key).toSeq(),
-                      "left_anti");
-      rows = older.unionByName(kept.get(), true);
+    if (carried.isPresent()) {
+      Dataset<Row> older = carried.get();
+      if (!key.isEmpty()) {
+        Column[] keyColumns = key.stream().map(k -> col("`" + k + "`")).toArray(Column[]::new);
+        // The new name's state after the rename wins for every key it changed: the rows it holds,
+        // and the keys it deleted, which left no row to win (Maxwell's records of the new name
+        // read a micro-batch before the relay's rename; the carried row must not come back).
+        Optional<Dataset<Row>> changed =
+            keysChangedAfter(spark, rename, toSchema.get(), older.schema(), key);
+        List<Dataset<Row>> winning = new ArrayList<>();
+        changed.ifPresent(winning::add);
+        kept.ifPresent(k -> winning.add(k.select(keyColumns)));
+        Optional<Dataset<Row>> winningKeys = winning.stream().reduce(Dataset::union);
+        if (winningKeys.isPresent()) {
+          older =
+              older.join(
+                  winningKeys.get().distinct(),
+                  CollectionConverters.asScala(key).toSeq(),
+                  "left_anti");
+        }
+      }
+      Dataset<Row> carriedRows = older;
+      rows = kept.map(k -> carriedRows.unionByName(k, true)).orElse(carriedRows);
     } else {
-      rows = carried.or(() -> kept).orElseThrow();
+      rows = kept.orElseThrow();
     }
     // Written once, then read by the overwrite: the overwrite must not read its own target twice.
     rows = rows.localCheckpoint(true);
@@ -338,6 +346,52 @@ public final class MirrorApplier {
         rename.to().qualifiedName(),
         format(rename.at()));
     return new RenameOutcome(false, true, replayed);
+  }
+
+  /**
+   * The keys of the new name's row changes after the rename in raw.mysql_changes (the batches
+   * landed before this one), typed as the carried mirror's key columns; empty without a log.
+   */
+  private Optional<Dataset<Row>> keysChangedAfter(
+      SparkSession spark, Rename rename, TableSchema schema, StructType table, List<String> key) {
+    String log = LakeTable.RAW_MYSQL_CHANGES.location(storage);
+    if (!DeltaTables.exists(spark, log)) {
+      return Optional.empty();
+    }
+    Dataset<Row> changes =
+        spark
+            .read()
+            .format("delta")
+            .load(log)
+            .filter(
+                col("source_database")
+                    .equalTo(rename.to().database())
+                    .and(col("source_table").equalTo(rename.to().table())))
+            .mapPartitions(ParsedChanges.fromRawLog(), Encoders.row(ParsedChanges.SCHEMA))
+            .filter(col("reason").isNull().and(col("op").isNotNull()))
+            .filter(ChangeEffects.isRowChange())
+            .filter(ChangeEffects.newerThan(rename.at()));
+    Dataset<Row> typed = ChangeEffects.typed(changes, schema, table);
+    List<Column> keys = new ArrayList<>();
+    Column present = lit(true);
+    for (String name : key) {
+      StructField field =
+          List.of(table.fields()).stream()
+              .filter(f -> f.name().equalsIgnoreCase(name))
+              .findFirst()
+              .orElse(null);
+      if (field == null) {
+        return Optional.empty();
+      }
+      // A delete names its row by the before image's key; every other change by the after image's.
+      Column value =
+          when(col("op").equalTo(ChangeOperation.DELETE.code()), col("_before").getField(name))
+              .otherwise(col("_after").getField(name))
+              .cast(field.dataType());
+      keys.add(value.as(field.name()));
+      present = present.and(value.isNotNull());
+    }
+    return Optional.of(typed.filter(present).select(keys.toArray(Column[]::new)));
   }
 
   /**
