@@ -66,7 +66,9 @@ import org.awaitility.core.ConditionTimeoutException;
  * (one diverged if not); and every row change of the run's database in {@code raw.cdc_quarantine}
  * (e.g. {@code source_table_renamed}: the documented race) whose row the mirror it belongs to lacks
  * (an insert or update whose values are not there, a delete whose row still is) is lost, unless the
- * row-by-row count already counted that key.
+ * row-by-row count already counted that key, or a later change of the key (in raw.mysql_changes,
+ * under any name of its table) superseded it: the CDC job applies quarantined changes a rename read
+ * later makes applicable, and a superseded one is rightly not in the mirror.
  */
 final class DdlRenameUnderLoad implements Scenario {
   static final String RENAMED_TO = "lake.source.renamed-to";
@@ -455,8 +457,11 @@ final class DdlRenameUnderLoad implements Scenario {
                 get_json_object(col("payload"), "$.type"),
                 get_json_object(col("payload"), "$.data.id"),
                 get_json_object(col("payload"), "$.data.qty"),
-                get_json_object(col("payload"), "$.data.note"))
+                get_json_object(col("payload"), "$.data.note"),
+                get_json_object(col("payload"), "$.position"),
+                get_json_object(col("payload"), "$.xoffset"))
             .collectAsList();
+    Map<String, ChangePosition> newest = newestChanges(run, database);
     long lost = 0;
     Set<String> lacking = new HashSet<>();
     for (Row row : rows) {
@@ -474,6 +479,13 @@ final class DdlRenameUnderLoad implements Scenario {
               ? RENAMED.getOrDefault(table, table)
               : table;
       int id = Integer.parseInt(row.getString(3));
+      // A later change of the key (under any name its table had) decides the row: the mirror
+      // holding that one, not this one, is right, and the row-by-row count checks it.
+      ChangePosition position = ChangePosition.of(row.getString(6), row.getString(7));
+      ChangePosition last = newest.get(family(table) + "/" + id);
+      if (last != null && position.compareTo(last) < 0) {
+        continue;
+      }
       Map<String, String> mirrored =
           mirrors.getOrDefault(belongsTo, Map.of()).getOrDefault(id, Map.of());
       boolean same =
@@ -486,6 +498,81 @@ final class DdlRenameUnderLoad implements Scenario {
       }
     }
     return new Quarantined(reasons, lost, new TreeSet<>(lacking));
+  }
+
+  /**
+   * The newest row change of each key in raw.mysql_changes, by the table the key's rows live in now
+   * ({@link #family}): {@code <family>/<id>}.
+   */
+  private static Map<String, ChangePosition> newestChanges(ChaosRun run, String database) {
+    Map<String, ChangePosition> newest = new HashMap<>();
+    String log = LakeTable.RAW_MYSQL_CHANGES.location(run.config().storage());
+    if (!DeltaTables.exists(run.spark(), log)) {
+      return newest;
+    }
+    for (Row row :
+        run.spark()
+            .read()
+            .format("delta")
+            .load(log)
+            .filter(
+                col("source_database")
+                    .equalTo(database)
+                    .and(col("type").isin("insert", "update", "delete")))
+            .select(
+                col("source_table"),
+                get_json_object(col("data"), "$.id"),
+                col("binlog_file"),
+                col("binlog_position"),
+                col("xoffset"))
+            .collectAsList()) {
+      if (row.isNullAt(1) || row.isNullAt(2)) {
+        continue;
+      }
+      ChangePosition position =
+          new ChangePosition(
+              sequence(row.getString(2)), row.getLong(3), row.isNullAt(4) ? 0 : row.getLong(4));
+      newest.merge(
+          family(row.getString(0)) + "/" + row.getString(1),
+          position,
+          (one, other) -> one.compareTo(other) >= 0 ? one : other);
+    }
+    return newest;
+  }
+
+  /** The surviving table whose keys a name's rows share: a rename or the cut-over's copy. */
+  private static String family(String table) {
+    return switch (table) {
+      case "notes", "memos" -> "memos";
+      case "stock", "_stock_new", "_stock_old" -> "stock";
+      default -> table;
+    };
+  }
+
+  private static long sequence(String binlogFile) {
+    return Long.parseLong(binlogFile.substring(binlogFile.lastIndexOf('.') + 1));
+  }
+
+  /** A row change's place in the binlog: file number, offset, place in its transaction. */
+  private record ChangePosition(long file, long offset, long xoffset)
+      implements Comparable<ChangePosition> {
+    static ChangePosition of(String position, String xoffset) {
+      int colon = position.lastIndexOf(':');
+      return new ChangePosition(
+          sequence(position.substring(0, colon)),
+          Long.parseLong(position.substring(colon + 1)),
+          xoffset == null ? 0 : Long.parseLong(xoffset));
+    }
+
+    @Override
+    public int compareTo(ChangePosition other) {
+      int byFile = Long.compare(file, other.file);
+      if (byFile != 0) {
+        return byFile;
+      }
+      int byOffset = Long.compare(offset, other.offset);
+      return byOffset != 0 ? byOffset : Long.compare(xoffset, other.xoffset);
+    }
   }
 
   private static String mirrorLocation(ChaosRun run, String database, String table) {
