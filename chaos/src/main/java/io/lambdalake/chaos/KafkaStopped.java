@@ -7,26 +7,44 @@ import io.lambdalake.common.config.CollectorConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.ingestion.cdc.CdcJob;
 import io.lambdalake.speed.SpeedJob;
+import io.lambdalake.stack.DdlRelayServer;
+import io.lambdalake.stack.LocalStack;
+import io.lambdalake.stack.ManagedServer;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
 
 /**
- * Kafka stopped for {@link ServerOutage#OUTAGE} while a collector takes a website's traffic and the
- * landing streams. While Kafka is down the collector must answer 503, never 202 (it cannot hand the
- * events over); after Kafka is back it answers 202 again, the landing rides the outage out or exits
- * with one line, and the operator's restart lands every event answered 202, once; the speed views
- * equal a recompute.
+ * Kafka stopped for {@link ServerOutage#OUTAGE} while a collector takes a website's traffic, the
+ * landing streams and {@code lake cdc} follows a MariaDB database through Maxwell. While Kafka is
+ * down the collector must answer 503, never 202 (it cannot hand the events over), and the source
+ * database takes writes Maxwell cannot publish; after Kafka is back the collector answers 202
+ * again, the landing and the CDC job ride the outage out or exit with one line, Maxwell and the DDL
+ * relay go on or exit (never skip a change), and the operator's restarts land every event answered
+ * 202 once and every committed row change; the speed views equal a recompute, the mirror its
+ * source.
  */
 final class KafkaStopped implements Scenario {
   private static final String STOPPED = "kafka-stopped";
   private static final String BACK = "kafka-back";
+
+  /** Row changes in each of the three steps (before, during and after the outage: half). */
+  private static final int CHANGES = 200;
+
+  private static final Duration CATCH_UP = Duration.ofMinutes(10);
 
   private final int events;
 
@@ -46,9 +64,31 @@ final class KafkaStopped implements Scenario {
     EventLedger ledger =
         new EventLedger(run, 31, now.minus(Duration.ofMinutes(50)), Duration.ofMinutes(50));
     CollectorConfig collectorConfig = run.config().collector();
+    String database = "chaos_k" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    String mirror = run.config().storage().tableLocation("mirror", database + "__items");
+    Random random = new Random(17);
+    Connection source = KillMaxwellCdc.connect(run.config().mariaDb());
+    KillMaxwellCdc.execute(
+        source,
+        "CREATE DATABASE " + database,
+        "CREATE TABLE "
+            + database
+            + ".items (id INT PRIMARY KEY, qty INT NOT NULL, note VARCHAR(40))");
+    KillMaxwellCdc.workload(source, database, random, CHANGES);
     Process collector = run.start(LakeCommand.class, "collector", "collector");
     Process landing = null;
+    Process cdc = null;
+    String cdcOutcome;
+    String servers;
     try {
+      cdc =
+          run.start(
+              CdcJob.class,
+              "cdc",
+              "--sources=maxwell",
+              "--databases=" + database,
+              "--trigger=1s",
+              "--progress=5s");
       awaitReady(run, collector, collectorConfig);
       landing =
           run.start(
@@ -63,12 +103,21 @@ final class KafkaStopped implements Scenario {
             .pollInterval(Duration.ofMillis(500))
             .until(() -> !streaming.isAlive() || ledger.landed() > 0);
         run.requireAlive(landing, "The landing job", "landing");
+        Process following = cdc;
+        await()
+            .atMost(Duration.ofMinutes(10))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> !following.isAlive() || run.rows(mirror) > 0);
+        run.requireAlive(cdc, "The CDC job", "cdc");
         long landedBeforeOutage = ledger.landed();
         try (ServerOutage outage = ServerOutage.stop("kafka")) {
           load.phase(STOPPED);
+          // Committed in MariaDB while Maxwell cannot publish them.
+          KillMaxwellCdc.workload(source, database, random, CHANGES);
           outage.lastOut();
           load.phase("kafka-starting");
         }
+        KillMaxwellCdc.workload(source, database, random, CHANGES / 2);
         load.phase(BACK);
         await()
             .atMost(Duration.ofMinutes(3))
@@ -92,21 +141,69 @@ final class KafkaStopped implements Scenario {
       System.err.printf(
           "chaos: %s %d events answered 202; the landing %s%n",
           name(), ledger.accepted(), landingOutcome);
+      cdcOutcome =
+          cdc.isAlive()
+              ? "rode it out"
+              : "exited " + cdc.exitValue() + " with: " + ServerOutage.lastLine(run.log("cdc"));
     } finally {
       if (landing != null) {
         ChaosRun.killHard(landing);
       }
+      if (cdc != null) {
+        ChaosRun.killHard(cdc);
+      }
       collector.destroy();
       collector.waitFor();
+      // Never leave the stack without them, also when the scenario failed.
+      servers = restartExited(List.of("maxwell", DdlRelayServer.NAME));
     }
+    System.err.printf("chaos: %s the CDC job %s; %s%n", name(), cdcOutcome, servers);
     run.runToEnd(SpeedJob.class, "restart", "--available-now", "--progress=5s");
+    Tally mirrored;
+    try (source) {
+      // Maxwell delivers with a lag: the restart runs over what Kafka holds until the mirror
+      // agrees, or the catch-up time is over and what differs is counted.
+      Instant deadline = Instant.now().plus(CATCH_UP);
+      int restarts = 0;
+      do {
+        run.runToEnd(
+            CdcJob.class,
+            "cdc-restart-" + ++restarts,
+            "--sources=maxwell",
+            "--databases=" + database,
+            "--available-now");
+        mirrored = KillMaxwellCdc.compare(run, source, database, mirror);
+      } while (!mirrored.clean() && Instant.now().isBefore(deadline));
+      KillMaxwellCdc.execute(source, "DROP DATABASE " + database);
+    }
+    System.err.printf("chaos: %s the mirror against its source: %s%n", name(), mirrored.toLine());
     return ledger
         .checkRaw()
         .plus(
             ledger.checkEventsHourly(
                 LakeTable.SPEED_EVENTS_HOURLY,
                 now.minus(Duration.ofHours(2)),
-                now.plus(Duration.ofHours(1))));
+                now.plus(Duration.ofHours(1))))
+        .plus(mirrored);
+  }
+
+  /**
+   * Starts again, as an operator would ({@code scripts/stack start}), the stack's servers among
+   * these that exited during the outage; says which ran on and which exited with what.
+   */
+  private static String restartExited(List<String> names) throws IOException {
+    LocalStack stack = LocalStack.fromConfiguration();
+    List<String> said = new ArrayList<>();
+    for (String name : names) {
+      ManagedServer server = stack.server(name);
+      if (server.isRunning()) {
+        said.add(name + " ran on");
+        continue;
+      }
+      said.add(name + " exited (" + ServerOutage.lastLine(server.logFile()) + "), started again");
+      stack.restartAsBefore(List.of(name));
+    }
+    return String.join("; ", said);
   }
 
   /** The ledger's tracking IDs, registered for the run's collector. */

@@ -65,6 +65,16 @@ public final class MaxwellServer extends ManagedServer {
             "kafka.bootstrap.servers=" + config.kafka().bootstrapServers(),
             "kafka.acks=all",
             "kafka.enable.idempotence=true",
+            // A change Kafka did not take stops Maxwell; it resumes from its stored position when
+            // started again. Maxwell's default (true) logs the error, drops the change and moves
+            // on: silent loss of committed rows whenever Kafka is away longer than the delivery
+            // timeout.
+            "ignore_producer_error=false",
+            // Kafka away longer than this stops Maxwell (loud, nothing skipped) rather than it
+            // waiting the producer's default 120 s: `scripts/chaos` kafka-stopped (60 s) sees
+            // the exit and the restart.
+            "kafka.delivery.timeout.ms=30000",
+            "kafka.request.timeout.ms=10000",
             "kafka_topic=" + config.topics().cdcMaxwellPrefix() + "%{database}.%{table}",
             // All of one database's changes in one partition: binlog order is kept per topic.
             "producer_partition_by=database",
