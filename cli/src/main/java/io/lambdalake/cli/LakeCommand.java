@@ -6,6 +6,7 @@ import io.lambdalake.consumers.match.MatchCommand;
 import io.lambdalake.consumers.sample.GenerateSampleDbCommand;
 import io.lambdalake.consumers.spam.SpamCommand;
 import io.lambdalake.ingestion.cdc.CdcCommand;
+import io.lambdalake.ingestion.collector.CollectorCommand;
 import io.lambdalake.ingestion.collector.generate.GenerateCommand;
 import io.lambdalake.ingestion.imports.FilesImportCommand;
 import io.lambdalake.ingestion.imports.JdbcImportCommand;

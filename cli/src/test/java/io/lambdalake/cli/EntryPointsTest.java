@@ -8,10 +8,13 @@ import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.consumers.match.MatchJob;
 import io.lambdalake.consumers.spam.SpamJob;
 import io.lambdalake.ingestion.cdc.CdcJob;
+import io.lambdalake.ingestion.collector.CollectorCommand;
 import io.lambdalake.ingestion.imports.FilesImportJob;
 import io.lambdalake.ingestion.imports.JdbcImportJob;
 import io.lambdalake.ingestion.imports.MongoExportJob;
+import io.lambdalake.serving.api.ApiCommand;
 import io.lambdalake.speed.SpeedJob;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -190,12 +193,13 @@ class EntryPointsTest {
             "Trino",
             List.of("--from", "yesterday", "--to", "2026-11-21"),
             "--from 'yesterday' is neither a date"),
-        command(
+        job(
             "api",
             List.of(),
             "Trino",
             List.of("--no-such-option"),
-            "Unknown option: '--no-such-option'"),
+            "Unknown option: '--no-such-option'",
+            ApiCommand.class),
         job(
             "spam",
             List.of("--available-now"),
@@ -307,6 +311,38 @@ class EntryPointsTest {
     assertThat(help.out()).contains("Usage: " + entry.command());
   }
 
+  /**
+   * The collector and the metrics API start from their own mains with no Spark, Scala or Delta on
+   * the class path, as the lake tarball's lib/collector and lib/api run them.
+   */
+  @Test
+  void theCollectorAndTheApiRunWithoutSpark() throws Exception {
+    List<String> withoutSpark =
+        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(entry -> !entry.matches(".*/(org/apache/spark|org/scala-lang|io/delta)/.*"))
+            .toList();
+    assertThat(withoutSpark).hasSizeLessThan(classPath().size());
+    Case collector =
+        commandsWithoutPreflight()
+            .filter(entry -> entry.command().equals("collector"))
+            .findFirst()
+            .orElseThrow();
+    Case api = cases().filter(entry -> entry.command().equals("api")).findFirst().orElseThrow();
+
+    Result badPort = main(CollectorCommand.class, collector.badArguments(), withoutSpark);
+    assertFailed(badPort, collector, 2, collector.badArgumentMessage(), "INVALID_ARGUMENT");
+    Result collectorHelp = main(CollectorCommand.class, List.of("--help"), withoutSpark);
+    assertThat(collectorHelp.exitCode()).as(collectorHelp.err()).isZero();
+    assertThat(collectorHelp.out()).contains("Usage: collector");
+    Result noTrino = main(ApiCommand.class, api.arguments(), withoutSpark);
+    assertFailed(
+        noTrino,
+        api,
+        75,
+        "Trino at 127.0.0.1:1 does not answer within 1 s: ",
+        "SERVER_NOT_AVAILABLE");
+  }
+
   @Test
   void everyCommandAnswersHelpWithZero() {
     List<String> commands = new ArrayList<>();
@@ -385,15 +421,24 @@ class EntryPointsTest {
     return new Result(exitCode, out.toString(), err.toString(), directory);
   }
 
+  private static List<String> classPath() {
+    return List.of(System.getProperty("java.class.path").split(File.pathSeparator));
+  }
+
   /** Runs a job's main in its own JVM, as spark-submit does, so that System.exit is real. */
   private Result main(Class<?> main, List<String> arguments) throws Exception {
+    return main(main, arguments, classPath());
+  }
+
+  private Result main(Class<?> main, List<String> arguments, List<String> classPath)
+      throws Exception {
     Path directory = runs.resolve("main-" + System.nanoTime());
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-Xshare:auto");
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(String.join(File.pathSeparator, classPath));
     UNREACHABLE.forEach((key, value) -> command.add("-D" + key + "=" + value));
     command.add("-Dlake.runs.directory=" + directory);
     command.add(main.getName());

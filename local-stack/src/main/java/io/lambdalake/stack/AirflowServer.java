@@ -9,6 +9,7 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.S3Config;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.spark.SparkSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -208,7 +209,10 @@ public final class AirflowServer extends ManagedServer {
         checkoutRoot().resolve("batch-layer/target/lambda-lake-batch-job.jar").toString());
     environment.put("AIRFLOW_VAR_LAKE_CLI", checkoutRoot().resolve("scripts/lake").toString());
     environment.put("AIRFLOW_VAR_LAKE_IMPORTS", importsJson());
-    environment.put("SPARK_LOCAL_IP", "127.0.0.1");
+    if (SparkSettings.isLocalMaster(config.spark().master())) {
+      // A local-mode driver stays on this machine's loopback; a cluster's binds where Spark picks.
+      environment.put("SPARK_LOCAL_IP", "127.0.0.1");
+    }
     environment.put("JAVA_HOME", System.getProperty("java.home"));
     environment.putAll(lakeEnvironment());
     return environment;

@@ -9,31 +9,50 @@ import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads the configuration, highest precedence first:
  *
  * <ol>
  *   <li>Java system properties ({@code -Dlake.kafka.bootstrap-servers=...});
- *   <li>the file named by {@code LAKE_CONFIG_FILE} (or {@code -Dlake.config.file}), e.g. a copy of
- *       conf/cluster.conf.example;
+ *   <li>the file named by {@code -Dlake.config.file}, else {@code spark.lake.config.file} (what
+ *       {@code spark-submit --conf spark.lake.config.file=...} passes to the driver in every deploy
+ *       mode), else {@code LAKE_CONFIG_FILE}, e.g. a copy of conf/cluster.conf.example: a local
+ *       path, a bare name in the working directory (where {@code spark-submit --files lake.conf}
+ *       puts it for a driver in cluster deploy mode), or a URL ({@code s3a://bucket/lake.conf})
+ *       read by a {@link ConfigFileReader};
  *   <li>{@code conf/application.conf} of the checkout (its folder from {@code LAKE_CONF_DIR}, or
  *       ./conf), whose keys name the environment variables that override them;
  *   <li>the same defaults packaged in the jar, for jobs that run where no checkout is.
  * </ol>
+ *
+ * <p>A named file that cannot be read fails the load with one line saying what was tried; it never
+ * falls back to the defaults.
  */
 public final class LakeConfigLoader {
   public static final String CONFIG_FILE_VARIABLE = "LAKE_CONFIG_FILE";
+  public static final String CONFIG_FILE_PROPERTY = "lake.config.file";
+  public static final String SPARK_CONFIG_FILE_PROPERTY = "spark.lake.config.file";
   public static final String CONF_DIRECTORY_VARIABLE = "LAKE_CONF_DIR";
+  private static final Logger LOG = LoggerFactory.getLogger(LakeConfigLoader.class);
   private static final String PACKAGED_DEFAULTS = "io/lambdalake/common/config/application.conf";
+  private static final Pattern URL = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*)://.*");
 
   private LakeConfigLoader() {}
 
@@ -47,25 +66,25 @@ public final class LakeConfigLoader {
    * lake.kafka.bootstrap-servers}), which take precedence over everything else.
    */
   public static LakeConfig load(Map<String, String> environment, Map<String, String> overrides) {
+    return load(environment, overrides, ConfigFileSources.installed());
+  }
+
+  /** As {@link #load(Map, Map)}, looking for the named configuration file in these sources. */
+  public static LakeConfig load(
+      Map<String, String> environment, Map<String, String> overrides, ConfigFileSources sources) {
     Path confDirectory = confDirectory(environment);
-    Config defaults = defaults(confDirectory);
-    Config layered = defaults;
-    Optional<String> configFile =
-        Optional.ofNullable(System.getProperty("lake.config.file"))
-            .or(() -> Optional.ofNullable(environment.get(CONFIG_FILE_VARIABLE)))
-            .filter(name -> !name.isBlank());
+    Config layered = defaults(confDirectory);
+    Optional<NamedFile> configFile = configFile(environment);
     if (configFile.isPresent()) {
-      Path file = Path.of(configFile.get());
-      if (!Files.isRegularFile(file)) {
-        throw new LakeException(
-            ErrorCode.INVALID_CONFIGURATION,
-            "Configuration file "
-                + file.toAbsolutePath()
-                + " named by "
-                + CONFIG_FILE_VARIABLE
-                + " does not exist");
-      }
-      layered = parse(file).withFallback(layered);
+      layered = read(configFile.get(), sources).withFallback(layered);
+    } else if (!Files.isRegularFile(confDirectory.resolve("application.conf"))) {
+      LOG.warn(
+          "No configuration file named ({}, {} or -D{}) and no application.conf in {}: using the"
+              + " defaults packaged in the jar, which point at a local stack on 127.0.0.1",
+          CONFIG_FILE_VARIABLE,
+          SPARK_CONFIG_FILE_PROPERTY,
+          CONFIG_FILE_PROPERTY,
+          confDirectory);
     }
     Config config =
         ConfigFactory.parseMap(overrides, "overrides")
@@ -91,6 +110,118 @@ public final class LakeConfigLoader {
                 .orElse("conf"))
         .toAbsolutePath()
         .normalize();
+  }
+
+  /** The configuration file's name and what named it, if anything did. */
+  private static Optional<NamedFile> configFile(Map<String, String> environment) {
+    return property(CONFIG_FILE_PROPERTY)
+        .map(name -> new NamedFile(name, "-D" + CONFIG_FILE_PROPERTY))
+        .or(
+            () ->
+                property(SPARK_CONFIG_FILE_PROPERTY)
+                    .map(name -> new NamedFile(name, SPARK_CONFIG_FILE_PROPERTY)))
+        .or(
+            () ->
+                Optional.ofNullable(environment.get(CONFIG_FILE_VARIABLE))
+                    .filter(name -> !name.isBlank())
+                    .map(name -> new NamedFile(name, CONFIG_FILE_VARIABLE)));
+  }
+
+  private static Optional<String> property(String name) {
+    return Optional.ofNullable(System.getProperty(name)).filter(value -> !value.isBlank());
+  }
+
+  private static Config read(NamedFile file, ConfigFileSources sources) {
+    Matcher url = URL.matcher(file.name());
+    if (!url.matches()) {
+      return readLocal(file, sources.workingDirectory());
+    }
+    return readUrl(file, url.group(1).toLowerCase(Locale.ROOT), sources);
+  }
+
+  /** A {@code file:} URL as a local path; any other through the reader of its scheme. */
+  private static Config readUrl(NamedFile file, String scheme, ConfigFileSources sources) {
+    URI location;
+    Optional<Path> localPath;
+    try {
+      location = new URI(file.name());
+      localPath = scheme.equals("file") ? Optional.of(Path.of(location)) : Optional.empty();
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw new LakeException(
+          ErrorCode.INVALID_CONFIGURATION,
+          "Configuration file " + file.describe() + " is not a valid URL: " + e.getMessage(),
+          e);
+    }
+    if (localPath.isPresent()) {
+      return readLocal(
+          new NamedFile(localPath.get().toString(), file.namedBy()), sources.workingDirectory());
+    }
+    ConfigFileReader reader =
+        sources
+            .readerFor(scheme)
+            .orElseThrow(
+                () ->
+                    new LakeException(
+                        ErrorCode.INVALID_CONFIGURATION,
+                        "Configuration file "
+                            + file.describe()
+                            + " cannot be read: nothing on the class path reads "
+                            + scheme
+                            + ":// URLs (spark-common reads s3a:// and s3://; or ship the file"
+                            + " with spark-submit --files and name it by its file name)"));
+    String text;
+    try {
+      text = reader.read(location);
+    } catch (IOException | RuntimeException e) {
+      throw new LakeException(
+          ErrorCode.INVALID_CONFIGURATION,
+          "Cannot read configuration file "
+              + file.describe()
+              + ": "
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    try {
+      return ConfigFactory.parseString(
+          text, ConfigParseOptions.defaults().setOriginDescription(file.name()));
+    } catch (ConfigException e) {
+      throw new LakeException(
+          ErrorCode.INVALID_CONFIGURATION,
+          "Cannot read configuration file " + file.describe() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** A path, relative ones in the working directory (a bare name shipped with --files). */
+  private static Config readLocal(NamedFile file, Path workingDirectory) {
+    Path path = workingDirectory.resolve(file.name()).normalize();
+    if (Files.isRegularFile(path)) {
+      return parse(path);
+    }
+    if (Path.of(file.name()).isAbsolute()) {
+      throw new LakeException(
+          ErrorCode.INVALID_CONFIGURATION,
+          "Configuration file " + path + " named by " + file.namedBy() + " does not exist");
+    }
+    throw new LakeException(
+        ErrorCode.INVALID_CONFIGURATION,
+        "Configuration file "
+            + file.describe()
+            + " does not exist in the working directory "
+            + workingDirectory
+            + " (tried "
+            + path
+            + "; spark-submit --files puts a file there for a driver in cluster deploy mode;"
+            + " in client deploy mode name the local file)");
+  }
+
+  /** A configuration file's name as given, and the variable or property that gave it. */
+  private record NamedFile(String name, String namedBy) {
+    String describe() {
+      return name + " named by " + namedBy;
+    }
   }
 
   private static Config defaults(Path confDirectory) {

@@ -73,20 +73,37 @@ public final class SparkSettings {
     return Map.copyOf(settings);
   }
 
-  /** Settings for a session inside this JVM (tests, the local CLI): also master, UI, folders. */
+  /**
+   * Settings for a session whose driver is this JVM (tests, the CLI): also master, UI, folders. A
+   * local master's driver is bound to 127.0.0.1; a cluster's ({@code lake.spark.master} {@code
+   * spark://...}, {@code yarn}, ...) binds where Spark picks, so its executors can reach it.
+   */
   public static Map<String, String> forLocalSession(LakeConfig config) {
     requireNonNull(config, "config is null");
     Map<String, String> settings = new LinkedHashMap<>(forJob(config));
     String localDirectory = config.localDirectory().resolve("spark").toString();
     settings.put("spark.master", config.spark().master());
     settings.put("spark.ui.enabled", "false");
-    settings.put("spark.driver.host", "127.0.0.1");
-    settings.put("spark.driver.bindAddress", "127.0.0.1");
+    if (isLocalMaster(config.spark().master())) {
+      settings.put("spark.driver.host", "127.0.0.1");
+      settings.put("spark.driver.bindAddress", "127.0.0.1");
+    }
     settings.put("spark.local.dir", localDirectory + "/local");
     settings.put("spark.sql.warehouse.dir", localDirectory + "/warehouse");
     settings.put("spark.hadoop.hadoop.tmp.dir", localDirectory + "/hadoop");
     settings.put("spark.hadoop.fs.s3a.buffer.dir", localDirectory + "/s3a-buffer");
     return Map.copyOf(settings);
+  }
+
+  /**
+   * Whether this Spark master runs the executors inside this machine: {@code local}, {@code
+   * local[N]}, {@code local[N,F]}, {@code local[*]}, {@code local-cluster[...]}.
+   */
+  public static boolean isLocalMaster(String master) {
+    requireNonNull(master, "master is null");
+    return master.equals("local")
+        || master.startsWith("local[")
+        || master.startsWith("local-cluster[");
   }
 
   private static Map<String, String> s3a(S3Config s3) {

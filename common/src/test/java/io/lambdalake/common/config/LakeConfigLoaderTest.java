@@ -5,15 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -315,6 +319,145 @@ class LakeConfigLoaderTest {
         .isInstanceOf(LakeException.class)
         .hasMessage(
             "Configuration file /no/such/cluster.conf named by LAKE_CONFIG_FILE does not exist");
+  }
+
+  @Test
+  void aBareNameIsTheFileSparkSubmitShippedToTheWorkingDirectory(@TempDir Path workingDirectory)
+      throws IOException {
+    Files.writeString(workingDirectory.resolve("lake.conf"), "lake.s3.bucket = \"shipped\"\n");
+
+    LakeConfig config =
+        load(Map.of("LAKE_CONFIG_FILE", "lake.conf"), sources(workingDirectory, List.of()));
+
+    assertThat(config.s3().bucket()).isEqualTo("shipped");
+  }
+
+  @Test
+  void aBareNameNotInTheWorkingDirectoryIsAClearError(@TempDir Path workingDirectory) {
+    assertThatThrownBy(
+            () ->
+                load(Map.of("LAKE_CONFIG_FILE", "lake.conf"), sources(workingDirectory, List.of())))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Configuration file lake.conf named by LAKE_CONFIG_FILE does not exist in the working"
+                + " directory "
+                + workingDirectory
+                + " (tried "
+                + workingDirectory.resolve("lake.conf")
+                + "; spark-submit --files puts a file there for a driver in cluster deploy mode;"
+                + " in client deploy mode name the local file)");
+  }
+
+  @Test
+  void aUrlIsReadByTheReaderOfItsScheme(@TempDir Path workingDirectory) {
+    FakeReader reader =
+        new FakeReader(
+            Set.of("s3a", "s3"), "lake.s3.bucket = \"from-s3\"\nlake.topics.partitions = 12\n");
+
+    LakeConfig config =
+        load(
+            Map.of("LAKE_CONFIG_FILE", "s3a://config-bucket/lake/prod.conf"),
+            sources(workingDirectory, List.of(reader)));
+
+    assertThat(reader.asked).containsExactly(URI.create("s3a://config-bucket/lake/prod.conf"));
+    assertThat(config.s3().bucket()).isEqualTo("from-s3");
+    assertThat(config.topics().partitions()).isEqualTo(12);
+    // The environment sets what the file leaves, as with a local file; s3:// is read the same way.
+    LakeConfig withEnvironment =
+        load(
+            Map.of(
+                "LAKE_CONFIG_FILE", "s3://config-bucket/lake/prod.conf",
+                "LAKE_KAFKA_BOOTSTRAP_SERVERS", "kafka.internal:9092"),
+            sources(workingDirectory, List.of(reader)));
+    assertThat(withEnvironment.kafka().bootstrapServers()).isEqualTo("kafka.internal:9092");
+    assertThat(withEnvironment.s3().bucket()).isEqualTo("from-s3");
+    assertThat(reader.asked).endsWith(URI.create("s3://config-bucket/lake/prod.conf"));
+  }
+
+  @Test
+  void aUrlNoReaderReadsIsAClearError(@TempDir Path workingDirectory) {
+    assertThatThrownBy(
+            () ->
+                load(
+                    Map.of("LAKE_CONFIG_FILE", "s3a://config-bucket/lake.conf"),
+                    sources(workingDirectory, List.of(new FakeReader(Set.of("gs"), "")))))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Configuration file s3a://config-bucket/lake.conf named by LAKE_CONFIG_FILE cannot be"
+                + " read: nothing on the class path reads s3a:// URLs (spark-common reads s3a:// and"
+                + " s3://; or ship the file with spark-submit --files and name it by its file"
+                + " name)");
+  }
+
+  @Test
+  void aUrlThatCannotBeReadIsAClearErrorNotTheDefaults(@TempDir Path workingDirectory) {
+    ConfigFileReader missing =
+        new ConfigFileReader() {
+          @Override
+          public Set<String> schemes() {
+            return Set.of("s3a");
+          }
+
+          @Override
+          public String read(URI location) throws IOException {
+            throw new FileNotFoundException("No such file or directory: " + location);
+          }
+        };
+
+    assertThatThrownBy(
+            () ->
+                load(
+                    Map.of("LAKE_CONFIG_FILE", "s3a://config-bucket/lake.conf"),
+                    sources(workingDirectory, List.of(missing))))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Cannot read configuration file s3a://config-bucket/lake.conf named by"
+                + " LAKE_CONFIG_FILE: FileNotFoundException: No such file or directory:"
+                + " s3a://config-bucket/lake.conf");
+  }
+
+  @Test
+  void aFileUrlIsALocalPath(@TempDir Path directory) throws IOException {
+    Path file = directory.resolve("lake.conf");
+    Files.writeString(file, "lake.s3.bucket = \"from-file-url\"\n");
+
+    assertThat(
+            load(Map.of("LAKE_CONFIG_FILE", file.toUri().toString()), sources(directory, List.of()))
+                .s3()
+                .bucket())
+        .isEqualTo("from-file-url");
+    assertThatThrownBy(
+            () ->
+                load(
+                    Map.of("LAKE_CONFIG_FILE", "file:///no/such/lake.conf"),
+                    sources(directory, List.of())))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Configuration file /no/such/lake.conf named by LAKE_CONFIG_FILE does not exist");
+  }
+
+  @Test
+  void sparkSubmitsConfNamesTheFileForTheDriver(@TempDir Path workingDirectory) throws IOException {
+    Files.writeString(workingDirectory.resolve("lake.conf"), "lake.s3.bucket = \"by-conf\"\n");
+    System.setProperty(LakeConfigLoader.SPARK_CONFIG_FILE_PROPERTY, "lake.conf");
+    try {
+      // spark.lake.config.file (--conf) wins over the environment, which a cluster driver lacks.
+      assertThat(
+              load(
+                      Map.of("LAKE_CONFIG_FILE", "/no/such/cluster.conf"),
+                      sources(workingDirectory, List.of()))
+                  .s3()
+                  .bucket())
+          .isEqualTo("by-conf");
+      System.setProperty(LakeConfigLoader.SPARK_CONFIG_FILE_PROPERTY, "missing.conf");
+      assertThatThrownBy(() -> load(Map.of(), sources(workingDirectory, List.of())))
+          .isInstanceOf(LakeException.class)
+          .hasMessageStartingWith(
+              "Configuration file missing.conf named by spark.lake.config.file does not exist in"
+                  + " the working directory ");
+    } finally {
+      System.clearProperty(LakeConfigLoader.SPARK_CONFIG_FILE_PROPERTY);
+    }
   }
 
   @Test
@@ -649,9 +792,44 @@ class LakeConfigLoaderTest {
   }
 
   private static LakeConfig load(Map<String, String> environment, Map<String, String> overrides) {
+    return LakeConfigLoader.load(withConf(environment), overrides);
+  }
+
+  private static LakeConfig load(Map<String, String> environment, ConfigFileSources sources) {
+    return LakeConfigLoader.load(withConf(environment), Map.of(), sources);
+  }
+
+  private static Map<String, String> withConf(Map<String, String> environment) {
     Map<String, String> withConf = new HashMap<>(environment);
     withConf.put(LakeConfigLoader.CONF_DIRECTORY_VARIABLE, CONF_DIRECTORY);
-    return LakeConfigLoader.load(withConf, overrides);
+    return withConf;
+  }
+
+  private static ConfigFileSources sources(Path workingDirectory, List<ConfigFileReader> readers) {
+    return new ConfigFileSources(workingDirectory, readers);
+  }
+
+  /** Serves one text for every URL of its schemes, and remembers what it was asked for. */
+  private static final class FakeReader implements ConfigFileReader {
+    private final Set<String> schemes;
+    private final String text;
+    private final List<URI> asked = new ArrayList<>();
+
+    FakeReader(Set<String> schemes, String text) {
+      this.schemes = Set.copyOf(schemes);
+      this.text = text;
+    }
+
+    @Override
+    public Set<String> schemes() {
+      return schemes;
+    }
+
+    @Override
+    public String read(URI location) {
+      asked.add(location);
+      return text;
+    }
   }
 
   @Test

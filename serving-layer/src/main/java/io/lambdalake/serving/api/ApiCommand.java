@@ -7,6 +7,7 @@ import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.launch.Endpoint;
 import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
+import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.launch.Server;
 import java.io.PrintWriter;
 import java.time.DateTimeException;
@@ -30,6 +31,11 @@ import picocli.CommandLine.Spec;
     subcommands = {ApiCommand.Keys.class})
 public final class ApiCommand implements Job {
   @Spec CommandSpec spec;
+
+  /** Runs the API with its own class path, which has no Spark (the lake tarball's lib/api). */
+  public static void main(String[] arguments) {
+    System.exit(Launcher.run(new ApiCommand(), arguments));
+  }
 
   @Override
   public List<Endpoint> servers(LakeConfig config) {

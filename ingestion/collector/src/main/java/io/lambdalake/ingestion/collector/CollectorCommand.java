@@ -1,9 +1,9 @@
-package io.lambdalake.cli;
+package io.lambdalake.ingestion.collector;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
-import io.lambdalake.ingestion.collector.CollectorServer;
+import io.lambdalake.common.launch.Launcher;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,7 +15,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code lake collector}: runs the event collector until it is stopped (Ctrl-C or SIGTERM), then
  * drains the requests in flight before it exits. It has no preflight: it starts while Kafka is down
- * and answers 503 until Kafka is back, so that a Kafka outage needs no restart of the edge.
+ * and answers 503 until Kafka is back, so that a Kafka outage needs no restart of the edge. Its
+ * {@code main} runs it with the collector's class path alone, which has no Spark (the {@code lake}
+ * tarball's {@code lib/collector}).
  */
 @Command(
     name = "collector",
@@ -25,8 +27,12 @@ import picocli.CommandLine.Spec;
       "Endpoints: POST /v1/collect, POST /v1/batch, GET /v1/p.gif, GET /v1/t.js, /healthz,"
           + " /readyz, /metrics."
     })
-final class CollectorCommand implements Job {
+public final class CollectorCommand implements Job {
   @Spec CommandSpec spec;
+
+  public static void main(String[] arguments) {
+    System.exit(Launcher.run(new CollectorCommand(), arguments));
+  }
 
   @Option(names = "--host", description = "Bind this address instead of lake.collector.host.")
   String host;
