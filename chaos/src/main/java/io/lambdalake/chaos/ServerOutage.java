@@ -84,9 +84,18 @@ final class ServerOutage implements AutoCloseable {
     end();
   }
 
-  /** The last non-blank line of a job's log: what an operator reads of a failed run. */
+  /**
+   * What an operator reads of a failed run: the job's own one-line error ({@code lake <command>:
+   * ...}), or else the last non-blank line of its log. Spark's threads may still log after the
+   * job's line (a task killed while the context stops, ending in "Driver stacktrace:").
+   */
   static String lastLine(Path log) throws IOException {
     List<String> lines = Files.readAllLines(log);
+    for (int index = lines.size() - 1; index >= 0; index--) {
+      if (lines.get(index).startsWith("lake ")) {
+        return lines.get(index).strip();
+      }
+    }
     for (int index = lines.size() - 1; index >= 0; index--) {
       if (!lines.get(index).isBlank()) {
         return lines.get(index).strip();
