@@ -873,12 +873,12 @@ class LakeConfigLoaderTest {
   }
 
   @Test
-  void conditionalDeltaCommitsAreOffByDefaultAndFollowTheirEnvironmentVariable() {
-    assertThat(load(Map.of(), Map.of()).delta()).isEqualTo(new DeltaConfig(false));
-    assertThat(load(Map.of("LAKE_DELTA_CONDITIONAL_COMMITS", "true"), Map.of()).delta())
-        .isEqualTo(new DeltaConfig(true));
-    assertThat(load(Map.of(), Map.of("lake.delta.conditional-commits", "true")).delta())
-        .isEqualTo(new DeltaConfig(true));
+  void conditionalDeltaCommitsAreOnByDefaultAndFollowTheirEnvironmentVariable() {
+    assertThat(load(Map.of(), Map.of()).delta()).isEqualTo(new DeltaConfig(true));
+    assertThat(load(Map.of("LAKE_DELTA_CONDITIONAL_COMMITS", "false"), Map.of()).delta())
+        .isEqualTo(new DeltaConfig(false));
+    assertThat(load(Map.of(), Map.of("lake.delta.conditional-commits", "false")).delta())
+        .isEqualTo(new DeltaConfig(false));
   }
 
   @Test
