@@ -16,7 +16,8 @@ public record StackConfig(
     String trinoMaxHeap,
     Optional<String> trinoJavaHome,
     int mariaDbPort,
-    Duration startTimeout) {
+    Duration startTimeout,
+    SparkClusterConfig sparkCluster) {
   public StackConfig {
     checkPort(kafkaPort, "lake.stack.kafka-port");
     checkPort(kafkaControllerPort, "lake.stack.kafka-controller-port");
@@ -29,5 +30,6 @@ public record StackConfig(
     if (startTimeout.isNegative() || startTimeout.isZero()) {
       throw Checks.invalid("lake.stack.start-timeout", startTimeout, "a positive duration");
     }
+    requireNonNull(sparkCluster, "sparkCluster is null");
   }
 }
