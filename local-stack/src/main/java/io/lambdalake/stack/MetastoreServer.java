@@ -36,7 +36,10 @@ import java.util.stream.Stream;
 public final class MetastoreServer extends ManagedServer {
   public static final String NAME = "metastore";
   public static final String DISTRIBUTION = "hive-metastore";
-  private static final String MAIN_CLASS = "org.apache.hadoop.hive.metastore.HiveMetaStore";
+
+  /** The metastore's service on 127.0.0.1 only (servers/metastore): its own main binds to all. */
+  private static final String MAIN_CLASS = "io.lambdalake.servers.metastore.LoopbackMetastore";
+
   private static final String SCHEMA_TOOL =
       "org.apache.hadoop.hive.metastore.tools.MetastoreSchemaTool";
   private static final int SOCKET_TIMEOUT_MILLIS = 5_000;
@@ -92,7 +95,7 @@ public final class MetastoreServer extends ManagedServer {
     Path conf = configurationDirectory();
     Files.createDirectories(conf);
     writeSecret(conf.resolve("metastore-site.xml"), siteFile());
-    Files.writeString(conf.resolve("metastore-log4j2.properties"), logConfiguration(), UTF_8);
+    Files.writeString(conf.resolve("log4j2.properties"), logConfiguration(), UTF_8);
     initializeSchema();
   }
 
@@ -170,6 +173,9 @@ public final class MetastoreServer extends ManagedServer {
         "rootLogger.appenderRef.console.ref = console",
         "logger.datanucleus.name = DataNucleus",
         "logger.datanucleus.level = WARN",
+        "# One audit line per call: only its warnings.",
+        "logger.audit.name = HiveMetaStore.audit",
+        "logger.audit.level = WARN",
         "");
   }
 

@@ -89,6 +89,22 @@ public final class CatalogNames {
     LOG.info("{} is registered in the metastore ({})", name, location);
   }
 
+  /**
+   * As {@link #register(SparkSession, LakeConfig, String, String, String)} once a Delta table
+   * exists at {@code location}; nothing before (a name needs the table's schema, which only its log
+   * has). For writers of tables named after their source (mirrors, histories, import targets),
+   * called after a write.
+   */
+  public static void registerWritten(
+      SparkSession spark, LakeConfig config, String zone, String table, String location) {
+    if (!config.catalog().isShared()
+        || REGISTERED.contains(config.trino().schema(zone) + "." + table + " " + location)
+        || !DeltaTables.exists(spark, location)) {
+      return;
+    }
+    register(spark, config, zone, table, location);
+  }
+
   /** Whether the session's catalog is a Hive Metastore ({@code enableHiveSupport}). */
   public static boolean isHiveSession(SparkSession spark) {
     return "hive".equals(spark.conf().get("spark.sql.catalogImplementation", "in-memory"));
