@@ -3,6 +3,7 @@ package io.lambdalake.spark;
 import static java.util.Objects.requireNonNull;
 
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.StorageConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
@@ -36,7 +37,7 @@ public final class CatalogNames {
 
   /**
    * Registers the Delta table at {@code location} as {@code zone.table} unless the catalog has that
-   * name already; a name registered for another location stays as it is (logged).
+   * name already; a name registered for another location stays as it is, with a warning.
    */
   public static void register(
       SparkSession spark, LakeConfig config, String zone, String table, String location) {
@@ -85,8 +86,39 @@ public final class CatalogNames {
               + e.getMessage(),
           e);
     }
+    String registered = registeredLocation(spark, schema, table);
+    if (!sameLocation(registered, location)) {
+      // A name is one table: another copy of the lake sharing the metastore needs a schema prefix.
+      LOG.warn(
+          "{} names the Delta table at {} in the metastore, not the one this job writes at {};"
+              + " left as it is (give this copy of the lake its own lake.trino.schema-prefix)",
+          name,
+          registered,
+          location);
+    } else {
+      LOG.info("{} is registered in the metastore ({})", name, location);
+    }
     REGISTERED.add(name + " " + location);
-    LOG.info("{} is registered in the metastore ({})", name, location);
+  }
+
+  private static String registeredLocation(SparkSession spark, String schema, String table) {
+    return spark
+        .sql("DESCRIBE DETAIL " + quoted(schema) + "." + quoted(table))
+        .select("location")
+        .first()
+        .getString(0);
+  }
+
+  /** Spark's s3a:// and Trino's s3:// name the same objects; a trailing slash changes nothing. */
+  static boolean sameLocation(String one, String other) {
+    return normalized(one).equals(normalized(other));
+  }
+
+  private static String normalized(String location) {
+    String trinoLocation = StorageConfig.trinoLocation(location);
+    return trinoLocation.endsWith("/")
+        ? trinoLocation.substring(0, trinoLocation.length() - 1)
+        : trinoLocation;
   }
 
   /**
