@@ -15,6 +15,7 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.spark.CatalogNames;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.cdc.ChangeEffects;
 import io.lambdalake.spark.cdc.ParsedChanges;
@@ -221,6 +222,7 @@ final class MysqlHistory {
         // Columns the source added since earlier days join the table.
         .option("mergeSchema", "true")
         .save(location);
+    CatalogNames.registerWritten(spark, config, ZONE, tableName(snapshot.source()), location);
   }
 
   /** Records the published snapshots of a day in batch.mysql_history_days, in one commit. */

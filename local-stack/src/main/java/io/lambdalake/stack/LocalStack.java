@@ -24,11 +24,11 @@ import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
- * The local stack: s3proxy, Kafka, MariaDB, Maxwell's Daemon, Trino and Airflow on 127.0.0.1, each
- * its own process, and on request a Spark standalone cluster (a master and two workers). {@link
- * #up} starts what is not running and waits until every server answers a real request; closing a
- * stack stops only the servers that this instance started, so a test run reuses a stack that
- * scripts/test brought up and leaves it running.
+ * The local stack: s3proxy, Kafka, MariaDB, the Hive Metastore, Maxwell's Daemon, Trino and Airflow
+ * on 127.0.0.1, each its own process, and on request a Spark standalone cluster (a master and two
+ * workers). {@link #up} starts what is not running and waits until every server answers a real
+ * request; closing a stack stops only the servers that this instance started, so a test run reuses
+ * a stack that scripts/test brought up and leaves it running.
  */
 public final class LocalStack implements AutoCloseable {
   private final LakeConfig config;
@@ -46,8 +46,9 @@ public final class LocalStack implements AutoCloseable {
     MaxwellServer maxwell = new MaxwellServer(config, layout);
     AirflowServer airflow = new AirflowServer(config, layout);
     DdlRelayServer ddlRelay = new DdlRelayServer(config, layout);
+    MetastoreServer metastore = new MetastoreServer(config, layout);
     List<ManagedServer> all =
-        new ArrayList<>(List.of(s3, kafka, mariaDb, trino, maxwell, ddlRelay, airflow));
+        new ArrayList<>(List.of(s3, kafka, mariaDb, metastore, trino, maxwell, ddlRelay, airflow));
     all.add(new SparkStandaloneServer.Master(config, layout));
     for (int number = 1; number <= SparkClusterConfig.WORKERS; number++) {
       all.add(new SparkStandaloneServer.Worker(number, config, layout));
@@ -98,8 +99,9 @@ public final class LocalStack implements AutoCloseable {
 
   /**
    * Starts every core server that does not run and waits until each answers. Servers without
-   * dependencies start together; Maxwell starts once MariaDB and Kafka answer, the DDL relay after
-   * it.
+   * dependencies start together; the Hive Metastore starts once MariaDB and s3proxy answer, and
+   * Trino after it when its catalog is the metastore ({@code lake.catalog.type = thrift}); Maxwell
+   * starts once MariaDB and Kafka answer, the DDL relay after it.
    */
   public List<ServerReport> up(Consumer<ServerReport> progress) {
     return up(progress, Set.of());
@@ -123,12 +125,30 @@ public final class LocalStack implements AutoCloseable {
     ExecutorService executor = Executors.newFixedThreadPool(servers.size());
     try {
       Map<String, Future<ServerReport>> reports = new LinkedHashMap<>();
-      for (String name : List.of("s3proxy", "kafka", "mariadb", "trino", AirflowServer.NAME)) {
+      for (String name : List.of("s3proxy", "kafka", "mariadb", AirflowServer.NAME)) {
         ManagedServer server = server(name);
         reports.put(name, executor.submit(() -> bringUp(server, start, timeout)));
       }
+      Future<ServerReport> metastore =
+          executor.submit(
+              () -> {
+                awaitQuietly(reports.get("s3proxy"));
+                awaitQuietly(reports.get("mariadb"));
+                return bringUp(server(MetastoreServer.NAME), start, timeout);
+              });
+      reports.put(MetastoreServer.NAME, metastore);
+      boolean trinoNeedsMetastore = config.catalog().isShared();
+      reports.put(
+          "trino",
+          executor.submit(
+              () -> {
+                if (trinoNeedsMetastore) {
+                  awaitQuietly(metastore);
+                }
+                return bringUp(server("trino"), start, timeout);
+              }));
       List<ServerReport> done = new ArrayList<>();
-      for (String name : List.of("s3proxy", "kafka", "mariadb")) {
+      for (String name : List.of("s3proxy", "kafka", "mariadb", MetastoreServer.NAME)) {
         done.add(report(reports.get(name), progress));
       }
       done.add(bringUp(server("maxwell"), start, timeout));
@@ -201,6 +221,17 @@ public final class LocalStack implements AutoCloseable {
         server.name(), server.address(), started, Duration.between(stackStart, Instant.now()));
   }
 
+  /** Waits for a server another task brings up; its failure is reported where it is read. */
+  private static void awaitQuietly(Future<ServerReport> future) {
+    try {
+      future.get();
+    } catch (ExecutionException e) {
+      // report() names this server's failure in its turn.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static ServerReport report(Future<ServerReport> future, Consumer<ServerReport> progress) {
     try {
       ServerReport report = future.get();
@@ -229,6 +260,7 @@ public final class LocalStack implements AutoCloseable {
             DdlRelayServer.NAME,
             "maxwell",
             "trino",
+            MetastoreServer.NAME,
             "kafka",
             "mariadb",
             "s3proxy"));

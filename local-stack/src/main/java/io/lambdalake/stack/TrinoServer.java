@@ -2,6 +2,7 @@ package io.lambdalake.stack;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.lambdalake.common.config.CatalogConfig;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.S3Config;
 import io.lambdalake.common.error.ErrorCode;
@@ -9,6 +10,7 @@ import io.lambdalake.common.error.LakeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -95,7 +97,10 @@ public final class TrinoServer extends ManagedServer {
     copyCatalogs(etc.resolve("catalog"));
   }
 
-  /** The catalogs of conf/trino/catalog/, as they are (values come from the environment). */
+  /**
+   * The catalogs of conf/trino/catalog/, as they are (values come from the environment), the lake's
+   * with the metastore of {@code lake.catalog} added.
+   */
   private void copyCatalogs(Path target) throws IOException {
     Path source = layout.confDirectory().resolve("trino").resolve("catalog");
     if (!Files.isDirectory(source)) {
@@ -110,9 +115,40 @@ public final class TrinoServer extends ManagedServer {
     try (Stream<Path> catalogs = Files.list(source)) {
       for (Path catalog :
           catalogs.filter(path -> path.toString().endsWith(".properties")).toList()) {
-        Files.copy(catalog, target.resolve(catalog.getFileName()));
+        Path copy = target.resolve(catalog.getFileName());
+        Files.copy(catalog, copy);
+        if (catalog.getFileName().toString().equals(config.trino().catalog() + ".properties")) {
+          Files.writeString(
+              copy, metastoreLines(config.catalog()), UTF_8, StandardOpenOption.APPEND);
+        }
       }
     }
+  }
+
+  /**
+   * The lake catalog's metastore: the stack's Hive Metastore over Thrift, or Trino's file metastore
+   * in the lake's bucket. Values from the environment, so that a server started as before ({@link
+   * #startAsBefore}) keeps them.
+   */
+  static String metastoreLines(CatalogConfig catalog) {
+    return switch (catalog.type()) {
+      case THRIFT ->
+          String.join(
+              "\n",
+              "",
+              "# From lake.catalog (type thrift): the shared Hive Metastore.",
+              "hive.metastore=thrift",
+              "hive.metastore.uri=${ENV:LAKE_CATALOG_METASTORE_URI}",
+              "");
+      case FILE ->
+          String.join(
+              "\n",
+              "",
+              "# From lake.catalog (type file): Trino's own metastore in the lake's bucket.",
+              "hive.metastore=file",
+              "hive.metastore.catalog.dir=s3://${ENV:LAKE_S3_BUCKET}/metastore",
+              "");
+    };
   }
 
   private static void write(Path file, String... lines) throws IOException {
@@ -151,12 +187,13 @@ public final class TrinoServer extends ManagedServer {
     environment.put("LAKE_S3_REGION", s3.region());
     environment.put("LAKE_S3_ACCESS_KEY", s3.accessKey().orElse(""));
     environment.put("LAKE_S3_SECRET_KEY", s3.secretKey().orElse(""));
+    environment.put("LAKE_CATALOG_METASTORE_URI", config.catalog().metastoreUri());
     environment.put(
         "JAVA_HOME", JavaInstallations.forTrino(config.stack().trinoJavaHome()).toString());
     return environment;
   }
 
-  /** {@code SELECT 1}, then a read of the lake catalog's schemas (which reads the S3 metastore). */
+  /** {@code SELECT 1}, then a read of the lake catalog's schemas (which reads its metastore). */
   @Override
   public void probe() throws Exception {
     Properties properties = new Properties();

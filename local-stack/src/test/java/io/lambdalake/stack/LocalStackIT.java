@@ -15,7 +15,7 @@ class LocalStackIT {
     assertThat(statuses)
         .extracting(LocalStack.ServerStatus::name)
         .containsExactlyInAnyOrder(
-            "s3proxy", "kafka", "mariadb", "trino", "maxwell", "ddl-relay", "airflow");
+            "s3proxy", "kafka", "mariadb", "metastore", "trino", "maxwell", "ddl-relay", "airflow");
     assertThat(statuses).allSatisfy(status -> assertThat(status.problem()).isEmpty());
     assertThat(statuses).allSatisfy(status -> assertThat(status.pid()).isPresent());
   }

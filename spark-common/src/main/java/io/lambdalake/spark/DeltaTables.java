@@ -48,7 +48,10 @@ public final class DeltaTables {
     }
   }
 
-  /** Creates the table at its location unless it exists; returns its location. */
+  /**
+   * Creates the table at its location unless it exists, and gives it its name in the shared catalog
+   * ({@link CatalogNames}); returns its location.
+   */
   public static String ensure(SparkSession spark, LakeConfig config, LakeTable table) {
     String location = table.location(config.storage());
     // A table once seen stays: micro-batches ask every few seconds, S3 need not answer each time.
@@ -56,6 +59,7 @@ public final class DeltaTables {
       return location;
     }
     if (exists(spark, location)) {
+      CatalogNames.register(spark, config, table);
       KNOWN_TO_EXIST.add(location);
       return location;
     }
@@ -74,6 +78,7 @@ public final class DeltaTables {
       builder = builder.partitionedBy(table.partitionColumns().toArray(String[]::new));
     }
     builder.execute();
+    CatalogNames.register(spark, config, table);
     KNOWN_TO_EXIST.add(location);
     return location;
   }

@@ -23,7 +23,8 @@ public record LakeConfig(
     ConsumersConfig consumers,
     SpeedConfig speed,
     LaunchConfig launch,
-    DeltaConfig delta) {
+    DeltaConfig delta,
+    CatalogConfig catalog) {
 
   public LakeConfig {
     requireNonNull(localDirectory, "localDirectory is null");
@@ -44,6 +45,7 @@ public record LakeConfig(
     requireNonNull(speed, "speed is null");
     requireNonNull(launch, "launch is null");
     requireNonNull(delta, "delta is null");
+    requireNonNull(catalog, "catalog is null");
   }
 
   /** This configuration with another {@code lake.api} section, e.g. for a benchmark's own keys. */
@@ -66,6 +68,7 @@ public record LakeConfig(
         consumers,
         speed,
         launch,
-        delta);
+        delta,
+        catalog);
   }
 }

@@ -323,6 +323,8 @@ public final class LakeConfigLoader {
             stack.getString("trino-max-heap"),
             optional(stack.getString("trino-java-home")),
             stack.getInt("mariadb-port"),
+            stack.getInt("metastore-port"),
+            stack.getString("metastore-database"),
             stack.getDuration("start-timeout"),
             new SparkClusterConfig(
                 stack.getInt("spark-master-port"),
@@ -340,7 +342,8 @@ public final class LakeConfigLoader {
         new LaunchConfig(
             baseDirectory.resolve(lake.getString("runs.directory")).normalize(),
             lake.getDuration("preflight.timeout")),
-        new DeltaConfig(lake.getBoolean("delta.conditional-commits")));
+        new DeltaConfig(lake.getBoolean("delta.conditional-commits")),
+        CatalogConfig.of(lake.getString("catalog.type"), lake.getString("catalog.metastore-uri")));
   }
 
   private static ConsumersConfig consumers(Config consumers) {

@@ -16,6 +16,8 @@ public record StackConfig(
     String trinoMaxHeap,
     Optional<String> trinoJavaHome,
     int mariaDbPort,
+    int metastorePort,
+    String metastoreDatabase,
     Duration startTimeout,
     SparkClusterConfig sparkCluster) {
   public StackConfig {
@@ -26,6 +28,14 @@ public record StackConfig(
     checkNotBlank(trinoMaxHeap, "lake.stack.trino-max-heap");
     requireNonNull(trinoJavaHome, "trinoJavaHome is null");
     checkPort(mariaDbPort, "lake.stack.mariadb-port");
+    checkPort(metastorePort, "lake.stack.metastore-port");
+    checkNotBlank(metastoreDatabase, "lake.stack.metastore-database");
+    if (!metastoreDatabase.matches("[A-Za-z0-9_]+")) {
+      throw Checks.invalid(
+          "lake.stack.metastore-database",
+          metastoreDatabase,
+          "a MariaDB database name of letters, digits and underscores");
+    }
     requireNonNull(startTimeout, "startTimeout is null");
     if (startTimeout.isNegative() || startTimeout.isZero()) {
       throw Checks.invalid("lake.stack.start-timeout", startTimeout, "a positive duration");

@@ -64,6 +64,12 @@ public final class SparkSettings {
         "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider");
     settings.put("spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled", "true");
     settings.putAll(s3a(config.s3()));
+    if (config.catalog().isShared()) {
+      // Table names from the Hive Metastore that Trino reads too (lake.catalog.type = thrift),
+      // through the Hive 2.3 client Spark bundles; Delta's catalog over it (above).
+      settings.put("spark.sql.catalogImplementation", "hive");
+      settings.put("spark.hadoop.hive.metastore.uris", config.catalog().metastoreUri());
+    }
     if (config.delta().conditionalCommits()) {
       // Delta picks a log store by the scheme of the table's path; read when the SparkContext
       // starts, so a session of a running context keeps the store it started with.

@@ -90,6 +90,8 @@ class LakeConfigLoaderTest {
                 "3G",
                 Optional.empty(),
                 13306,
+                19083,
+                "hive_metastore",
                 Duration.ofSeconds(180),
                 new SparkClusterConfig(17077, 17080, 17078, 17081, 6, "6g")));
     assertThat(config.airflow())
@@ -232,6 +234,7 @@ class LakeConfigLoaderTest {
             Map.entry("LAKE_STACK_SPARK_MASTER_WEB_UI_PORT", "27080"),
             Map.entry("LAKE_STACK_SPARK_WORKER_PORT", "27078"),
             Map.entry("LAKE_STACK_SPARK_WORKER_WEB_UI_PORT", "27081"),
+            Map.entry("LAKE_STACK_METASTORE_PORT", "29083"),
             Map.entry("LAKE_AIRFLOW_URL", "http://127.0.0.1:28280"),
             Map.entry("LAKE_COLLECTOR_PORT", "28090"),
             Map.entry("LAKE_API_PORT", "28095"));
@@ -248,8 +251,11 @@ class LakeConfigLoaderTest {
                 "3G",
                 Optional.empty(),
                 23306,
+                29083,
+                "hive_metastore",
                 Duration.ofSeconds(180),
                 new SparkClusterConfig(27077, 27080, 27078, 27081, 6, "6g")));
+    assertThat(config.catalog().metastoreUri()).isEqualTo("thrift://127.0.0.1:29083");
     assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:29092");
     assertThat(config.s3().endpoint()).contains("http://127.0.0.1:29000");
     assertThat(config.trino().url()).isEqualTo("jdbc:trino://127.0.0.1:28080");
@@ -876,6 +882,40 @@ class LakeConfigLoaderTest {
     assertThatThrownBy(() -> load(Map.of(), Map.of("lake.speed.compact-every-batches", "-1")))
         .isInstanceOf(LakeException.class)
         .hasMessageContaining("lake.speed.compact-every-batches");
+  }
+
+  @Test
+  void theCatalogIsTrinosFileMetastoreByDefaultAndTheStacksHiveMetastoreWhenThrift() {
+    assertThat(load(Map.of(), Map.of()).catalog())
+        .isEqualTo(new CatalogConfig(CatalogConfig.Type.FILE, "thrift://127.0.0.1:19083"));
+    LakeConfig thrift =
+        load(
+            Map.of(
+                "LAKE_CATALOG_TYPE",
+                "thrift",
+                "LAKE_CATALOG_METASTORE_URI",
+                "thrift://metastore.internal:9083"),
+            Map.of());
+    assertThat(thrift.catalog())
+        .isEqualTo(
+            new CatalogConfig(CatalogConfig.Type.THRIFT, "thrift://metastore.internal:9083"));
+    assertThat(thrift.catalog().isShared()).isTrue();
+    assertThat(load(Map.of("LAKE_STACK_METASTORE_DATABASE", "hms2"), Map.of()).stack())
+        .extracting(StackConfig::metastoreDatabase)
+        .isEqualTo("hms2");
+  }
+
+  @Test
+  void aCatalogTypeOtherThanFileOrThriftIsRefusedNamingTheKey() {
+    assertThatThrownBy(() -> load(Map.of("LAKE_CATALOG_TYPE", "glue"), Map.of()))
+        .isInstanceOf(LakeException.class)
+        .hasMessage("Configuration key lake.catalog.type is glue, but must be file or thrift");
+    assertThatThrownBy(
+            () -> load(Map.of("LAKE_CATALOG_METASTORE_URI", "http://127.0.0.1:9083"), Map.of()))
+        .isInstanceOf(LakeException.class)
+        .hasMessage(
+            "Configuration key lake.catalog.metastore-uri is http://127.0.0.1:9083, but must be a"
+                + " URI starting with thrift://");
   }
 
   @Test

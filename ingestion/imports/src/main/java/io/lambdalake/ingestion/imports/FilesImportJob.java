@@ -18,6 +18,7 @@ import io.lambdalake.common.error.LakeException;
 import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.ingestion.imports.internal.AvroFiles;
 import io.lambdalake.ingestion.imports.internal.InputFiles;
+import io.lambdalake.spark.CatalogNames;
 import io.lambdalake.spark.LakeSpark;
 import java.util.ArrayList;
 import java.util.List;
@@ -147,6 +148,12 @@ public final class FilesImportJob {
               .withColumn("_import_snapshot_id", lit(snapshotId))
               .withColumn("_imported_at", current_timestamp());
       transaction.append(accepted, options.target().location(config.storage()));
+      CatalogNames.registerWritten(
+          spark,
+          config,
+          options.target().zone(),
+          options.target().table(),
+          options.target().location(config.storage()));
       long rows = accepted.count();
       long quarantined =
           options.format() == Format.PARQUET

@@ -14,6 +14,7 @@ import io.lambdalake.ingestion.imports.internal.JdbcSource;
 import io.lambdalake.ingestion.imports.internal.JdbcSource.BinlogPosition;
 import io.lambdalake.ingestion.imports.internal.MariaDbDialect;
 import io.lambdalake.ingestion.imports.internal.SplitPlanner;
+import io.lambdalake.spark.CatalogNames;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
 import io.lambdalake.spark.cdc.CdcLease;
@@ -320,6 +321,8 @@ public final class JdbcImportJob {
             snapshotId);
     new ImportTransaction(run.applicationId(), version)
         .append(rows, targetLocation, Optional.of(run.commitMetadata()));
+    CatalogNames.registerWritten(
+        spark, config, options.target().zone(), options.target().table(), targetLocation);
     long written = rowsOfLastCommit(spark, targetLocation, snapshotId);
     haltIfAsked();
     ImportProgress.Run finished =

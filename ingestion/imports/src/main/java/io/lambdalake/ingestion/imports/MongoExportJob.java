@@ -13,6 +13,7 @@ import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.imports.internal.InputFiles;
 import io.lambdalake.ingestion.imports.internal.MongoDocuments;
+import io.lambdalake.spark.CatalogNames;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
 import java.util.ArrayList;
@@ -164,6 +165,8 @@ public final class MongoExportJob {
                 : options.target().location(config.storage());
         transaction.append(documents, location);
       }
+      CatalogNames.registerWritten(
+          spark, config, options.target().zone(), options.target().table(), location);
       long written = documents.count();
       long quarantined =
           transaction.quarantine(

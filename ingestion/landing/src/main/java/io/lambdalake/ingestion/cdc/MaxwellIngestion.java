@@ -19,6 +19,7 @@ import io.lambdalake.ingestion.cdc.internal.MirrorApplier;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
 import io.lambdalake.ingestion.landing.LandingBatch;
 import io.lambdalake.ingestion.landing.LandingStream;
+import io.lambdalake.spark.CatalogNames;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.TableUpkeep;
 import io.lambdalake.spark.cdc.ChangeEffects;
@@ -281,6 +282,13 @@ public final class MaxwellIngestion {
     quarantined.add(QuarantineRows.of(parsed.filter(col("reason").isNotNull())));
     for (Optional<TableResult> result : runAll(spark, tasks)) {
       if (result.isPresent()) {
+        SourceName written = result.get().table();
+        CatalogNames.registerWritten(
+            spark,
+            config,
+            MirrorApplier.MIRROR_ZONE,
+            written.mirrorTableName(),
+            landing.applier().mirrorLocation(written));
         result.get().outcome().quarantined().ifPresent(quarantined::add);
         result
             .get()

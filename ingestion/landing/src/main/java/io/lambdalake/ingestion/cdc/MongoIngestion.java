@@ -16,6 +16,7 @@ import io.lambdalake.ingestion.cdc.internal.MongoPositions;
 import io.lambdalake.ingestion.cdc.internal.QuarantineRows;
 import io.lambdalake.ingestion.landing.LandingBatch;
 import io.lambdalake.ingestion.landing.LandingStream;
+import io.lambdalake.spark.CatalogNames;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.TableUpkeep;
 import io.lambdalake.spark.cdc.MongoParsedChanges;
@@ -156,6 +157,12 @@ public final class MongoIngestion {
               config.cdc().mongoPromotedFields().getOrDefault(collection.qualifiedName(), Map.of()),
               transaction);
       upkeep.wrote(applier.mirrorLocation(collection));
+      CatalogNames.registerWritten(
+          spark,
+          config,
+          MirrorApplier.MIRROR_ZONE,
+          collection.mirrorTableName(),
+          applier.mirrorLocation(collection));
       outcome.quarantined().ifPresent(quarantined::add);
     }
     // Committed in every batch, so that the quarantine records the batch's offsets too.
