@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.StorageConfig;
 import io.lambdalake.stack.S3ProxyServer;
 import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.SharedStack;
@@ -75,6 +76,51 @@ class SharedCatalogIT {
     assertThat(Files.readAllLines(output, UTF_8)).containsExactlyElementsOf(ORDERS);
     // Registering the name wrote nothing to the table: its log holds the writer's one commit.
     assertThat(deltaLog(location)).containsExactly("00000000000000000000.json");
+  }
+
+  /**
+   * The way {@code lake serving init} names a table no job named (written with the file catalog, or
+   * by a job without Hive support): Trino's register_table writes it into the same metastore, and
+   * Spark reads it by that name.
+   */
+  @Test
+  void aTableTrinoRegistersIsReadByNameInSpark() throws Exception {
+    String zone = "catalogit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    String table = "orders";
+    String location = config.storage().tableLocation(zone, table);
+    run("write-by-path-only", zone, table, location);
+    String schema = config.trino().schema(zone);
+    trinoExecute(
+        "CREATE SCHEMA IF NOT EXISTS "
+            + config.trino().catalog()
+            + "."
+            + schema
+            + " WITH (location = '"
+            + StorageConfig.trinoLocation(config.storage().zoneLocation(zone))
+            + "')");
+    trinoExecute(
+        "CALL "
+            + config.trino().catalog()
+            + ".system.register_table(schema_name => '"
+            + schema
+            + "', table_name => '"
+            + table
+            + "', table_location => '"
+            + StorageConfig.trinoLocation(location)
+            + "')");
+
+    Path output = folder.resolve("rows.csv");
+    run("read", zone, table, output.toString());
+    assertThat(Files.readAllLines(output, UTF_8)).containsExactlyElementsOf(ORDERS);
+  }
+
+  private static void trinoExecute(String sql) throws Exception {
+    Properties properties = new Properties();
+    properties.setProperty("user", config.trino().user());
+    try (Connection connection = DriverManager.getConnection(config.trino().url(), properties);
+        Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    }
   }
 
   private void run(String mode, String zone, String table, String last) throws Exception {
