@@ -4,7 +4,7 @@
 Recomputes the batch views (`batch.events_hourly`, `batch.pages_hourly`) from `raw.events` for
 every day from `from` to `to` (UTC, inclusive), **one task per day**: a day that fails is retried
 and can be cleared alone, and the others keep what they published. Each day is the batch job
-(`io.lambdalake.batch.BatchJob`, from the job jar in the Airflow variable `lake_batch_job_jar`)
+(`io.lambdalake.batch.BatchJob`, from the jobs jar in the Airflow variable `lake_jobs_jar`)
 run by `spark-submit` through the `spark_default` connection: local mode on one machine, YARN or
 Kubernetes on a cluster by changing that connection only.
 

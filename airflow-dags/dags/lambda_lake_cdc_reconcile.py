@@ -1,7 +1,8 @@
 """
 ### lambda_lake_cdc_reconcile: every mirror against its source, daily, and what it fixed
 
-Every day (04:00 UTC) `lake cdc reconcile` compares each MariaDB mirror (`mirror.<db>__<table>`)
+Every day (04:00 UTC) `lake cdc reconcile` (`spark-submit` of the CDC job's class from the jobs
+jar, `lambda_lake.spark_job`) compares each MariaDB mirror (`mirror.<db>__<table>`)
 with its source table, range by range of the primary key: the row count and the checksums of one
 aggregate query on the source against the same figures Spark computes on the mirror. The ranges
 that differ are resynced from the source with a MERGE, stamped with the binlog position read before
@@ -25,14 +26,18 @@ import pendulum
 
 from airflow.sdk import DAG, Param
 from airflow.timetables.trigger import CronTriggerTimetable
-from lambda_lake.cli import LakeCliOperator
+from lambda_lake.spark_job import LakeJobOperator
 
-RECONCILE = (
-    '"{{ var.value.lake_cli }}" cdc reconcile'
-    " --databases '{{ params.databases }}'"
-    " --ranges {{ params.ranges }}"
-    "{% if params.dry_run %} --dry-run{% endif %}"
-)
+# `lake cdc reconcile` under spark-submit (the CDC job's class): an argument that renders empty is
+# left out, so the last one adds --dry-run only when asked.
+RECONCILE = [
+    "reconcile",
+    "--databases",
+    "{{ params.databases }}",
+    "--ranges",
+    "{{ params.ranges }}",
+    "{% if params.dry_run %}--dry-run{% endif %}",
+]
 
 with DAG(
     dag_id=Path(__file__).stem,
@@ -62,4 +67,6 @@ with DAG(
         "max_retry_delay": datetime.timedelta(minutes=30),
     },
 ) as dag:
-    LakeCliOperator(task_id="reconcile", bash_command=RECONCILE)
+    LakeJobOperator(
+        task_id="reconcile", command="cdc", name="lambda-lake-cdc-reconcile", application_args=RECONCILE
+    )

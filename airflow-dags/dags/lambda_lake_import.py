@@ -2,9 +2,10 @@
 ### lambda_lake_import: the bulk imports listed in conf
 
 Runs each import job of `conf/airflow/imports.json` (the Airflow variable `lake_imports`, a JSON
-list) with the lake CLI, one task per job, so a failed import is retried or cleared alone. Only a
-server unavailable (exit code 75) is retried; a bad argument (2) or a bug (70) fails the task at
-once:
+list) with `spark-submit` of its class from the jobs jar (`lambda_lake.spark_job`, the
+`spark_default` connection: the import runs on the cluster, not inside the Airflow worker), one
+task per job, so a failed import is retried or cleared alone. Only a server unavailable (exit code
+75) is retried; a bad argument (2) or a bug (70) fails the task at once:
 
 ```json
 [
@@ -25,20 +26,19 @@ last value in `state.import_progress`, so a daily run continues where the last o
 from __future__ import annotations
 
 import datetime
-import shlex
 from pathlib import Path
 
 import pendulum
 
 from airflow.sdk import DAG, Variable, task
 from airflow.timetables.trigger import CronTriggerTimetable
-from lambda_lake.cli import LakeCliOperator
+from lambda_lake.spark_job import LakeJobOperator
 
 COMMANDS = ("import-jdbc", "import-files", "import-mongoexport")
 
 
-def import_commands(jobs: object, lake_cli: str) -> list[str]:
-    """One shell command per import job; refuses a malformed list with the job at fault."""
+def import_jobs(jobs: object) -> list[dict]:
+    """One task's arguments per import job; refuses a malformed list with the job at fault."""
     if not isinstance(jobs, list):
         raise ValueError("lake_imports must be a JSON list of import jobs")
     commands = []
@@ -61,7 +61,9 @@ def import_commands(jobs: object, lake_cli: str) -> list[str]:
             raise ValueError(f"{where} ({name}): args must be a list of strings")
         if any(arg == "--password" or arg.startswith("--password=") for arg in args):
             raise ValueError(f"{where} ({name}): no --password in conf; use --password-file")
-        commands.append(shlex.join([lake_cli, command, *args]))
+        commands.append(
+            {"command": command, "application_args": args, "name": f"lambda-lake-import-{name}"}
+        )
     return commands
 
 
@@ -82,11 +84,10 @@ with DAG(
 ) as dag:
 
     @task(retries=0)
-    def plan_imports() -> list[str]:
+    def plan_imports() -> list[dict]:
         """Reads the job list at run time (never at import time) and checks it."""
-        return import_commands(Variable.get("lake_imports", default="[]", deserialize_json=True),
-                               Variable.get("lake_cli"))
+        return import_jobs(Variable.get("lake_imports", default="[]", deserialize_json=True))
 
-    LakeCliOperator.partial(task_id="run_import", max_active_tis_per_dag=2).expand(
-        bash_command=plan_imports()
+    LakeJobOperator.partial(task_id="run_import", max_active_tis_per_dag=2).expand_kwargs(
+        plan_imports()
     )

@@ -3,8 +3,8 @@
 
 Every night (00:30 UTC) for the day that just ended:
 
-1. **recompute**: the batch job (`io.lambdalake.batch.BatchJob` from the job jar in the Airflow
-   variable `lake_batch_job_jar`) recomputes that day and the `late_days` before it, for events
+1. **recompute**: the batch job (`io.lambdalake.batch.BatchJob` from the jobs jar in the Airflow
+   variable `lake_jobs_jar`) recomputes that day and the `late_days` before it, for events
    that arrived late, and every older covered day whose events landed since it was last computed
    (the dirty hours, from `raw.events`' Delta log), through `spark-submit` and the
    `spark_default` connection, then advances `batch.coverage`;

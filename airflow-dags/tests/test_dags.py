@@ -12,6 +12,7 @@ import lambda_lake_import
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from lambda_lake.batch import BatchJobOperator
 from lambda_lake.cli import LakeCliOperator
+from lambda_lake.spark_job import LakeJobOperator
 
 EXPECTED_DAGS = {
     "lambda_lake_nightly",
@@ -55,7 +56,7 @@ def test_nightly_recomputes_then_verifies_then_serves(dag_bag):
     assert isinstance(recompute, SparkSubmitOperator)
     assert recompute._conn_id == "spark_default"
     assert recompute._java_class == "io.lambdalake.batch.BatchJob"
-    assert recompute.application == "{{ var.value.lake_batch_job_jar }}"
+    assert recompute.application == "{{ var.value.lake_jobs_jar }}"
     assert recompute.retries == 3
     # Verify retries when Trino is away; its differences (exit code 3) fail the run at once.
     verify = dag.get_task("verify")
@@ -113,16 +114,25 @@ def test_import_runs_one_task_per_job_from_conf(dag_bag):
     assert type(dag.timetable).__name__ == "CronTriggerTimetable"
     assert dag.timetable.summary == "0 2 * * *"
     assert {task.task_id for task in dag.tasks} == {"plan_imports", "run_import"}
-    assert lambda_lake_import.import_commands(
+    # Each import is spark-submit of its job's class from the jobs jar, not Spark inside the worker.
+    run_import = dag.get_task("run_import")
+    assert run_import.operator_class is LakeJobOperator
+    assert lambda_lake_import.import_jobs(
         [
             {"name": "orders", "command": "import-jdbc", "args": ["--table", "orders", "--where", "id > 5"]},
             {"name": "customers", "command": "import-mongoexport", "args": []},
-        ],
-        "/opt/lake/scripts/lake",
+        ]
     ) == [
-        "/opt/lake/scripts/lake import-jdbc --table orders --where 'id > 5'",
-        "/opt/lake/scripts/lake import-mongoexport",
+        {
+            "command": "import-jdbc",
+            "application_args": ["--table", "orders", "--where", "id > 5"],
+            "name": "lambda-lake-import-orders",
+        },
+        {"command": "import-mongoexport", "application_args": [], "name": "lambda-lake-import-customers"},
     ]
+    operator = LakeJobOperator(task_id="run_import", command="import-mongoexport")
+    assert operator._java_class == "io.lambdalake.ingestion.imports.MongoExportJob"
+    assert operator.application == "{{ var.value.lake_jobs_jar }}"
 
 
 @pytest.mark.parametrize(
@@ -137,7 +147,7 @@ def test_import_runs_one_task_per_job_from_conf(dag_bag):
 )
 def test_import_refuses_a_malformed_job_list(jobs, message):
     with pytest.raises(ValueError, match=message):
-        lambda_lake_import.import_commands(jobs, "lake")
+        lambda_lake_import.import_jobs(jobs)
 
 
 def test_nightly_range_is_the_day_before_the_run_and_its_late_window(dag_bag):
@@ -172,8 +182,11 @@ def test_batch_job_operator_submits_the_job_jar_and_fails_a_quality_check_withou
     operator = BatchJobOperator(task_id="recompute", application_args=["--from", "2026-11-01"])
     assert operator._conn_id == "spark_default"
     assert operator._java_class == "io.lambdalake.batch.BatchJob"
-    assert operator.application == "{{ var.value.lake_batch_job_jar }}"
-    assert operator.conf == {"spark.log.level": "WARN"}
+    assert operator.application == "{{ var.value.lake_jobs_jar }}"
+    assert operator.conf == {
+        "spark.log.level": "WARN",
+        "spark.lake.config.file": "{{ var.value.get('lake_config_file', '') }}",
+    }
 
     def spark_submit_exits_with(code):
         def execute(self, context):
@@ -193,6 +206,31 @@ def test_batch_job_operator_submits_the_job_jar_and_fails_a_quality_check_withou
         monkeypatch.setattr(SparkSubmitOperator, "execute", spark_submit_exits_with(retryable))
         with pytest.raises(RuntimeError, match=f"Error code is: {retryable}"):
             operator.execute({})
+
+
+def test_lake_job_operator_ships_the_config_file_only_when_set_and_leaves_out_empty_arguments(monkeypatch):
+    submitted = []
+
+    def record(self, context):
+        submitted.append((dict(self.conf), list(self.application_args)))
+
+    monkeypatch.setattr(SparkSubmitOperator, "execute", record)
+    # As rendered: no lake_config_file, and a Jinja flag that rendered empty.
+    unset = LakeJobOperator(task_id="reconcile", command="cdc", application_args=["reconcile", "--ranges", "4", ""])
+    unset.conf["spark.lake.config.file"] = ""
+    unset.execute({})
+    shipped = LakeJobOperator(task_id="reconcile", command="cdc", application_args=["reconcile", "--dry-run"])
+    shipped.conf["spark.lake.config.file"] = "s3a://acme-lake/conf/cluster.conf"
+    shipped.execute({})
+    assert submitted == [
+        ({"spark.log.level": "WARN"}, ["reconcile", "--ranges", "4"]),
+        (
+            {"spark.log.level": "WARN", "spark.lake.config.file": "s3a://acme-lake/conf/cluster.conf"},
+            ["reconcile", "--dry-run"],
+        ),
+    ]
+    with pytest.raises(ValueError, match="no Spark job for lake 'verify'"):
+        LakeJobOperator(task_id="verify", command="verify")
 
 
 def test_lake_cli_tasks_retry_only_an_unavailable_server(monkeypatch):
@@ -225,7 +263,8 @@ def test_cdc_reconcile_runs_daily_with_typed_params(dag_bag):
     assert dag.timetable.summary == "0 4 * * *"
     assert {task.task_id for task in dag.tasks} == {"reconcile"}
     reconcile = dag.get_task("reconcile")
-    assert isinstance(reconcile, LakeCliOperator)
+    assert isinstance(reconcile, LakeJobOperator)
+    assert reconcile._java_class == "io.lambdalake.ingestion.cdc.CdcJob"
     assert reconcile.retries == 3
     assert set(dag.params.keys()) == {"databases", "ranges", "dry_run"}
     assert dag.params.get_param("databases").value == "[^.]+"
@@ -235,13 +274,12 @@ def test_cdc_reconcile_runs_daily_with_typed_params(dag_bag):
     environment = dag.get_template_env()
 
     def render(params):
-        return environment.from_string(reconcile.bash_command).render(
-            var={"value": {"lake_cli": "/opt/lake/scripts/lake"}}, params=params
-        )
+        rendered = [environment.from_string(arg).render(params=params) for arg in reconcile.application_args]
+        return [arg for arg in rendered if arg.strip()]  # as LakeJobOperator.execute leaves them
 
-    assert render({"databases": "shop|crm", "ranges": 16, "dry_run": False}) == (
-        "\"/opt/lake/scripts/lake\" cdc reconcile --databases 'shop|crm' --ranges 16"
-    )
-    assert render({"databases": "shop", "ranges": 4, "dry_run": True}).endswith(
-        "--ranges 4 --dry-run"
-    )
+    assert render({"databases": "shop|crm", "ranges": 16, "dry_run": False}) == [
+        "reconcile", "--databases", "shop|crm", "--ranges", "16"
+    ]
+    assert render({"databases": "shop", "ranges": 4, "dry_run": True}) == [
+        "reconcile", "--databases", "shop", "--ranges", "4", "--dry-run"
+    ]

@@ -36,20 +36,20 @@ import org.apache.spark.sql.Row;
  * ledger then counts, from the data, which of them raw.events lacks or holds twice, and which keys
  * of an hourly view differ from a recompute over raw.events.
  */
-final class EventLedger {
+public final class EventLedger {
   private static final List<String> MERCHANTS = List.of("LL-CHAOS-1", "LL-CHAOS-2", "LL-CHAOS-3");
 
   private final ChaosRun run;
   private final EventGenerator generator;
   private final List<String> accepted = new ArrayList<>();
 
-  EventLedger(ChaosRun run, long seed, Instant from, Duration span) {
+  public EventLedger(ChaosRun run, long seed, Instant from, Duration span) {
     this.run = run;
     this.generator = new EventGenerator(seed, MERCHANTS, from, span, 0.05);
   }
 
   /** Produces {@code events} more events and waits until Kafka acknowledged every one. */
-  void produce(int events) throws InterruptedException, ExecutionException {
+  public void produce(int events) throws InterruptedException, ExecutionException {
     produce(events, false);
   }
 
@@ -96,17 +96,17 @@ final class EventLedger {
     events.forEach(event -> accepted.add(event.eventId()));
   }
 
-  int accepted() {
+  public int accepted() {
     return accepted.size();
   }
 
   /** How many rows raw.events holds now (0 before its first commit). */
-  long landed() {
+  public long landed() {
     return run.rows(LakeTable.RAW_EVENTS.location(run.config().storage()));
   }
 
   /** Accepted events missing from raw.events, and rows of raw.events beyond one per event ID. */
-  Tally checkRaw() {
+  public Tally checkRaw() {
     Dataset<Row> raw = raw();
     Dataset<Row> ids =
         run.spark().createDataset(accepted, Encoders.STRING()).toDF("event_id").distinct();
@@ -119,7 +119,7 @@ final class EventLedger {
    * Keys (tracking ID, hour, event name) of an hourly events view whose count differs from a
    * recompute over raw.events without bots, within [from, to), in either direction.
    */
-  Tally checkEventsHourly(LakeTable view, Instant from, Instant to) {
+  public Tally checkEventsHourly(LakeTable view, Instant from, Instant to) {
     Column inRange =
         col("event_time")
             .geq(lit(Timestamp.from(from)))

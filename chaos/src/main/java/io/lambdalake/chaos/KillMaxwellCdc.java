@@ -24,7 +24,7 @@ import org.apache.spark.sql.Row;
  * everything. Every committed source row equal in the mirror: missing rows are lost, a key twice is
  * duplicated, a differing or deleted-but-present row diverged.
  */
-final class KillMaxwellCdc implements Scenario {
+public final class KillMaxwellCdc implements Scenario {
   private static final Duration CATCH_UP = Duration.ofMinutes(10);
 
   private final int changes;
@@ -91,7 +91,7 @@ final class KillMaxwellCdc implements Scenario {
   }
 
   /** Random inserts, updates and deletes over 1..changes*2 keys, each its own transaction. */
-  static void workload(Connection source, String database, Random random, int count)
+  public static void workload(Connection source, String database, Random random, int count)
       throws SQLException {
     try (Statement statement = source.createStatement()) {
       for (int i = 0; i < count; i++) {
@@ -115,7 +115,7 @@ final class KillMaxwellCdc implements Scenario {
     }
   }
 
-  static Tally compare(ChaosRun run, Connection source, String database, String mirror)
+  public static Tally compare(ChaosRun run, Connection source, String database, String mirror)
       throws SQLException {
     Map<Integer, String> expected = new HashMap<>();
     try (Statement statement = source.createStatement();
@@ -159,7 +159,7 @@ final class KillMaxwellCdc implements Scenario {
     return new Tally(lost, duplicated, diverged);
   }
 
-  static Connection connect(MariaDbConfig mariaDb) throws SQLException {
+  public static Connection connect(MariaDbConfig mariaDb) throws SQLException {
     Connection connection =
         DriverManager.getConnection(mariaDb.jdbcUrl(""), mariaDb.user(), mariaDb.password());
     try (Statement statement = connection.createStatement()) {
@@ -168,7 +168,7 @@ final class KillMaxwellCdc implements Scenario {
     return connection;
   }
 
-  static void execute(Connection connection, String... statements) throws SQLException {
+  public static void execute(Connection connection, String... statements) throws SQLException {
     try (Statement statement = connection.createStatement()) {
       for (String sql : statements) {
         statement.execute(sql);

@@ -7,9 +7,12 @@ import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.stack.LocalStack;
 import java.io.PrintWriter;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -39,20 +42,38 @@ final class StackCommand {
   static final class Up implements Job {
     @Spec CommandSpec spec;
 
+    @Option(
+        names = "--with-spark-cluster",
+        description =
+            "Also start a Spark standalone master and two workers (lake.stack.spark-*), for"
+                + " spark-submit in cluster deploy mode.")
+    boolean withSparkCluster;
+
     @Override
     public void run(JobContext context) {
       PrintWriter out = spec.commandLine().getOut();
       LocalStack stack = stack(context);
+      Set<LocalStack.Extra> extras =
+          withSparkCluster ? EnumSet.of(LocalStack.Extra.SPARK_CLUSTER) : Set.of();
       stack.up(
           report -> {
             out.printf(
-                "%-8s up    %-45s %s after %.1f s%n",
+                "%-14s up    %-45s %s after %.1f s%n",
                 report.name(),
                 report.address(),
                 report.started() ? "started, answering" : "already running, answering",
                 report.elapsed().toMillis() / 1000.0);
             out.flush();
-          });
+          },
+          extras);
+      if (withSparkCluster) {
+        out.println(
+            "Spark cluster: "
+                + context.config().stack().sparkCluster().masterUrl()
+                + ", status "
+                + context.config().stack().sparkCluster().masterWebUiUrl()
+                + "/json/");
+      }
       out.println("Logs and data: " + stack.layout().localDirectory());
     }
   }
@@ -77,7 +98,7 @@ final class StackCommand {
       description =
           "Start the named servers that are not running, in the given order, and wait until each"
               + " answers (name a server after those it needs: s3proxy kafka mariadb maxwell"
-              + " ddl-relay trino airflow).")
+              + " ddl-relay trino airflow spark-master spark-worker-1 spark-worker-2).")
   static final class Start implements Job {
     @Spec CommandSpec spec;
 
@@ -92,7 +113,7 @@ final class StackCommand {
               servers,
               report -> {
                 out.printf(
-                    "%-8s up    %-45s %s after %.1f s%n",
+                    "%-14s up    %-45s %s after %.1f s%n",
                     report.name(),
                     report.address(),
                     report.started() ? "started, answering" : "already running, answering",
@@ -136,7 +157,7 @@ final class StackCommand {
       for (LocalStack.ServerStatus status : stack(context).status()) {
         healthy &= status.healthy();
         out.printf(
-            "%-8s %-5s %-45s %s%n",
+            "%-14s %-5s %-45s %s%n",
             status.name(),
             status.healthy() ? "up" : "down",
             status.address(),

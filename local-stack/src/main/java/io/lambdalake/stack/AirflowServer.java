@@ -205,8 +205,8 @@ public final class AirflowServer extends ManagedServer {
     // spark-submit from pyspark in the same environment, local mode; a cluster changes only this.
     environment.put("AIRFLOW_CONN_SPARK_DEFAULT", sparkConnection());
     environment.put(
-        "AIRFLOW_VAR_LAKE_BATCH_JOB_JAR",
-        checkoutRoot().resolve("batch-layer/target/lambda-lake-batch-job.jar").toString());
+        "AIRFLOW_VAR_LAKE_JOBS_JAR",
+        checkoutRoot().resolve("jobs/target/lambda-lake-jobs.jar").toString());
     environment.put("AIRFLOW_VAR_LAKE_CLI", checkoutRoot().resolve("scripts/lake").toString());
     environment.put("AIRFLOW_VAR_LAKE_IMPORTS", importsJson());
     if (SparkSettings.isLocalMaster(config.spark().master())) {

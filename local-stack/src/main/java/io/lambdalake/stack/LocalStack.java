@@ -4,16 +4,19 @@ import static java.util.Objects.requireNonNull;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.config.SparkClusterConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,9 +25,10 @@ import java.util.function.Consumer;
 
 /**
  * The local stack: s3proxy, Kafka, MariaDB, the Hive Metastore, Maxwell's Daemon, Trino and Airflow
- * on 127.0.0.1, each its own process. {@link #up} starts what is not running and waits until every
- * server answers a real request; closing a stack stops only the servers that this instance started,
- * so a test run reuses a stack that scripts/test brought up and leaves it running.
+ * on 127.0.0.1, each its own process, and on request a Spark standalone cluster (a master and two
+ * workers). {@link #up} starts what is not running and waits until every server answers a real
+ * request; closing a stack stops only the servers that this instance started, so a test run reuses
+ * a stack that scripts/test brought up and leaves it running.
  */
 public final class LocalStack implements AutoCloseable {
   private final LakeConfig config;
@@ -43,7 +47,13 @@ public final class LocalStack implements AutoCloseable {
     AirflowServer airflow = new AirflowServer(config, layout);
     DdlRelayServer ddlRelay = new DdlRelayServer(config, layout);
     MetastoreServer metastore = new MetastoreServer(config, layout);
-    this.servers = List.of(s3, kafka, mariaDb, metastore, trino, maxwell, ddlRelay, airflow);
+    List<ManagedServer> all =
+        new ArrayList<>(List.of(s3, kafka, mariaDb, metastore, trino, maxwell, ddlRelay, airflow));
+    all.add(new SparkStandaloneServer.Master(config, layout));
+    for (int number = 1; number <= SparkClusterConfig.WORKERS; number++) {
+      all.add(new SparkStandaloneServer.Worker(number, config, layout));
+    }
+    this.servers = List.copyOf(all);
   }
 
   /** The stack described by conf/ of this checkout (or LAKE_CONF_DIR / -Dlake.conf.dir). */
@@ -81,13 +91,35 @@ public final class LocalStack implements AutoCloseable {
   /** What happened to one server in {@link #up}. */
   public record ServerReport(String name, String address, boolean started, Duration elapsed) {}
 
+  /** What {@link #up} starts besides the core servers. */
+  public enum Extra {
+    /** The Spark standalone master and its workers ({@code --with-spark-cluster}). */
+    SPARK_CLUSTER
+  }
+
   /**
-   * Starts every server that does not run and waits until each answers. Servers without
+   * Starts every core server that does not run and waits until each answers. Servers without
    * dependencies start together; the Hive Metastore starts once MariaDB and s3proxy answer, and
    * Trino after it when its catalog is the metastore ({@code lake.catalog.type = thrift}); Maxwell
    * starts once MariaDB and Kafka answer, the DDL relay after it.
    */
   public List<ServerReport> up(Consumer<ServerReport> progress) {
+    return up(progress, Set.of());
+  }
+
+  /**
+   * As {@link #up(Consumer)}, then the extras: the Spark cluster's master, then its workers, once
+   * the servers its jobs use answer.
+   */
+  public List<ServerReport> up(Consumer<ServerReport> progress, Set<Extra> extras) {
+    List<ServerReport> done = new ArrayList<>(upCore(progress));
+    if (extras.contains(Extra.SPARK_CLUSTER)) {
+      done.addAll(start(SparkStandaloneServer.names(), progress));
+    }
+    return List.copyOf(done);
+  }
+
+  private List<ServerReport> upCore(Consumer<ServerReport> progress) {
     Duration timeout = config.stack().startTimeout();
     Instant start = Instant.now();
     ExecutorService executor = Executors.newFixedThreadPool(servers.size());
@@ -219,7 +251,10 @@ public final class LocalStack implements AutoCloseable {
   /** Stops every server of the stack that runs from its PID file, dependents first. */
   public List<String> down() {
     List<String> stopped = new ArrayList<>();
-    for (String name :
+    // The Spark cluster first (workers before their master), then the core servers.
+    List<String> order = new ArrayList<>(SparkStandaloneServer.names());
+    Collections.reverse(order);
+    order.addAll(
         List.of(
             AirflowServer.NAME,
             DdlRelayServer.NAME,
@@ -228,7 +263,8 @@ public final class LocalStack implements AutoCloseable {
             MetastoreServer.NAME,
             "kafka",
             "mariadb",
-            "s3proxy")) {
+            "s3proxy"));
+    for (String name : order) {
       if (server(name).stop()) {
         stopped.add(name);
       }
@@ -244,9 +280,16 @@ public final class LocalStack implements AutoCloseable {
     }
   }
 
+  /**
+   * The status of every core server, and of each extra (the Spark cluster) that was started and not
+   * stopped since: one killed counts as down.
+   */
   public List<ServerStatus> status() {
     List<ServerStatus> statuses = new ArrayList<>();
     for (ManagedServer server : servers) {
+      if (server instanceof SparkStandaloneServer && !server.wasStarted()) {
+        continue;
+      }
       Optional<Long> pid = server.process().map(ProcessHandle::pid);
       Optional<String> problem;
       if (pid.isEmpty()) {

@@ -87,6 +87,14 @@ public abstract class ManagedServer {
     }
   }
 
+  /**
+   * Whether the stack started this server and did not stop it since: it runs, or it was killed (its
+   * PID file is still there).
+   */
+  public final boolean wasStarted() {
+    return Files.isRegularFile(pidFile());
+  }
+
   public final boolean isRunning() {
     return process().isPresent();
   }

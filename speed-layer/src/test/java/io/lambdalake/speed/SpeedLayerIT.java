@@ -15,13 +15,16 @@ import io.lambdalake.common.kafka.KafkaClientProperties;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.collector.generate.EventGenerator;
 import io.lambdalake.ingestion.collector.generate.GeneratedEvent;
+import io.lambdalake.ingestion.landing.EventLanding;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.sketch.UniqueUsers;
 import io.lambdalake.spark.views.HourlyViews;
+import io.lambdalake.speed.views.SpeedViews;
 import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -40,6 +43,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -47,6 +52,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -266,6 +272,91 @@ class SpeedLayerIT {
     assertThat(raw.count()).isEqualTo(events.size());
     assertThat(raw.select("event_id").distinct().count()).isEqualTo(events.size());
     assertViewsMatch(spark, run, events);
+  }
+
+  /**
+   * A rolling upgrade: SIGTERM stops the job between two micro-batches (each query's checkpoint
+   * holds as many commits as offsets: no batch half done), the next version starts from the same
+   * checkpoints, and every event is counted once across two stops.
+   */
+  @Test
+  @Tag("fault")
+  void aStoppedJobEndsBetweenMicroBatchesAndTheNextVersionGoesOnFromThere() throws Exception {
+    Run run = Run.create();
+    SparkSession spark = TestSpark.session();
+    List<GeneratedEvent> events =
+        new EventGenerator(29, MERCHANTS, START, Duration.ofMinutes(90), 0.05).generate(3_000);
+    int half = events.size() / 2;
+    Path log = Files.createTempFile("speed-job-stop-", ".log");
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      for (List<GeneratedEvent> part :
+          List.of(events.subList(0, half), events.subList(half, events.size()))) {
+        long landedBefore = landedRows(spark, run);
+        send(producer, run, part);
+        producer.flush();
+        Process job = startJobProcess(run, log);
+        try {
+          await()
+              .atMost(Duration.ofMinutes(4))
+              .pollInterval(Duration.ofMillis(250))
+              .until(() -> !job.isAlive() || landedRows(spark, run) > landedBefore);
+          assertThat(job.isAlive()).as("speed job alive; log: %s", log).isTrue();
+          job.destroy(); // SIGTERM, as a supervisor or a rolling upgrade stops it
+          assertThat(job.waitFor(3, TimeUnit.MINUTES))
+              .as("stopped within the stop timeout; log: %s", log)
+              .isTrue();
+        } finally {
+          job.destroyForcibly();
+        }
+        String output = Files.readString(log);
+        for (String query : queryNames()) {
+          assertThat(output).contains(String.format("%-20s stopped between micro-batches", query));
+          assertThat(uncommittedBatches(spark, run, query))
+              .as("batches of %s with offsets but no commit", query)
+              .isEmpty();
+        }
+      }
+    }
+
+    SpeedJob.run(spark, run.config, availableNow(), quietly());
+
+    Dataset<Row> raw = table(spark, run, LakeTable.RAW_EVENTS);
+    assertThat(raw.count()).isEqualTo(events.size());
+    assertThat(raw.select("event_id").distinct().count()).isEqualTo(events.size());
+    assertViewsMatch(spark, run, events);
+  }
+
+  private static List<String> queryNames() {
+    List<String> names = new ArrayList<>(List.of(EventLanding.QUERY_NAME));
+    for (SpeedViews.View view : SpeedViews.View.values()) {
+      names.add(view.queryName());
+    }
+    return names;
+  }
+
+  /** The batch ids of a query's checkpoint that have offsets but no commit. */
+  private static Set<Long> uncommittedBatches(SparkSession spark, Run run, String query)
+      throws IOException {
+    org.apache.hadoop.fs.Path checkpoint =
+        new org.apache.hadoop.fs.Path(run.config.storage().checkpointLocation(query));
+    FileSystem fs = checkpoint.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    Set<Long> offsets = batchIds(fs, new org.apache.hadoop.fs.Path(checkpoint, "offsets"));
+    offsets.removeAll(batchIds(fs, new org.apache.hadoop.fs.Path(checkpoint, "commits")));
+    return offsets;
+  }
+
+  private static Set<Long> batchIds(FileSystem fs, org.apache.hadoop.fs.Path folder)
+      throws IOException {
+    Set<Long> ids = new HashSet<>();
+    if (!fs.exists(folder)) {
+      return ids;
+    }
+    for (FileStatus file : fs.listStatus(folder)) {
+      if (file.getPath().getName().matches("\\d+")) {
+        ids.add(Long.parseLong(file.getPath().getName()));
+      }
+    }
+    return ids;
   }
 
   /**

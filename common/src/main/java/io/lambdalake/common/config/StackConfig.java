@@ -18,7 +18,8 @@ public record StackConfig(
     int mariaDbPort,
     int metastorePort,
     String metastoreDatabase,
-    Duration startTimeout) {
+    Duration startTimeout,
+    SparkClusterConfig sparkCluster) {
   public StackConfig {
     checkPort(kafkaPort, "lake.stack.kafka-port");
     checkPort(kafkaControllerPort, "lake.stack.kafka-controller-port");
@@ -39,5 +40,6 @@ public record StackConfig(
     if (startTimeout.isNegative() || startTimeout.isZero()) {
       throw Checks.invalid("lake.stack.start-timeout", startTimeout, "a positive duration");
     }
+    requireNonNull(sparkCluster, "sparkCluster is null");
   }
 }

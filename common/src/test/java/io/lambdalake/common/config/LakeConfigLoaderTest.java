@@ -92,7 +92,8 @@ class LakeConfigLoaderTest {
                 13306,
                 19083,
                 "hive_metastore",
-                Duration.ofSeconds(180)));
+                Duration.ofSeconds(180),
+                new SparkClusterConfig(17077, 17080, 17078, 17081, 6, "6g")));
     assertThat(config.airflow())
         .isEqualTo(
             new AirflowConfig(
@@ -229,6 +230,10 @@ class LakeConfigLoaderTest {
             Map.entry("LAKE_STACK_S3PROXY_PORT", "29000"),
             Map.entry("LAKE_STACK_TRINO_PORT", "28080"),
             Map.entry("LAKE_STACK_MARIADB_PORT", "23306"),
+            Map.entry("LAKE_STACK_SPARK_MASTER_PORT", "27077"),
+            Map.entry("LAKE_STACK_SPARK_MASTER_WEB_UI_PORT", "27080"),
+            Map.entry("LAKE_STACK_SPARK_WORKER_PORT", "27078"),
+            Map.entry("LAKE_STACK_SPARK_WORKER_WEB_UI_PORT", "27081"),
             Map.entry("LAKE_STACK_METASTORE_PORT", "29083"),
             Map.entry("LAKE_AIRFLOW_URL", "http://127.0.0.1:28280"),
             Map.entry("LAKE_COLLECTOR_PORT", "28090"),
@@ -248,7 +253,8 @@ class LakeConfigLoaderTest {
                 23306,
                 29083,
                 "hive_metastore",
-                Duration.ofSeconds(180)));
+                Duration.ofSeconds(180),
+                new SparkClusterConfig(27077, 27080, 27078, 27081, 6, "6g")));
     assertThat(config.catalog().metastoreUri()).isEqualTo("thrift://127.0.0.1:29083");
     assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:29092");
     assertThat(config.s3().endpoint()).contains("http://127.0.0.1:29000");
@@ -913,12 +919,12 @@ class LakeConfigLoaderTest {
   }
 
   @Test
-  void conditionalDeltaCommitsAreOffByDefaultAndFollowTheirEnvironmentVariable() {
-    assertThat(load(Map.of(), Map.of()).delta()).isEqualTo(new DeltaConfig(false));
-    assertThat(load(Map.of("LAKE_DELTA_CONDITIONAL_COMMITS", "true"), Map.of()).delta())
-        .isEqualTo(new DeltaConfig(true));
-    assertThat(load(Map.of(), Map.of("lake.delta.conditional-commits", "true")).delta())
-        .isEqualTo(new DeltaConfig(true));
+  void conditionalDeltaCommitsAreOnByDefaultAndFollowTheirEnvironmentVariable() {
+    assertThat(load(Map.of(), Map.of()).delta()).isEqualTo(new DeltaConfig(true));
+    assertThat(load(Map.of("LAKE_DELTA_CONDITIONAL_COMMITS", "false"), Map.of()).delta())
+        .isEqualTo(new DeltaConfig(false));
+    assertThat(load(Map.of(), Map.of("lake.delta.conditional-commits", "false")).delta())
+        .isEqualTo(new DeltaConfig(false));
   }
 
   @Test
@@ -931,5 +937,24 @@ class LakeConfigLoaderTest {
     assertThat(
             load(Map.of("LAKE_SAMPLE_DATABASE", "dating"), Map.of()).consumers().sampleDatabase())
         .isEqualTo("dating");
+  }
+
+  @Test
+  void theSparkClusterSizeFollowsItsEnvironmentVariablesAndAWorkerMustOfferACore() {
+    SparkClusterConfig cluster =
+        load(
+                Map.of(
+                    "LAKE_STACK_SPARK_WORKER_CORES", "2", "LAKE_STACK_SPARK_WORKER_MEMORY", "3g"),
+                Map.of())
+            .stack()
+            .sparkCluster();
+    assertThat(cluster).isEqualTo(new SparkClusterConfig(17077, 17080, 17078, 17081, 2, "3g"));
+    assertThat(cluster.masterUrl()).isEqualTo("spark://127.0.0.1:17077");
+    assertThat(cluster.masterWebUiUrl()).isEqualTo("http://127.0.0.1:17080");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.stack.spark-worker-cores", "0")))
+        .isInstanceOf(LakeException.class)
+        .hasMessageContaining("lake.stack.spark-worker-cores is 0");
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.stack.spark-worker-port", "65535")))
+        .hasMessageContaining("lake.stack.spark-worker-port (+ workers - 1) is 65536");
   }
 }

@@ -6,9 +6,9 @@ import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.config.MariaDbConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.jdbc.JdbcDrivers;
 import java.io.Serializable;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -80,7 +80,7 @@ public final class SourceSchemas {
 
   private Optional<TableSchema> read(SourceName table) {
     try (Connection connection =
-        DriverManager.getConnection(source.jdbcUrl(""), source.user(), source.password())) {
+        JdbcDrivers.connect(source.jdbcUrl(""), source.user(), source.password())) {
       List<SourceColumn> columns = new ArrayList<>();
       try (PreparedStatement query =
           connection.prepareStatement(

@@ -8,6 +8,7 @@ import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.jdbc.JdbcDrivers;
 import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.ingestion.imports.internal.JdbcSource;
 import io.lambdalake.ingestion.imports.internal.JdbcSource.BinlogPosition;
@@ -533,7 +534,7 @@ public final class JdbcImportJob {
       Properties properties,
       String condition,
       List<String> predicates) {
-    Properties readProperties = (Properties) properties.clone();
+    Properties readProperties = JdbcDrivers.forSpark(options.connect(), properties);
     readProperties.setProperty("fetchsize", Integer.toString(options.fetchSize()));
     if (options.table().isPresent()) {
       String[] where =

@@ -4,9 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.jdbc.JdbcDrivers;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
-import java.sql.DriverManager;
 import java.sql.JDBCType;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -205,7 +205,7 @@ public final class JdbcSource {
   }
 
   public <T> T withConnection(String what, ConnectionWork<T> work) {
-    try (Connection connection = DriverManager.getConnection(url, properties)) {
+    try (Connection connection = JdbcDrivers.connect(url, properties)) {
       return work.apply(connection);
     } catch (SQLException e) {
       throw new LakeException(

@@ -16,6 +16,7 @@ import io.lambdalake.common.cdc.ChangeEnvelope.SourceName;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
+import io.lambdalake.common.jdbc.JdbcDrivers;
 import io.lambdalake.ingestion.imports.internal.JdbcSource;
 import io.lambdalake.ingestion.imports.internal.JdbcSource.BinlogPosition;
 import io.lambdalake.ingestion.imports.internal.MariaDbDialect;
@@ -442,6 +443,9 @@ public final class ReconcileJob {
     properties.setProperty("user", config.mariaDb().user());
     properties.setProperty("password", config.mariaDb().password());
     properties.setProperty("fetchsize", "10000");
+    properties.setProperty(
+        JdbcDrivers.SPARK_DRIVER_OPTION,
+        JdbcDrivers.forUrl(config.mariaDb().jdbcUrl(plan.table().database())).getClass().getName());
     String[] predicates = differing.stream().map(ranges::mariaDbRows).toArray(String[]::new);
     Dataset<Row> read =
         spark

@@ -1,0 +1,345 @@
+package io.lambdalake.stack.testing;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.S3Config;
+import io.lambdalake.common.config.SparkClusterConfig;
+import io.lambdalake.common.error.ErrorCode;
+import io.lambdalake.common.error.LakeException;
+import io.lambdalake.stack.S3ProxyServer;
+import io.lambdalake.stack.SparkMasterStatus;
+import io.lambdalake.stack.SparkStandaloneServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Submits lake jobs from the jobs jar to the local stack's Spark standalone cluster in cluster
+ * deploy mode, and judges how each ended. Standalone {@code spark-submit --deploy-mode cluster}
+ * exits 0 once the driver was accepted, and again 0 when the driver FAILED: a run is judged by the
+ * master's status ({@code /json/}: the driver's state, FINISHED, FAILED, ERROR or KILLED) and by
+ * the run record the job wrote ({@code --run-record}), never by spark-submit's exit code.
+ *
+ * <p>The configuration reaches the driver as a HOCON file on S3 ({@code spark.lake.config.file
+ * =s3a://...}), read with the {@code spark.hadoop.fs.s3a.*} values given to spark-submit. The jobs
+ * jar is passed as a local path: the workers run on this machine and read it there (a cluster of
+ * several hosts needs an {@code s3a://} or {@code hdfs://} URL every worker can read).
+ */
+public final class ClusterSubmit {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern SUBMITTED =
+      Pattern.compile("Driver successfully submitted as (driver-[0-9]+-[0-9]+)");
+  private static final Duration POLL = Duration.ofSeconds(1);
+
+  private final LakeConfig config;
+  private final Path jobsJar;
+  private final Path logs;
+
+  public ClusterSubmit(LakeConfig config, Path jobsJar, Path logs) {
+    this.config = requireNonNull(config, "config is null");
+    this.jobsJar = requireNonNull(jobsJar, "jobsJar is null").toAbsolutePath();
+    this.logs = requireNonNull(logs, "logs is null");
+    if (!Files.isRegularFile(this.jobsJar)) {
+      throw new LakeException(
+          ErrorCode.INVALID_ARGUMENT,
+          "The jobs jar "
+              + this.jobsJar
+              + " does not exist: build it with mvn -B -ntp package -pl jobs -am -DskipTests");
+    }
+  }
+
+  /** The jobs jar of a checkout, {@code jobs/target/lambda-lake-jobs.jar}. */
+  public static Path jobsJar(Path checkout) {
+    return checkout.resolve("jobs").resolve("target").resolve("lambda-lake-jobs.jar");
+  }
+
+  /** One job to submit: its main class, its arguments and the spark-submit options around it. */
+  public record Submission(
+      String label,
+      String mainClass,
+      List<String> arguments,
+      String configurationUrl,
+      boolean supervise,
+      Map<String, String> sparkConf) {
+    public Submission {
+      requireNonNull(label, "label is null");
+      requireNonNull(mainClass, "mainClass is null");
+      arguments = List.copyOf(arguments);
+      requireNonNull(configurationUrl, "configurationUrl is null");
+      sparkConf = Map.copyOf(sparkConf);
+    }
+  }
+
+  /**
+   * A driver the master accepted, spark-submit's exit code (0 whatever becomes of the driver), and
+   * the applications that existed before it was submitted.
+   */
+  public record Submitted(
+      Submission submission,
+      String driverId,
+      int submitExitCode,
+      Path runRecord,
+      Set<String> applicationsBefore) {}
+
+  /** How a submitted run ended, from the master and from the run record. */
+  public record Outcome(
+      String driverId,
+      String driverState,
+      List<SparkMasterStatus.Application> applications,
+      Optional<Integer> recordExitCode,
+      Optional<String> recordMessage) {
+    public Outcome {
+      applications = List.copyOf(applications);
+    }
+
+    /** The driver FINISHED, every application it ran FINISHED, and its record says exit code 0. */
+    public boolean succeeded() {
+      return driverState.equals("FINISHED")
+          && !applications.isEmpty()
+          && applications.stream().allMatch(application -> application.state().equals("FINISHED"))
+          && recordExitCode.equals(Optional.of(0));
+    }
+
+    /** One line: the driver's state, the applications' states and the record's exit and message. */
+    public String describe() {
+      return driverId
+          + " "
+          + driverState
+          + ", applications "
+          + applications.stream()
+              .map(application -> application.id() + " " + application.state())
+              .collect(Collectors.joining(", ", "[", "]"))
+          + ", run record "
+          + recordExitCode.map(code -> "exit code " + code).orElse("missing")
+          + recordMessage.map(message -> ": " + message).orElse("");
+    }
+  }
+
+  /**
+   * Writes {@code settings} (keys like {@code lake.storage.root}) as a HOCON file to the lake's
+   * bucket under {@code key} and returns its {@code s3a://} URL, for {@code
+   * spark.lake.config.file}.
+   */
+  public String uploadConfiguration(String key, Map<String, String> settings) {
+    String text =
+        ConfigFactory.parseMap(settings, "cluster submission")
+            .root()
+            .render(ConfigRenderOptions.defaults().setOriginComments(false));
+    S3Config s3 = config.s3();
+    try (S3Client client = S3ProxyServer.client(s3)) {
+      client.putObject(
+          request -> request.bucket(s3.bucket()).key(key), RequestBody.fromString(text, UTF_8));
+    }
+    return "s3a://" + s3.bucket() + "/" + key;
+  }
+
+  /**
+   * Runs spark-submit in cluster deploy mode without waiting for the driver, and returns the driver
+   * the master accepted (named in spark-submit's output). spark-submit's own output goes to {@code
+   * <logs>/<label>-submit.log}.
+   */
+  public Submitted submit(Submission submission) throws IOException, InterruptedException {
+    Files.createDirectories(logs);
+    Path runRecord = logs.resolve(submission.label() + "-run-record.json").toAbsolutePath();
+    Files.deleteIfExists(runRecord);
+    Set<String> before = applicationIds(status());
+    Path log = logs.resolve(submission.label() + "-submit.log");
+    Process process = start(command(submission, runRecord), log);
+    if (!process.waitFor(3, TimeUnit.MINUTES)) {
+      process.destroyForcibly();
+      throw new LakeException(
+          ErrorCode.SERVER_NOT_AVAILABLE,
+          "spark-submit of " + submission.label() + " did not return within 3 minutes; see " + log);
+    }
+    String output = Files.readString(log, UTF_8);
+    Matcher submitted = SUBMITTED.matcher(output);
+    if (!submitted.find()) {
+      throw new LakeException(
+          ErrorCode.SERVER_NOT_AVAILABLE,
+          "spark-submit of "
+              + submission.label()
+              + " exited with "
+              + process.exitValue()
+              + " and the master accepted no driver; see "
+              + log);
+    }
+    return new Submitted(submission, submitted.group(1), process.exitValue(), runRecord, before);
+  }
+
+  /**
+   * Starts spark-submit with the stack's Spark distribution; it and the driver it submits (which
+   * gets spark-submit's environment in standalone cluster mode) bind to the loopback.
+   */
+  private Process start(List<String> command, Path log) throws IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    builder.environment().put("SPARK_HOME", SparkStandaloneServer.sparkHome(config).toString());
+    builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    return builder.start();
+  }
+
+  private List<String> command(Submission submission, Path runRecord) {
+    SparkClusterConfig cluster = config.stack().sparkCluster();
+    List<String> command = new ArrayList<>();
+    command.add(SparkStandaloneServer.sparkSubmit(config).toString());
+    command.addAll(List.of("--master", cluster.masterUrl(), "--deploy-mode", "cluster"));
+    if (submission.supervise()) {
+      command.add("--supervise");
+    }
+    command.addAll(List.of("--class", submission.mainClass()));
+    Map<String, String> sparkConf = new LinkedHashMap<>();
+    sparkConf.put("spark.lake.config.file", submission.configurationUrl());
+    // spark-submit returns once the master accepted the driver; the master's status says the rest.
+    sparkConf.put("spark.standalone.submit.waitAppCompletion", "false");
+    sparkConf.put("spark.driver.memory", "1g");
+    sparkConf.put("spark.driver.cores", "1");
+    sparkConf.put("spark.executor.memory", "1g");
+    sparkConf.put("spark.executor.cores", "1");
+    sparkConf.put("spark.cores.max", "1");
+    sparkConf.put("spark.ui.enabled", "false");
+    sparkConf.putAll(s3aSettings(config.s3()));
+    sparkConf.putAll(submission.sparkConf());
+    sparkConf.forEach((key, value) -> command.addAll(List.of("--conf", key + "=" + value)));
+    command.add(jobsJar.toString());
+    command.addAll(submission.arguments());
+    command.addAll(List.of("--run-record", runRecord.toString()));
+    return command;
+  }
+
+  /** What the driver needs to read the configuration file from the lake's S3 service. */
+  private static Map<String, String> s3aSettings(S3Config s3) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    s3.endpoint()
+        .ifPresent(
+            endpoint -> {
+              settings.put("spark.hadoop.fs.s3a.endpoint", endpoint);
+              settings.put(
+                  "spark.hadoop.fs.s3a.connection.ssl.enabled",
+                  Boolean.toString(endpoint.startsWith("https:")));
+            });
+    settings.put("spark.hadoop.fs.s3a.endpoint.region", s3.region());
+    settings.put("spark.hadoop.fs.s3a.path.style.access", Boolean.toString(s3.pathStyleAccess()));
+    s3.accessKey().ifPresent(key -> settings.put("spark.hadoop.fs.s3a.access.key", key));
+    s3.secretKey().ifPresent(key -> settings.put("spark.hadoop.fs.s3a.secret.key", key));
+    return settings;
+  }
+
+  /** The master's status now. */
+  public SparkMasterStatus status() {
+    return SparkMasterStatus.read(config.stack().sparkCluster().masterWebUiUrl());
+  }
+
+  /** Waits until the master says the driver ended, then judges the run. */
+  public Outcome awaitOutcome(Submitted submitted, Duration timeout)
+      throws IOException, InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    while (true) {
+      SparkMasterStatus status = status();
+      Optional<SparkMasterStatus.Driver> driver = status.driver(submitted.driverId());
+      if (driver.isPresent() && driver.get().done()) {
+        return outcome(submitted, driver.get().state(), status);
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new LakeException(
+            ErrorCode.INTERNAL_ERROR,
+            submitted.submission().label()
+                + " ("
+                + submitted.driverId()
+                + ") did not end within "
+                + timeout
+                + "; the master says "
+                + driver.map(SparkMasterStatus.Driver::state).orElse("nothing of it"));
+      }
+      Thread.sleep(POLL.toMillis());
+    }
+  }
+
+  /**
+   * The run as it stands: the driver's state now, the applications started since it was submitted,
+   * and its run record if it wrote one.
+   */
+  public Outcome outcome(Submitted submitted, String driverState, SparkMasterStatus status)
+      throws IOException {
+    List<SparkMasterStatus.Application> applications =
+        Stream.concat(status.activeApplications().stream(), status.completedApplications().stream())
+            .filter(application -> !submitted.applicationsBefore().contains(application.id()))
+            .toList();
+    Optional<Integer> exitCode = Optional.empty();
+    Optional<String> message = Optional.empty();
+    if (Files.isRegularFile(submitted.runRecord())) {
+      JsonNode record = JSON.readTree(submitted.runRecord().toFile());
+      exitCode = Optional.of(record.path("exit_code").asInt(-1));
+      message =
+          Optional.of(record.path("message")).filter(JsonNode::isTextual).map(JsonNode::asText);
+    }
+    return new Outcome(submitted.driverId(), driverState, applications, exitCode, message);
+  }
+
+  /** Asks the master to kill a driver (spark-submit --kill), e.g. a streaming job at the end. */
+  public void kill(String driverId) throws IOException, InterruptedException {
+    List<String> command =
+        List.of(
+            SparkStandaloneServer.sparkSubmit(config).toString(),
+            "--master",
+            config.stack().sparkCluster().masterUrl(),
+            "--kill",
+            driverId);
+    Path log = logs.resolve(driverId + "-kill.log");
+    Process process = start(command, log);
+    if (!process.waitFor(2, TimeUnit.MINUTES)) {
+      process.destroyForcibly();
+      throw new LakeException(
+          ErrorCode.SERVER_NOT_AVAILABLE, "spark-submit --kill " + driverId + " hung; see " + log);
+    }
+  }
+
+  /**
+   * The driver JVM of a driver on this machine: the worker runs it in {@code
+   * <work-dir>/<driver-id>/} with the jobs jar copied there, so its command line names that folder.
+   */
+  public static Optional<ProcessHandle> driverProcess(String driverId) {
+    String folder = "/" + driverId + "/";
+    return ProcessHandle.allProcesses()
+        .filter(
+            process ->
+                process
+                    .info()
+                    .arguments()
+                    .map(arguments -> String.join(" ", arguments))
+                    .filter(line -> line.contains("DriverWrapper") && line.contains(folder))
+                    .isPresent())
+        .findFirst();
+  }
+
+  private static Set<String> applicationIds(SparkMasterStatus status) {
+    return Stream.concat(
+            status.activeApplications().stream(), status.completedApplications().stream())
+        .map(SparkMasterStatus.Application::id)
+        .collect(Collectors.toSet());
+  }
+}
