@@ -134,9 +134,16 @@ class SharedCatalogIT {
         .isZero();
   }
 
+  /** The log's error lines (not their stack traces), or its last lines if it has none. */
   private static String tail(Path log) throws Exception {
     List<String> lines = Files.readAllLines(log, UTF_8);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    List<String> errors =
+        lines.stream()
+            .filter(line -> !line.startsWith("\t"))
+            .filter(line -> line.contains("Exception") || line.contains("ERROR"))
+            .toList();
+    List<String> shown = errors.isEmpty() ? lines : errors;
+    return String.join("\n", shown.subList(Math.max(0, shown.size() - 20), shown.size()));
   }
 
   private static List<String> trinoRows(String sql) throws Exception {
