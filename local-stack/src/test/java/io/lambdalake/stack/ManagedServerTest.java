@@ -95,7 +95,9 @@ class ManagedServerTest {
 
     @Override
     protected List<String> command() {
-      return List.of("bash", "-c", "echo \"$SHELL_SECRET\" > seen; exec sleep 60");
+      // Written aside and renamed: the probe must never see the file created but still empty.
+      return List.of(
+          "bash", "-c", "echo \"$SHELL_SECRET\" > seen.tmp && mv seen.tmp seen; exec sleep 60");
     }
 
     @Override
