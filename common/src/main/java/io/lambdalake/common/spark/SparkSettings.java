@@ -69,6 +69,8 @@ public final class SparkSettings {
       // through the Hive 2.3 client Spark bundles; Delta's catalog over it (above).
       settings.put("spark.sql.catalogImplementation", "hive");
       settings.put("spark.hadoop.hive.metastore.uris", config.catalog().metastoreUri());
+      // Trino names the tables it registers by s3:// locations, which Spark then reads too.
+      settings.put("spark.hadoop.fs.s3.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
     }
     if (config.delta().conditionalCommits()) {
       // Delta picks a log store by the scheme of the table's path; read when the SparkContext

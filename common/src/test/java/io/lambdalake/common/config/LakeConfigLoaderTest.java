@@ -323,6 +323,9 @@ class LakeConfigLoaderTest {
     assertThat(config.api().keys()).isEmpty();
     assertThat(config.airflow().url()).isEqualTo("https://airflow.internal");
     assertThat(config.airflow().user()).isEqualTo("lake-service");
+    assertThat(config.catalog())
+        .isEqualTo(
+            new CatalogConfig(CatalogConfig.Type.THRIFT, "thrift://metastore.internal:9083"));
   }
 
   @Test

@@ -15,8 +15,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * A Spark application of its own for {@link SharedCatalogIT}, with the lake's session ({@link
  * LakeSpark}): {@code write ZONE TABLE LOCATION} writes three orders to a Delta table by path and
- * registers its name; {@code read ZONE TABLE OUTPUT} reads the table by name only and writes its
- * rows, one per line, to OUTPUT.
+ * registers its name; {@code write-by-path-only ZONE TABLE LOCATION} only writes them; {@code read
+ * ZONE TABLE OUTPUT} reads the table by name only and writes its rows, one per line, to OUTPUT.
  */
 public final class CatalogApplication {
   private CatalogApplication() {}
@@ -31,15 +31,10 @@ public final class CatalogApplication {
       switch (mode) {
         case "write" -> {
           String location = arguments[3];
-          spark
-              .sql(
-                  "SELECT * FROM VALUES (1, 'alice', 10.50), (2, 'bob', 7.25), (3, 'carol', 99.00)"
-                      + " AS orders(id, customer, total)")
-              .write()
-              .format("delta")
-              .save(location);
+          writeOrders(spark, location);
           CatalogNames.register(spark, config, zone, table, location);
         }
+        case "write-by-path-only" -> writeOrders(spark, arguments[3]);
         case "read" -> {
           Path output = Path.of(arguments[3]);
           List<Row> rows =
@@ -63,5 +58,15 @@ public final class CatalogApplication {
     } finally {
       spark.stop();
     }
+  }
+
+  private static void writeOrders(SparkSession spark, String location) {
+    spark
+        .sql(
+            "SELECT * FROM VALUES (1, 'alice', 10.50), (2, 'bob', 7.25), (3, 'carol', 99.00)"
+                + " AS orders(id, customer, total)")
+        .write()
+        .format("delta")
+        .save(location);
   }
 }

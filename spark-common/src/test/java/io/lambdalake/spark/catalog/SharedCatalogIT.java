@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.StorageConfig;
 import io.lambdalake.stack.S3ProxyServer;
 import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.SharedStack;
@@ -77,6 +78,51 @@ class SharedCatalogIT {
     assertThat(deltaLog(location)).containsExactly("00000000000000000000.json");
   }
 
+  /**
+   * The way {@code lake serving init} names a table no job named (written with the file catalog, or
+   * by a job without Hive support): Trino's register_table writes it into the same metastore, and
+   * Spark reads it by that name.
+   */
+  @Test
+  void aTableTrinoRegistersIsReadByNameInSpark() throws Exception {
+    String zone = "catalogit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    String table = "orders";
+    String location = config.storage().tableLocation(zone, table);
+    run("write-by-path-only", zone, table, location);
+    String schema = config.trino().schema(zone);
+    trinoExecute(
+        "CREATE SCHEMA IF NOT EXISTS "
+            + config.trino().catalog()
+            + "."
+            + schema
+            + " WITH (location = '"
+            + StorageConfig.trinoLocation(config.storage().zoneLocation(zone))
+            + "')");
+    trinoExecute(
+        "CALL "
+            + config.trino().catalog()
+            + ".system.register_table(schema_name => '"
+            + schema
+            + "', table_name => '"
+            + table
+            + "', table_location => '"
+            + StorageConfig.trinoLocation(location)
+            + "')");
+
+    Path output = folder.resolve("rows.csv");
+    run("read", zone, table, output.toString());
+    assertThat(Files.readAllLines(output, UTF_8)).containsExactlyElementsOf(ORDERS);
+  }
+
+  private static void trinoExecute(String sql) throws Exception {
+    Properties properties = new Properties();
+    properties.setProperty("user", config.trino().user());
+    try (Connection connection = DriverManager.getConnection(config.trino().url(), properties);
+        Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    }
+  }
+
   private void run(String mode, String zone, String table, String last) throws Exception {
     Path log = folder.resolve(mode + ".log");
     Process process =
@@ -88,9 +134,16 @@ class SharedCatalogIT {
         .isZero();
   }
 
+  /** The log's error lines (not their stack traces), or its last lines if it has none. */
   private static String tail(Path log) throws Exception {
     List<String> lines = Files.readAllLines(log, UTF_8);
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    List<String> errors =
+        lines.stream()
+            .filter(line -> !line.startsWith("\t"))
+            .filter(line -> line.contains("Exception") || line.contains("ERROR"))
+            .toList();
+    List<String> shown = errors.isEmpty() ? lines : errors;
+    return String.join("\n", shown.subList(Math.max(0, shown.size() - 20), shown.size()));
   }
 
   private static List<String> trinoRows(String sql) throws Exception {

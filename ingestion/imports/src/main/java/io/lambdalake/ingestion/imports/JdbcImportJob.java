@@ -393,6 +393,7 @@ public final class JdbcImportJob {
         .mode(SaveMode.Overwrite)
         .option("userMetadata", "{\"snapshot_id\":\"" + snapshotId + "\"}")
         .save(location);
+    CatalogNames.registerWritten(spark, config, target.zone(), target.table(), location);
     long written = rowsOfLastCommit(spark, location, snapshotId);
     haltIfAsked();
     SnapshotPositions.record(
