@@ -16,6 +16,11 @@ import io.lambdalake.stack.S3ProxyServer;
 import io.lambdalake.stack.SparkMasterStatus;
 import io.lambdalake.stack.SparkStandaloneServer;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +56,12 @@ public final class ClusterSubmit {
   private static final Pattern SUBMITTED =
       Pattern.compile("Driver successfully submitted as (driver-[0-9]+-[0-9]+)");
   private static final Duration POLL = Duration.ofSeconds(1);
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .followRedirects(HttpClient.Redirect.NEVER)
+          .build();
 
   private final LakeConfig config;
   private final Path jobsJar;
@@ -300,21 +311,32 @@ public final class ClusterSubmit {
     return new Outcome(submitted.driverId(), driverState, applications, exitCode, message);
   }
 
-  /** Asks the master to kill a driver (spark-submit --kill), e.g. a streaming job at the end. */
+  /**
+   * Asks the master to kill a driver, as an operator stops a streaming job; it ends KILLED and is
+   * not started again although supervised. Through the master's web UI ({@code POST
+   * /driver/kill/}): {@code spark-submit --kill} goes through the REST submission server, which a
+   * Spark 4 master does not run unless {@code spark.master.rest.enabled}.
+   */
   public void kill(String driverId) throws IOException, InterruptedException {
-    List<String> command =
-        List.of(
-            SparkStandaloneServer.sparkSubmit(config).toString(),
-            "--master",
-            config.stack().sparkCluster().masterUrl(),
-            "--kill",
-            driverId);
-    Path log = logs.resolve(driverId + "-kill.log");
-    Process process = start(command, log);
-    if (!process.waitFor(2, TimeUnit.MINUTES)) {
-      process.destroyForcibly();
+    String url = config.stack().sparkCluster().masterWebUiUrl() + "/driver/kill/";
+    HttpResponse<Void> response =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "id=" + URLEncoder.encode(driverId, UTF_8) + "&terminate=true"))
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+    // The master answers with a redirect to its status page.
+    if (response.statusCode() != 302 && response.statusCode() != 200) {
       throw new LakeException(
-          ErrorCode.SERVER_NOT_AVAILABLE, "spark-submit --kill " + driverId + " hung; see " + log);
+          ErrorCode.SERVER_NOT_AVAILABLE,
+          "The Spark master did not take the kill of "
+              + driverId
+              + ": HTTP "
+              + response.statusCode());
     }
   }
 
