@@ -23,6 +23,7 @@ public final class LakeSpark {
   private LakeSpark() {}
 
   public static SparkSession session(LakeConfig config, String applicationName) {
+    DriverJvm.requireSparkModuleOptions();
     Settings settings = settings(config, new SparkConf());
     if (!settings.leftOut().isEmpty()) {
       LOG.warn(

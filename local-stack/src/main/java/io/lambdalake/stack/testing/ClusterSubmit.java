@@ -36,6 +36,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.spark.launcher.JavaModuleOptions;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -235,6 +236,12 @@ public final class ClusterSubmit {
     sparkConf.put("spark.ui.enabled", "false");
     sparkConf.putAll(s3aSettings(config.s3()));
     sparkConf.putAll(submission.sparkConf());
+    // A standalone worker starts a cluster-mode driver with the submission's options only, without
+    // the --add-opens spark-submit gives every JVM it starts itself (DriverJvm in the jobs).
+    sparkConf.merge(
+        "spark.driver.extraJavaOptions",
+        JavaModuleOptions.defaultModuleOptions(),
+        (given, modules) -> modules + " " + given);
     sparkConf.forEach((key, value) -> command.addAll(List.of("--conf", key + "=" + value)));
     command.add(jobsJar.toString());
     command.addAll(submission.arguments());
