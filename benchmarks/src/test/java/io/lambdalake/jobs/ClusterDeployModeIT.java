@@ -61,6 +61,7 @@ class ClusterDeployModeIT {
             new ClusterSubmit.Submission(
                 "batch",
                 BatchJob.class.getName(),
+                "lambda-lake-batch",
                 List.of("--from", "2026-11-30", "--to", "2026-12-01"),
                 configurationUrl,
                 false,
@@ -89,6 +90,7 @@ class ClusterDeployModeIT {
             new ClusterSubmit.Submission(
                 "batch-bad-argument",
                 BatchJob.class.getName(),
+                "lambda-lake-batch",
                 List.of("--from", "2026-12-02", "--to", "2026-12-01"),
                 configurationUrl,
                 false,

@@ -265,6 +265,7 @@ public final class ClusterBenchmark {
               new ClusterSubmit.Submission(
                   "speed",
                   SpeedJob.class.getName(),
+                  "lambda-lake-speed",
                   List.of("--trigger=2s", "--max-records-per-batch=20000", "--progress=10s"),
                   configuration,
                   true,
@@ -275,6 +276,7 @@ public final class ClusterBenchmark {
               new ClusterSubmit.Submission(
                   "cdc",
                   CdcJob.class.getName(),
+                  "lambda-lake-cdc",
                   List.of(
                       "--sources=maxwell",
                       "--databases=" + database,
@@ -306,6 +308,7 @@ public final class ClusterBenchmark {
               new ClusterSubmit.Submission(
                   "batch",
                   BatchJob.class.getName(),
+                  "lambda-lake-batch",
                   List.of("--from=" + days.first(), "--to=" + days.last()),
                   configuration,
                   false,
@@ -332,7 +335,7 @@ public final class ClusterBenchmark {
       return new Result(3, succeeded, tally, verify.clean(), seconds);
     } finally {
       for (ClusterSubmit.Submitted stream : streams) {
-        cluster.kill(stream.driverId());
+        cluster.kill(cluster.follow(stream).driverId());
       }
     }
   }
@@ -487,8 +490,18 @@ public final class ClusterBenchmark {
    * A streaming driver is judged by what the master says at the end: still RUNNING (it survived its
    * kill and the worker's), then killed through the master as an operator stops it.
    */
-  private boolean stoppedWhileRunning(ClusterSubmit cluster, ClusterSubmit.Submitted stream)
+  private boolean stoppedWhileRunning(ClusterSubmit cluster, ClusterSubmit.Submitted submitted)
       throws Exception {
+    ClusterSubmit.Submitted stream = cluster.follow(submitted);
+    if (!stream.driverId().equals(submitted.driverId())) {
+      progress(
+          "cluster: "
+              + submitted.submission().label()
+              + " was relaunched after its worker was lost: "
+              + submitted.driverId()
+              + " RELAUNCHING, now "
+              + stream.driverId());
+    }
     Optional<SparkMasterStatus.Driver> driver = cluster.status().driver(stream.driverId());
     boolean running = driver.map(d -> d.state().equals("RUNNING")).orElse(false);
     cluster.kill(stream.driverId());

@@ -38,7 +38,8 @@ import picocli.CommandLine.ParseResult;
  * needs answer ({@link Preflight}), runs it, and maps the outcome onto one {@link ExitCode}. A
  * failure is one line on stderr, {@code lake <command>: <message>}, with its stack trace only under
  * {@code --verbose}. Every run writes a {@link RunRecord} to {@code lake.runs.directory} and, with
- * {@code --run-record FILE}, to that file; failing to write it never hides the job's own outcome.
+ * {@code --run-record FILE} (or an {@code s3a://} URL), there too; failing to write it never hides
+ * the job's own outcome.
  */
 public final class Launcher {
   static final String VERBOSE = "--verbose";
@@ -57,6 +58,7 @@ public final class Launcher {
   private final PrintWriter out;
   private final PrintWriter err;
   private final Clock clock;
+  private final List<RunRecordWriter> runRecordWriters = RunRecordTarget.installed();
 
   /**
    * A launcher that reads the configuration from this environment with these overrides (tests use
@@ -137,6 +139,7 @@ public final class Launcher {
       merged.putAll(job.configOverrides());
       config = Optional.of(LakeConfigLoader.load(environment, merged));
       validate(job, config.get());
+      invocation.runRecord().ifPresent(target -> target.check(runRecordWriters));
       Preflight.check(job.servers(config.get()), config.get().launch().preflightTimeout());
       context = new JobContext(config.get());
       job.run(context);
@@ -203,18 +206,18 @@ public final class Launcher {
         reportUnwritten(record, invocation, directory, e);
       }
     }
-    if (invocation.runRecordFile().isPresent()) {
-      Path file = invocation.runRecordFile().get();
+    if (invocation.runRecord().isPresent()) {
+      RunRecordTarget target = invocation.runRecord().get();
       try {
-        record.writeFile(file);
+        target.write(record, runRecordWriters);
       } catch (IOException | RuntimeException e) {
-        reportUnwritten(record, invocation, file, e);
+        reportUnwritten(record, invocation, target, e);
       }
     }
   }
 
   private void reportUnwritten(
-      RunRecord record, Invocation invocation, Path where, Exception failure) {
+      RunRecord record, Invocation invocation, Object where, Exception failure) {
     err.println(
         invocation.displayName()
             + ": could not write the run record to "
@@ -266,10 +269,12 @@ public final class Launcher {
     if (spec.optionsMap().get(RUN_RECORD) == null) {
       spec.addOption(
           OptionSpec.builder(RUN_RECORD)
-              .paramLabel("FILE")
-              .type(Path.class)
+              .paramLabel("FILE|URL")
+              .type(String.class)
               .description(
-                  "Also write this run's record (status, exit code, error, counts) to FILE.")
+                  "Also write this run's record (status, exit code, error, counts) to FILE, or to"
+                      + " an s3a:// URL (a cluster-mode driver's record where the submitter can"
+                      + " read it).")
               .build());
     }
     commandLine.getSubcommands().values().forEach(Launcher::addLauncherOptions);
@@ -352,7 +357,10 @@ public final class Launcher {
 
   /** Which command ran, with what, and the launcher's own options. */
   private record Invocation(
-      List<String> names, List<String> arguments, boolean verbose, Optional<Path> runRecordFile) {
+      List<String> names,
+      List<String> arguments,
+      boolean verbose,
+      Optional<RunRecordTarget> runRecord) {
     Invocation {
       names = List.copyOf(names);
       arguments = List.copyOf(arguments);
@@ -360,30 +368,30 @@ public final class Launcher {
 
     static Invocation parsed(ParseResult parsed, CommandSpec leaf, String[] arguments) {
       boolean verbose = false;
-      Optional<Path> runRecordFile = Optional.empty();
+      Optional<RunRecordTarget> runRecord = Optional.empty();
       for (ParseResult level = parsed; level != null; level = level.subcommand()) {
         verbose |= level.hasMatchedOption(VERBOSE);
         if (level.hasMatchedOption(RUN_RECORD)) {
-          runRecordFile = Optional.of(level.matchedOptionValue(RUN_RECORD, Path.of("")));
+          runRecord = Optional.of(new RunRecordTarget(level.matchedOptionValue(RUN_RECORD, "")));
         }
       }
-      return new Invocation(names(leaf), List.of(arguments), verbose, runRecordFile);
+      return new Invocation(names(leaf), List.of(arguments), verbose, runRecord);
     }
 
     /** After a parse error: the launcher's own options as far as the raw arguments tell. */
     static Invocation unparsed(CommandSpec failed, String[] arguments) {
       boolean verbose = false;
-      Optional<Path> runRecordFile = Optional.empty();
+      Optional<RunRecordTarget> runRecord = Optional.empty();
       for (int index = 0; index < arguments.length; index++) {
         String argument = arguments[index];
         verbose |= argument.equals(VERBOSE);
         if (argument.equals(RUN_RECORD) && index + 1 < arguments.length) {
-          runRecordFile = Optional.of(Path.of(arguments[index + 1]));
+          runRecord = Optional.of(new RunRecordTarget(arguments[index + 1]));
         } else if (argument.startsWith(RUN_RECORD + "=")) {
-          runRecordFile = Optional.of(Path.of(argument.substring(RUN_RECORD.length() + 1)));
+          runRecord = Optional.of(new RunRecordTarget(argument.substring(RUN_RECORD.length() + 1)));
         }
       }
-      return new Invocation(names(failed), List.of(arguments), verbose, runRecordFile);
+      return new Invocation(names(failed), List.of(arguments), verbose, runRecord);
     }
 
     /** The command's path below {@code lake}: [cdc, resync] for {@code lake cdc resync}. */

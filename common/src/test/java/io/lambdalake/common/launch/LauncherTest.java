@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -123,7 +124,7 @@ class LauncherTest {
     Run run = run("--help");
 
     assertThat(run.exitCode()).isZero();
-    assertThat(run.out()).contains("Usage: fake", "--verbose", "--run-record=FILE");
+    assertThat(run.out()).contains("Usage: fake", "--verbose", "--run-record=FILE|URL");
     assertThat(runs.resolve("fake")).doesNotExist();
   }
 
@@ -219,6 +220,54 @@ class LauncherTest {
         .endsWith("); the run failed with exit code 75");
     // The runs directory still has it.
     assertThat(latest()).contains("\"exit_code\": 75");
+  }
+
+  /** A cluster-mode driver's record goes to a URL the submitter reads, through its writer. */
+  @Test
+  void writesTheRecordToAUrlThroughTheWriterOfItsScheme() throws IOException {
+    URI location = URI.create("mem://bucket/runs/fake.json");
+
+    Run run = run("--fail-with", "QUALITY_CHECK_FAILED", "--run-record", location.toString());
+
+    assertThat(run.exitCode()).isEqualTo(3);
+    assertThat(MemoryRunRecordWriter.WRITTEN.get(location)).isEqualTo(latest());
+  }
+
+  @Test
+  void refusesAUrlNothingCanWriteBeforeTheJobRuns() throws IOException {
+    Run run = run("--run-record", "gs://bucket/run.json");
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err().lines())
+        .containsExactly(
+            "lake fake: --run-record gs://bucket/run.json: nothing here writes gs:// URLs (the"
+                + " jobs jar and the Spark jobs' class path write s3a:// and s3://); give a local"
+                + " file or one of those",
+            "lake fake: could not write the run record to gs://bucket/run.json (IOException: no"
+                + " writer for gs:// URLs); the run failed with exit code 2");
+    assertThat(latest()).contains("\"error_code\": \"INVALID_ARGUMENT\"").doesNotContain("rows");
+  }
+
+  @Test
+  void aUrlThatRefusesTheRecordDoesNotHideTheOutcome() throws IOException {
+    Run run = run("--run-record", "mem://unwritable/run.json");
+
+    assertThat(run.exitCode()).isZero();
+    assertThat(run.err())
+        .isEqualTo(
+            "lake fake: could not write the run record to mem://unwritable/run.json (IOException:"
+                + " Access Denied); the run succeeded with exit code 0\n");
+    assertThat(latest()).contains("\"status\": \"succeeded\"");
+  }
+
+  @Test
+  void aFileUrlIsALocalFile(@TempDir Path airflow) throws IOException {
+    Path file = airflow.resolve("run.json");
+
+    Run run = run("--run-record", file.toUri().toString());
+
+    assertThat(run.exitCode()).isZero();
+    assertThat(Files.readString(file, UTF_8)).isEqualTo(latest());
   }
 
   @Test

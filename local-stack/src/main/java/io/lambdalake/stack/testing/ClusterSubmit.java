@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,13 +40,16 @@ import java.util.stream.Stream;
 import org.apache.spark.launcher.JavaModuleOptions;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * Submits lake jobs from the jobs jar to the local stack's Spark standalone cluster in cluster
  * deploy mode, and judges how each ended. Standalone {@code spark-submit --deploy-mode cluster}
  * exits 0 once the driver was accepted, and again 0 when the driver FAILED: a run is judged by the
  * master's status ({@code /json/}: the driver's state, FINISHED, FAILED, ERROR or KILLED) and by
- * the run record the job wrote ({@code --run-record}), never by spark-submit's exit code.
+ * the run record the job wrote ({@code --run-record}), never by spark-submit's exit code. The
+ * record goes to the lake's bucket ({@code s3a://}), as on a cluster of several hosts where nobody
+ * reads the driver's disk.
  *
  * <p>The configuration reaches the driver as a HOCON file on S3 ({@code spark.lake.config.file
  * =s3a://...}), read with the {@code spark.hadoop.fs.s3a.*} values given to spark-submit. The jobs
@@ -86,10 +90,15 @@ public final class ClusterSubmit {
     return checkout.resolve("jobs").resolve("target").resolve("lambda-lake-jobs.jar");
   }
 
-  /** One job to submit: its main class, its arguments and the spark-submit options around it. */
+  /**
+   * One job to submit: its main class, the name its SparkSession gives the application (how its
+   * applications are told from others' in the master's status), its arguments and the spark-submit
+   * options around it.
+   */
   public record Submission(
       String label,
       String mainClass,
+      String applicationName,
       List<String> arguments,
       String configurationUrl,
       boolean supervise,
@@ -97,6 +106,7 @@ public final class ClusterSubmit {
     public Submission {
       requireNonNull(label, "label is null");
       requireNonNull(mainClass, "mainClass is null");
+      requireNonNull(applicationName, "applicationName is null");
       arguments = List.copyOf(arguments);
       requireNonNull(configurationUrl, "configurationUrl is null");
       sparkConf = Map.copyOf(sparkConf);
@@ -111,7 +121,7 @@ public final class ClusterSubmit {
       Submission submission,
       String driverId,
       int submitExitCode,
-      Path runRecord,
+      String runRecordKey,
       Set<String> applicationsBefore) {}
 
   /** How a submitted run ended, from the master and from the run record. */
@@ -173,11 +183,11 @@ public final class ClusterSubmit {
    */
   public Submitted submit(Submission submission) throws IOException, InterruptedException {
     Files.createDirectories(logs);
-    Path runRecord = logs.resolve(submission.label() + "-run-record.json").toAbsolutePath();
-    Files.deleteIfExists(runRecord);
+    String runRecordKey =
+        "cluster-runs/" + submission.label() + "-" + UUID.randomUUID() + "/run-record.json";
     Set<String> before = applicationIds(status());
     Path log = logs.resolve(submission.label() + "-submit.log");
-    Process process = start(command(submission, runRecord), log);
+    Process process = start(command(submission, runRecordKey), log);
     if (!process.waitFor(3, TimeUnit.MINUTES)) {
       process.destroyForcibly();
       throw new LakeException(
@@ -196,7 +206,7 @@ public final class ClusterSubmit {
               + " and the master accepted no driver; see "
               + log);
     }
-    return new Submitted(submission, submitted.group(1), process.exitValue(), runRecord, before);
+    return new Submitted(submission, submitted.group(1), process.exitValue(), runRecordKey, before);
   }
 
   /**
@@ -215,7 +225,7 @@ public final class ClusterSubmit {
     return builder.start();
   }
 
-  private List<String> command(Submission submission, Path runRecord) {
+  private List<String> command(Submission submission, String runRecordKey) {
     SparkClusterConfig cluster = config.stack().sparkCluster();
     List<String> command = new ArrayList<>();
     command.add(SparkStandaloneServer.sparkSubmit(config).toString());
@@ -245,7 +255,7 @@ public final class ClusterSubmit {
     sparkConf.forEach((key, value) -> command.addAll(List.of("--conf", key + "=" + value)));
     command.add(jobsJar.toString());
     command.addAll(submission.arguments());
-    command.addAll(List.of("--run-record", runRecord.toString()));
+    command.addAll(List.of("--run-record", "s3a://" + config.s3().bucket() + "/" + runRecordKey));
     return command;
   }
 
@@ -267,6 +277,43 @@ public final class ClusterSubmit {
     return settings;
   }
 
+  /**
+   * The driver that carries a submission on: a supervised driver whose worker was lost ends
+   * RELAUNCHING, and the master starts its description again under a new driver id (Spark's {@code
+   * Master.relaunchDriver}: the old driver may still run behind a network partition). Followed from
+   * driver to driver, the same submission with the id of its latest driver.
+   */
+  public Submitted follow(Submitted submitted) {
+    SparkMasterStatus status = status();
+    Submitted current = submitted;
+    while (true) {
+      String id = current.driverId();
+      Optional<SparkMasterStatus.Driver> driver = status.driver(id);
+      if (driver.isEmpty() || !driver.get().state().equals("RELAUNCHING")) {
+        return current;
+      }
+      // Driver ids are driver-<yyyyMMddHHmmss>-<counter>: the relaunch is the first later one of
+      // the same main class.
+      Optional<String> next =
+          Stream.concat(status.activeDrivers().stream(), status.completedDrivers().stream())
+              .filter(other -> other.mainClass().equals(driver.get().mainClass()))
+              .map(SparkMasterStatus.Driver::id)
+              .filter(other -> other.compareTo(id) > 0)
+              .sorted()
+              .findFirst();
+      if (next.isEmpty()) {
+        return current;
+      }
+      current =
+          new Submitted(
+              current.submission(),
+              next.get(),
+              current.submitExitCode(),
+              current.runRecordKey(),
+              current.applicationsBefore());
+    }
+  }
+
   /** The master's status now. */
   public SparkMasterStatus status() {
     return SparkMasterStatus.read(config.stack().sparkCluster().masterWebUiUrl());
@@ -277,10 +324,11 @@ public final class ClusterSubmit {
       throws IOException, InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     while (true) {
+      Submitted current = follow(submitted);
       SparkMasterStatus status = status();
-      Optional<SparkMasterStatus.Driver> driver = status.driver(submitted.driverId());
+      Optional<SparkMasterStatus.Driver> driver = status.driver(current.driverId());
       if (driver.isPresent() && driver.get().done()) {
-        return outcome(submitted, driver.get().state(), status);
+        return outcome(current, driver.get().state(), status);
       }
       if (Instant.now().isAfter(deadline)) {
         throw new LakeException(
@@ -306,16 +354,30 @@ public final class ClusterSubmit {
     List<SparkMasterStatus.Application> applications =
         Stream.concat(status.activeApplications().stream(), status.completedApplications().stream())
             .filter(application -> !submitted.applicationsBefore().contains(application.id()))
+            .filter(
+                application -> application.name().equals(submitted.submission().applicationName()))
             .toList();
     Optional<Integer> exitCode = Optional.empty();
     Optional<String> message = Optional.empty();
-    if (Files.isRegularFile(submitted.runRecord())) {
-      JsonNode record = JSON.readTree(submitted.runRecord().toFile());
+    Optional<String> text = runRecord(submitted.runRecordKey());
+    if (text.isPresent()) {
+      JsonNode record = JSON.readTree(text.get());
       exitCode = Optional.of(record.path("exit_code").asInt(-1));
       message =
           Optional.of(record.path("message")).filter(JsonNode::isTextual).map(JsonNode::asText);
     }
     return new Outcome(submitted.driverId(), driverState, applications, exitCode, message);
+  }
+
+  /** The run record the driver wrote to the lake's bucket, if it wrote one. */
+  private Optional<String> runRecord(String key) {
+    S3Config s3 = config.s3();
+    try (S3Client client = S3ProxyServer.client(s3)) {
+      return Optional.of(
+          client.getObjectAsBytes(request -> request.bucket(s3.bucket()).key(key)).asString(UTF_8));
+    } catch (NoSuchKeyException e) {
+      return Optional.empty();
+    }
   }
 
   /**
