@@ -888,8 +888,10 @@ class LakeConfigLoaderTest {
   }
 
   @Test
-  void theCatalogIsTrinosFileMetastoreByDefaultAndTheStacksHiveMetastoreWhenThrift() {
+  void theCatalogIsTheStacksHiveMetastoreByDefaultAndTrinosFileMetastoreWhenFile() {
     assertThat(load(Map.of(), Map.of()).catalog())
+        .isEqualTo(new CatalogConfig(CatalogConfig.Type.THRIFT, "thrift://127.0.0.1:19083"));
+    assertThat(load(Map.of("LAKE_CATALOG_TYPE", "file"), Map.of()).catalog())
         .isEqualTo(new CatalogConfig(CatalogConfig.Type.FILE, "thrift://127.0.0.1:19083"));
     LakeConfig thrift =
         load(
