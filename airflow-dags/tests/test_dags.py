@@ -233,6 +233,37 @@ def test_lake_job_operator_ships_the_config_file_only_when_set_and_leaves_out_em
         LakeJobOperator(task_id="verify", command="verify")
 
 
+def test_lake_job_operator_sends_each_trys_run_record_under_lake_runs_url(monkeypatch):
+    from types import SimpleNamespace
+
+    submitted = []
+    monkeypatch.setattr(SparkSubmitOperator, "execute", lambda self, context: submitted.append(list(self.application_args)))
+    ti = SimpleNamespace(
+        dag_id="lambda_lake_import",
+        task_id="run_import",
+        run_id="scheduled__2026-12-06T00:30:00+00:00",
+        try_number=2,
+        map_index=1,
+    )
+    operator = LakeJobOperator(task_id="run_import", command="import-jdbc", application_args=["--table", "t"])
+    assert operator.runs_url == "{{ var.value.get('lake_runs_url', '') }}"
+    assert "runs_url" in operator.template_fields
+    operator.runs_url = "s3a://acme-lake/runs/"
+    operator.execute({"ti": ti})
+    unset = LakeJobOperator(task_id="run_import", command="import-jdbc", application_args=["--table", "t"])
+    unset.runs_url = ""
+    unset.execute({"ti": ti})
+    assert submitted == [
+        [
+            "--table",
+            "t",
+            "--run-record",
+            "s3a://acme-lake/runs/lambda_lake_import/run_import/scheduled__2026-12-06T00_30_00_00_00/try-2-1.json",
+        ],
+        ["--table", "t"],
+    ]
+
+
 def test_lake_cli_tasks_retry_only_an_unavailable_server(monkeypatch):
     from airflow.providers.standard.operators.bash import BashOperator
     from airflow.sdk.exceptions import AirflowException, AirflowFailException

@@ -13,6 +13,7 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.stack.AirflowServer;
 import io.lambdalake.stack.LocalStack;
+import io.lambdalake.stack.S3ProxyServer;
 import io.lambdalake.stack.StackLayout;
 import io.lambdalake.stack.testing.MariaDbSql;
 import io.lambdalake.stack.testing.SharedStack;
@@ -35,6 +36,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The import DAG end to end: an Airflow of this test's own whose {@code lake_imports} lists one
@@ -189,6 +192,25 @@ class ImportDagIT {
     }
     assertThat(imported.where("id = " + ROWS).select("label").first().getString(0))
         .isEqualTo("item " + ROWS);
+
+    // The job wrote its run record to S3 itself (lake_runs_url), one per try.
+    String records = "airflow-runs/" + DAG + "/run_import/" + runId + "/";
+    try (S3Client s3 = S3ProxyServer.client(config.s3())) {
+      List<String> keys =
+          s3
+              .listObjectsV2(request -> request.bucket(config.s3().bucket()).prefix(records))
+              .contents()
+              .stream()
+              .map(S3Object::key)
+              .toList();
+      assertThat(keys)
+          .as("run records under %s", records)
+          .containsExactly(records + "try-1-0.json");
+      String record =
+          s3.getObjectAsBytes(request -> request.bucket(config.s3().bucket()).key(keys.get(0)))
+              .asString(UTF_8);
+      assertThat(record).contains("\"status\": \"succeeded\"", "\"exit_code\": 0");
+    }
   }
 
   private static Path copy(Path from, Path to) throws IOException {

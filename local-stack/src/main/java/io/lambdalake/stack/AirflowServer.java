@@ -165,6 +165,11 @@ public final class AirflowServer extends ManagedServer {
     return List.of("bash", runScript().toString());
   }
 
+  /** Where the stack's Airflow sends the run record of each Spark task ({@code lake_runs_url}). */
+  public static String runsUrl(LakeConfig config) {
+    return "s3a://" + config.s3().bucket() + "/airflow-runs";
+  }
+
   @Override
   protected Map<String, String> environment() {
     AirflowConfig airflowConfig = config.airflow();
@@ -209,6 +214,9 @@ public final class AirflowServer extends ManagedServer {
         checkoutRoot().resolve("jobs/target/lambda-lake-jobs.jar").toString());
     environment.put("AIRFLOW_VAR_LAKE_CLI", checkoutRoot().resolve("scripts/lake").toString());
     environment.put("AIRFLOW_VAR_LAKE_IMPORTS", importsJson());
+    // Each Spark task's run record (status, exit code, error, counts), where a cluster-mode
+    // driver's would have to go too: the lake's bucket.
+    environment.put("AIRFLOW_VAR_LAKE_RUNS_URL", runsUrl(config));
     if (SparkSettings.isLocalMaster(config.spark().master())) {
       // A local-mode driver stays on this machine's loopback; a cluster's binds where Spark picks.
       environment.put("SPARK_LOCAL_IP", "127.0.0.1");

@@ -23,6 +23,12 @@ class AirflowServerTest {
     assertThat(environment("yarn")).doesNotContainKey("SPARK_LOCAL_IP");
   }
 
+  @Test
+  void sparkTasksSendTheirRunRecordsToTheLakesBucket() throws IOException {
+    assertThat(environment("local[2]"))
+        .containsEntry("AIRFLOW_VAR_LAKE_RUNS_URL", "s3a://lake/airflow-runs");
+  }
+
   /** The environment of Airflow's processes, whose tasks run spark-submit, for this master. */
   private Map<String, String> environment(String master) throws IOException {
     LakeConfig config =

@@ -209,7 +209,7 @@ public final class Launcher {
     if (invocation.runRecord().isPresent()) {
       RunRecordTarget target = invocation.runRecord().get();
       try {
-        target.write(record, runRecordWriters);
+        target.write(record, runRecordWriters, config);
       } catch (IOException | RuntimeException e) {
         reportUnwritten(record, invocation, target, e);
       }

@@ -2,6 +2,7 @@ package io.lambdalake.common.launch;
 
 import static java.util.Objects.requireNonNull;
 
+import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import java.io.IOException;
@@ -53,7 +54,8 @@ record RunRecordTarget(String location) {
             });
   }
 
-  void write(RunRecord record, List<RunRecordWriter> writers) throws IOException {
+  void write(RunRecord record, List<RunRecordWriter> writers, Optional<LakeConfig> config)
+      throws IOException {
     Optional<String> scheme = scheme();
     if (scheme.isEmpty()) {
       record.writeFile(
@@ -65,7 +67,7 @@ record RunRecordTarget(String location) {
     RunRecordWriter writer =
         writer(writers, scheme.get())
             .orElseThrow(() -> new IOException("no writer for " + scheme.get() + ":// URLs"));
-    writer.write(URI.create(location), record.toJson());
+    writer.write(URI.create(location), record.toJson(), config);
   }
 
   static List<RunRecordWriter> installed() {

@@ -1,7 +1,9 @@
 package io.lambdalake.common.launch;
 
+import io.lambdalake.common.config.LakeConfig;
 import java.io.IOException;
 import java.net.URI;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -15,6 +17,10 @@ public interface RunRecordWriter {
   /** The URL schemes this writer writes, in lower case: {@code s3a}, {@code s3}. */
   Set<String> schemes();
 
-  /** Writes the whole text at the location, replacing what is there, in one piece. */
-  void write(URI location, String text) throws IOException;
+  /**
+   * Writes the whole text at the location, replacing what is there, in one piece; with the run's
+   * configuration when it was loaded (the lake's own S3 settings), else with what the process was
+   * given.
+   */
+  void write(URI location, String text, Optional<LakeConfig> config) throws IOException;
 }

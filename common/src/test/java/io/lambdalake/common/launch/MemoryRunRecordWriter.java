@@ -1,8 +1,10 @@
 package io.lambdalake.common.launch;
 
+import io.lambdalake.common.config.LakeConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -16,7 +18,10 @@ public final class MemoryRunRecordWriter implements RunRecordWriter {
   }
 
   @Override
-  public void write(URI location, String text) throws IOException {
+  public void write(URI location, String text, Optional<LakeConfig> config) throws IOException {
+    if (config.isEmpty()) {
+      throw new IOException("no configuration");
+    }
     if (location.getHost().equals("unwritable")) {
       throw new IOException("Access Denied");
     }
