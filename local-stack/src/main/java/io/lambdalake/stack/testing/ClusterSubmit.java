@@ -284,7 +284,11 @@ public final class ClusterSubmit {
    * driver to driver, the same submission with the id of its latest driver.
    */
   public Submitted follow(Submitted submitted) {
-    SparkMasterStatus status = status();
+    return follow(submitted, status());
+  }
+
+  /** {@link #follow(Submitted)} in a status already read. */
+  private static Submitted follow(Submitted submitted, SparkMasterStatus status) {
     Submitted current = submitted;
     while (true) {
       String id = current.driverId();
@@ -324,8 +328,8 @@ public final class ClusterSubmit {
       throws IOException, InterruptedException {
     Instant deadline = Instant.now().plus(timeout);
     while (true) {
-      Submitted current = follow(submitted);
       SparkMasterStatus status = status();
+      Submitted current = follow(submitted, status);
       Optional<SparkMasterStatus.Driver> driver = status.driver(current.driverId());
       if (driver.isPresent() && driver.get().done()) {
         return outcome(current, driver.get().state(), status);
