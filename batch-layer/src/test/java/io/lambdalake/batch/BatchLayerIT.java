@@ -82,14 +82,15 @@ class BatchLayerIT {
   @BeforeAll
   static void land() {
     String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
     overrides =
-        Map.of(
-            "lake.topics.events-prefix", name + ".events.",
-            "lake.topics.events-other", name + ".events.other",
-            "lake.topics.events-quarantine", name + ".events.quarantine",
-            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints");
+        SharedStack.ownLake(
+            name,
+            "lake.topics.events-prefix",
+            name + ".events.",
+            "lake.topics.events-other",
+            name + ".events.other",
+            "lake.topics.events-quarantine",
+            name + ".events.quarantine");
     config = LakeConfigLoader.load(System.getenv(), overrides);
     events =
         new EventGenerator(

@@ -24,7 +24,6 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -122,12 +121,7 @@ class BatchLeaseIT {
   /** A lake of its own under the test bucket: empty raw.events, no coverage yet. */
   private static LakeConfig ownLake() {
     String name = "lease" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
-    return LakeConfigLoader.load(
-        System.getenv(),
-        Map.of(
-            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints"));
+    return LakeConfigLoader.load(System.getenv(), SharedStack.ownLake(name));
   }
 
   private static BatchJob.Options range(LocalDate from, LocalDate to) {

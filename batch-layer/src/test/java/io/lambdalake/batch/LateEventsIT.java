@@ -194,15 +194,16 @@ class LateEventsIT {
 
   static LakeConfig isolatedConfig() {
     String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
     return LakeConfigLoader.load(
         System.getenv(),
-        Map.of(
-            "lake.topics.events-prefix", name + ".events.",
-            "lake.topics.events-other", name + ".events.other",
-            "lake.topics.events-quarantine", name + ".events.quarantine",
-            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints"));
+        SharedStack.ownLake(
+            name,
+            "lake.topics.events-prefix",
+            name + ".events.",
+            "lake.topics.events-other",
+            name + ".events.other",
+            "lake.topics.events-quarantine",
+            name + ".events.quarantine"));
   }
 
   static GeneratedEvent late(GeneratedEvent event, Instant time) {

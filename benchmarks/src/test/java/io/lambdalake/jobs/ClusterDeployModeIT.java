@@ -45,13 +45,7 @@ class ClusterDeployModeIT {
     cluster =
         new ClusterSubmit(
             config, ClusterSubmit.jobsJar(checkout), Path.of("target", "cluster-it", run));
-    String root = "s3a://" + config.s3().bucket() + "/" + run;
-    configurationUrl =
-        cluster.uploadConfiguration(
-            run + "/lake.conf",
-            Map.of(
-                "lake.storage.root", root + "/warehouse",
-                "lake.storage.checkpoints", root + "/checkpoints"));
+    configurationUrl = cluster.uploadConfiguration(run + "/lake.conf", SharedStack.ownLake(run));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.config.LakeCopy;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
 import io.lambdalake.spark.DeltaTables;
@@ -47,8 +48,7 @@ public record ChaosRun(
     overrides.put("lake.topics.events-prefix", name + ".events.");
     overrides.put("lake.topics.events-other", name + ".events.other");
     overrides.put("lake.topics.events-quarantine", name + ".events.quarantine");
-    overrides.put("lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse");
-    overrides.put("lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints");
+    overrides.putAll(LakeCopy.overrides(bucket, name));
     Files.createDirectories(logs);
     return new ChaosRun(
         name, LakeConfigLoader.load(System.getenv(), overrides), overrides, spark, logs);

@@ -65,16 +65,17 @@ class BackfillIT {
   static void startAnAirflowOfOurOwn() throws IOException {
     LocalStack stack = SharedStack.get();
     String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = stack.config().s3().bucket();
     int port = freePort();
     Path home = Path.of("target", "airflow-" + name).toAbsolutePath();
     Map<String, String> overrides =
-        Map.of(
-            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints",
-            "lake.airflow.url", "http://127.0.0.1:" + port,
-            "lake.airflow.local-home", home.toString(),
-            "lake.airflow.poll-interval", "2s");
+        SharedStack.ownLake(
+            name,
+            "lake.airflow.url",
+            "http://127.0.0.1:" + port,
+            "lake.airflow.local-home",
+            home.toString(),
+            "lake.airflow.poll-interval",
+            "2s");
     config = LakeConfigLoader.load(System.getenv(), overrides);
     Path venv = AirflowServer.defaultHome(stack.config()).resolve("venv");
     airflow = new AirflowServer(config, stack.layout(), home, venv);

@@ -58,16 +58,17 @@ class ImportDagIT {
   static void startAnAirflowWithOneImport() throws Exception {
     LocalStack stack = SharedStack.get();
     name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = stack.config().s3().bucket();
     int port = freePort();
     Path home = Path.of("target", "airflow-" + name).toAbsolutePath();
     Map<String, String> overrides =
-        Map.of(
-            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints",
-            "lake.airflow.url", "http://127.0.0.1:" + port,
-            "lake.airflow.local-home", home.toString(),
-            "lake.airflow.poll-interval", "2s");
+        SharedStack.ownLake(
+            name,
+            "lake.airflow.url",
+            "http://127.0.0.1:" + port,
+            "lake.airflow.local-home",
+            home.toString(),
+            "lake.airflow.poll-interval",
+            "2s");
     config = LakeConfigLoader.load(System.getenv(), overrides);
 
     try (Connection connection = MariaDbSql.connect()) {

@@ -28,13 +28,13 @@ import org.apache.spark.sql.streaming.StreamingQuery;
 public record ConsumersRun(String name, LakeConfig config, Map<String, String> overrides) {
   public static ConsumersRun create(String prefix) {
     String name = prefix + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
     Map<String, String> overrides =
-        Map.of(
-            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints",
-            "lake.consumers.sample-database", name,
-            "lake.consumers.spam.topic", name + ".spam-flags");
+        SharedStack.ownLake(
+            name,
+            "lake.consumers.sample-database",
+            name,
+            "lake.consumers.spam.topic",
+            name + ".spam-flags");
     return new ConsumersRun(name, LakeConfigLoader.load(System.getenv(), overrides), overrides);
   }
 

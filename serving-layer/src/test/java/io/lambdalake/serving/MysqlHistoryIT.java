@@ -85,14 +85,7 @@ class MysqlHistoryIT {
   @Test
   void eachDayIsTheStateAtItsEndHoweverItWasComputed() throws Exception {
     String name = "histit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
-    LakeConfig config =
-        LakeConfigLoader.load(
-            System.getenv(),
-            Map.of(
-                "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-                "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints",
-                "lake.trino.schema-prefix", name + "_"));
+    LakeConfig config = LakeConfigLoader.load(System.getenv(), SharedStack.ownLake(name));
     SparkSession spark = TestSpark.session();
     // After any real binlog file, so that the script's changes follow the snapshot import.
     MaxwellScript script =

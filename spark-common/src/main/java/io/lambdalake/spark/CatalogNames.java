@@ -37,7 +37,10 @@ public final class CatalogNames {
 
   /**
    * Registers the Delta table at {@code location} as {@code zone.table} unless the catalog has that
-   * name already; a name registered for another location stays as it is, with a warning.
+   * name already.
+   *
+   * @throws LakeException {@link ErrorCode#CATALOG_NAME_TAKEN} when the name is the table at
+   *     another location (another copy of the lake without a schema prefix of its own)
    */
   public static void register(
       SparkSession spark, LakeConfig config, String zone, String table, String location) {
@@ -88,16 +91,26 @@ public final class CatalogNames {
     }
     String registered = registeredLocation(spark, schema, table);
     if (!sameLocation(registered, location)) {
-      // A name is one table: another copy of the lake sharing the metastore needs a schema prefix.
-      LOG.warn(
-          "{} names the Delta table at {} in the metastore, not the one this job writes at {};"
-              + " left as it is (give this copy of the lake its own lake.trino.schema-prefix)",
-          name,
-          registered,
-          location);
-    } else {
-      LOG.info("{} is registered in the metastore ({})", name, location);
+      // A name is one table: Trino and every Spark application would read the other one.
+      throw new LakeException(
+          ErrorCode.CATALOG_NAME_TAKEN,
+          name
+              + " names the Delta table at "
+              + registered
+              + " in the metastore at "
+              + config.catalog().metastoreUri()
+              + ", not the one this job writes at "
+              + location
+              + ": give this copy of the lake its own lake.trino.schema-prefix, or, if the lake"
+              + " moved, drop the old name first (Trino: CALL "
+              + config.trino().catalog()
+              + ".system.unregister_table('"
+              + schema
+              + "', '"
+              + table
+              + "'))");
     }
+    LOG.info("{} is registered in the metastore ({})", name, location);
     REGISTERED.add(name + " " + location);
   }
 

@@ -14,7 +14,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -105,11 +104,6 @@ class LeaseIT {
 
   private static LakeConfig ownLake() {
     String name = "lease" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
-    return LakeConfigLoader.load(
-        System.getenv(),
-        Map.of(
-            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints"));
+    return LakeConfigLoader.load(System.getenv(), SharedStack.ownLake(name));
   }
 }

@@ -74,14 +74,14 @@ class SpeedLayerIT {
       String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
       Map<String, String> overrides = new HashMap<>(more);
       overrides.putAll(
-          Map.of(
-              "lake.topics.events-prefix", name + ".events.",
-              "lake.topics.events-other", name + ".events.other",
-              "lake.topics.events-quarantine", name + ".events.quarantine",
-              "lake.storage.root",
-                  "s3a://" + SharedStack.config().s3().bucket() + "/" + name + "/warehouse",
-              "lake.storage.checkpoints",
-                  "s3a://" + SharedStack.config().s3().bucket() + "/" + name + "/checkpoints"));
+          SharedStack.ownLake(
+              name,
+              "lake.topics.events-prefix",
+              name + ".events.",
+              "lake.topics.events-other",
+              name + ".events.other",
+              "lake.topics.events-quarantine",
+              name + ".events.quarantine"));
       return new Run(
           name, LakeConfigLoader.load(System.getenv(), overrides), Map.copyOf(overrides));
     }

@@ -9,6 +9,7 @@ import io.lambdalake.chaos.KillMaxwellCdc;
 import io.lambdalake.chaos.Tally;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.config.LakeCopy;
 import io.lambdalake.common.launch.ExitCode;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.cdc.CdcJob;
@@ -175,9 +176,7 @@ public final class ClusterBenchmark {
     overrides.put("lake.topics.events-prefix", name + ".events.");
     overrides.put("lake.topics.events-other", name + ".events.other");
     overrides.put("lake.topics.events-quarantine", name + ".events.quarantine");
-    String root = "s3a://" + base.s3().bucket() + "/" + name;
-    overrides.put("lake.storage.root", root + "/warehouse");
-    overrides.put("lake.storage.checkpoints", root + "/checkpoints");
+    overrides.putAll(LakeCopy.overrides(base.s3().bucket(), name));
     Files.createDirectories(logs);
     return new ChaosRun(
         name, LakeConfigLoader.load(System.getenv(), overrides), overrides, spark, logs);

@@ -23,6 +23,12 @@ public enum ErrorCode {
    * mirrors must be resynced from a snapshot before CDC goes on.
    */
   BINLOG_SOURCE_CHANGED(122, ErrorType.USER_ERROR),
+  /**
+   * The shared catalog already gives a table's name to a Delta table at another location: another
+   * copy of the lake shares the metastore without a schema prefix of its own, or the lake's root
+   * moved. Trino would read the other table under that name.
+   */
+  CATALOG_NAME_TAKEN(123, ErrorType.USER_ERROR),
   ORCHESTRATION_RUN_FAILED(112, ErrorType.EXTERNAL),
   /**
    * Another writer holds the lease of the tables this job writes (e.g. a nightly batch while a

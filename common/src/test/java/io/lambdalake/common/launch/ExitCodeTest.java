@@ -37,6 +37,7 @@ class ExitCodeTest {
                 Map.entry(ErrorCode.CHECKPOINT_AHEAD_OF_SOURCE, ExitCode.USER_ERROR),
                 Map.entry(ErrorCode.ORCHESTRATION_CONFLICT, ExitCode.USER_ERROR),
                 Map.entry(ErrorCode.BINLOG_SOURCE_CHANGED, ExitCode.USER_ERROR),
+                Map.entry(ErrorCode.CATALOG_NAME_TAKEN, ExitCode.USER_ERROR),
                 Map.entry(ErrorCode.SERVER_NOT_AVAILABLE, ExitCode.EXTERNAL),
                 Map.entry(ErrorCode.SERVER_FAILED_TO_START, ExitCode.EXTERNAL),
                 Map.entry(ErrorCode.STREAMING_QUERY_FAILED, ExitCode.EXTERNAL),

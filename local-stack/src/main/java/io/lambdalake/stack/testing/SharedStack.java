@@ -1,7 +1,10 @@
 package io.lambdalake.stack.testing;
 
 import io.lambdalake.common.config.LakeConfig;
+import io.lambdalake.common.config.LakeCopy;
 import io.lambdalake.stack.LocalStack;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,5 +37,21 @@ public final class SharedStack {
 
   public static LakeConfig config() {
     return get().config();
+  }
+
+  /**
+   * The overrides of a test's own lake in the stack's bucket ({@link LakeCopy}: storage root,
+   * checkpoints and schema names of its own), and {@code more} as key, value, key, value, ...
+   */
+  public static Map<String, String> ownLake(String name, String... more) {
+    if (more.length % 2 != 0) {
+      throw new IllegalArgumentException("more must be key, value pairs");
+    }
+    Map<String, String> overrides =
+        new LinkedHashMap<>(LakeCopy.overrides(config().s3().bucket(), name));
+    for (int i = 0; i < more.length; i += 2) {
+      overrides.put(more[i], more[i + 1]);
+    }
+    return overrides;
   }
 }

@@ -114,6 +114,41 @@ class SharedCatalogIT {
     assertThat(Files.readAllLines(output, UTF_8)).containsExactlyElementsOf(ORDERS);
   }
 
+  /**
+   * A second copy of the lake without a schema prefix of its own writes the same zone and table
+   * elsewhere: the name stays the first table's and the second job stops with the reason, instead
+   * of Trino reading the first table for both.
+   */
+  @Test
+  void aNameAnotherLocationHasIsRefusedWithTheWayOut() throws Exception {
+    String zone = "catalogit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    String table = "orders";
+    String location = config.storage().tableLocation(zone, table);
+    run("write", zone, table, location);
+
+    String elsewhere = location + "-elsewhere";
+    Path log = folder.resolve("write-elsewhere.log");
+    Process process =
+        JobProcesses.start(
+            CatalogApplication.class, Map.of(), List.of("write", zone, table, elsewhere), log);
+    assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("the second writer finished").isTrue();
+
+    assertThat(process.exitValue()).as("the second writer's exit code").isNotZero();
+    assertThat(Files.readString(log, UTF_8))
+        .contains(config.trino().schema(zone) + "." + table + " names the Delta table at")
+        .contains("lake.trino.schema-prefix");
+    assertThat(
+            trinoRows(
+                "SELECT id, customer, CAST(total AS varchar) FROM "
+                    + config.trino().catalog()
+                    + "."
+                    + config.trino().schema(zone)
+                    + "."
+                    + table
+                    + " ORDER BY id"))
+        .containsExactlyElementsOf(ORDERS);
+  }
+
   private static void trinoExecute(String sql) throws Exception {
     Properties properties = new Properties();
     properties.setProperty("user", config.trino().user());

@@ -26,12 +26,7 @@ record ImportFixture(
 
   static ImportFixture create() {
     String name = "imp" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    Map<String, String> overrides =
-        Map.of(
-            "lake.storage.root",
-            "s3a://" + SharedStack.config().s3().bucket() + "/" + name + "/warehouse",
-            "lake.storage.checkpoints",
-            "s3a://" + SharedStack.config().s3().bucket() + "/" + name + "/checkpoints");
+    Map<String, String> overrides = SharedStack.ownLake(name);
     LakeConfig config = LakeConfigLoader.load(System.getenv(), overrides);
     ImportFixture fixture = new ImportFixture(name, config, overrides, name);
     fixture.executeAsAdmin("CREATE DATABASE " + name);

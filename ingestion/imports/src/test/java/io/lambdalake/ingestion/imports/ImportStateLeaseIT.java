@@ -9,7 +9,6 @@ import io.lambdalake.spark.Lease;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -76,11 +75,6 @@ class ImportStateLeaseIT {
 
   private static LakeConfig ownLake() {
     String name = "leases" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
-    return LakeConfigLoader.load(
-        System.getenv(),
-        Map.of(
-            "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints"));
+    return LakeConfigLoader.load(System.getenv(), SharedStack.ownLake(name));
   }
 }

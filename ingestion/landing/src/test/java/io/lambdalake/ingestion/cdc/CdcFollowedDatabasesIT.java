@@ -15,7 +15,6 @@ import java.io.PrintStream;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
@@ -41,14 +40,10 @@ class CdcFollowedDatabasesIT {
   @Test
   void wideningThenNarrowingThenWideningLosesAndRepeatsNothing() throws Exception {
     String name = "cf" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
     LakeConfig config =
         LakeConfigLoader.load(
             System.getenv(),
-            Map.of(
-                "lake.topics.cdc-maxwell-prefix", name + ".cdc.maxwell.",
-                "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-                "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints"));
+            SharedStack.ownLake(name, "lake.topics.cdc-maxwell-prefix", name + ".cdc.maxwell."));
     String first = name + "_a";
     String second = name + "_b";
     try (Connection source = MariaDbSql.connect()) {

@@ -53,11 +53,7 @@ class MaxwellCdcIT {
   private record Run(String database, LakeConfig config, Map<String, String> overrides) {
     static Run create() {
       String name = "cdcit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-      String bucket = SharedStack.config().s3().bucket();
-      Map<String, String> overrides =
-          Map.of(
-              "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-              "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints");
+      Map<String, String> overrides = SharedStack.ownLake(name);
       return new Run(name, LakeConfigLoader.load(System.getenv(), overrides), overrides);
     }
 

@@ -52,14 +52,9 @@ class MirrorUpkeepIT {
   @Test
   void smallBatchesLeaveTheMirrorAndTheRawLogCompactedWithEveryChangeOnce() throws Exception {
     String database = "upkeep" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
     LakeConfig config =
         LakeConfigLoader.load(
-            System.getenv(),
-            Map.of(
-                "lake.storage.root", "s3a://" + bucket + "/" + database + "/warehouse",
-                "lake.storage.checkpoints", "s3a://" + bucket + "/" + database + "/checkpoints",
-                "lake.cdc.compact-every-batches", "3"));
+            System.getenv(), SharedStack.ownLake(database, "lake.cdc.compact-every-batches", "3"));
     try (Connection source = MariaDbSql.connect()) {
       MariaDbSql.execute(
           source,

@@ -47,14 +47,10 @@ class MongoCdcIT {
   @Test
   void eventSequencesGiveTheExpectedDocuments() {
     String database = "mongoit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
     String collection = database + ".orders";
     Map<String, String> overrides =
-        Map.of(
-            "lake.storage.root",
-            "s3a://" + bucket + "/" + database + "/warehouse",
-            "lake.storage.checkpoints",
-            "s3a://" + bucket + "/" + database + "/checkpoints",
+        SharedStack.ownLake(
+            database,
             "lake.cdc.mongo.promoted-fields.\"" + collection + "\".status",
             "STRING",
             "lake.cdc.mongo.promoted-fields.\"" + collection + "\".total",
@@ -197,16 +193,12 @@ class MongoCdcIT {
   @Test
   void changesSpreadOverFourPartitionsGiveTheNewestStateOfEachDocument() throws Exception {
     String database = "mongoparts" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-    String bucket = SharedStack.config().s3().bucket();
     String collection = database + ".orders";
     LakeConfig config =
         LakeConfigLoader.load(
             System.getenv(),
-            Map.of(
-                "lake.storage.root",
-                "s3a://" + bucket + "/" + database + "/warehouse",
-                "lake.storage.checkpoints",
-                "s3a://" + bucket + "/" + database + "/checkpoints",
+            SharedStack.ownLake(
+                database,
                 "lake.cdc.mongo.promoted-fields.\"" + collection + "\".status",
                 "STRING"));
     SparkSession spark = TestSpark.session();

@@ -59,16 +59,13 @@ class SourceDdlIT {
   private record Run(String database, LakeConfig config, Map<String, String> overrides) {
     static Run create() {
       String name = "ddlit" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-      String bucket = SharedStack.config().s3().bucket();
       // The run's relay is a replica of its own: MariaDB disconnects a replica when another
       // connects with the same server id, so sharing the stack relay's id made the two relays
       // throw each other off every minute (each reconnects on its keepalive and drops the other).
       int relayServerId = 100_000 + ThreadLocalRandom.current().nextInt(1_000_000);
       Map<String, String> overrides =
-          Map.of(
-              "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-              "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints",
-              "lake.maxwell.ddl-relay-server-id", Integer.toString(relayServerId));
+          SharedStack.ownLake(
+              name, "lake.maxwell.ddl-relay-server-id", Integer.toString(relayServerId));
       return new Run(name, LakeConfigLoader.load(System.getenv(), overrides), overrides);
     }
 

@@ -58,16 +58,19 @@ class LandingResumeIT {
   private record Run(String name, LakeConfig config) {
     static Run create() {
       String name = "lr" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-      String bucket = SharedStack.config().s3().bucket();
       Map<String, String> overrides =
-          Map.of(
-              "lake.topics.events-prefix", name + ".events.",
-              "lake.topics.events-other", name + ".events.other",
-              "lake.topics.events-quarantine", name + ".events.quarantine",
-              "lake.topics.cdc-maxwell-prefix", name + ".cdc.maxwell.",
-              "lake.topics.cdc-mongo-prefix", name + ".cdc.mongo.",
-              "lake.storage.root", "s3a://" + bucket + "/" + name + "/warehouse",
-              "lake.storage.checkpoints", "s3a://" + bucket + "/" + name + "/checkpoints");
+          SharedStack.ownLake(
+              name,
+              "lake.topics.events-prefix",
+              name + ".events.",
+              "lake.topics.events-other",
+              name + ".events.other",
+              "lake.topics.events-quarantine",
+              name + ".events.quarantine",
+              "lake.topics.cdc-maxwell-prefix",
+              name + ".cdc.maxwell.",
+              "lake.topics.cdc-mongo-prefix",
+              name + ".cdc.mongo.");
       return new Run(name, LakeConfigLoader.load(System.getenv(), overrides));
     }
 

@@ -56,11 +56,7 @@ class CdcReconcileIT {
   @Test
   void reconcileFindsAndFixesEveryDivergenceAndReportsIt() throws Exception {
     String database = "rc" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    String bucket = SharedStack.config().s3().bucket();
-    Map<String, String> overrides =
-        Map.of(
-            "lake.storage.root", "s3a://" + bucket + "/" + database + "/warehouse",
-            "lake.storage.checkpoints", "s3a://" + bucket + "/" + database + "/checkpoints");
+    Map<String, String> overrides = SharedStack.ownLake(database);
     LakeConfig config = LakeConfigLoader.load(System.getenv(), overrides);
     try (Connection source = MariaDbSql.connect()) {
       MariaDbSql.execute(
