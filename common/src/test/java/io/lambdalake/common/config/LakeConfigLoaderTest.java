@@ -744,6 +744,20 @@ class LakeConfigLoaderTest {
   }
 
   @Test
+  void theApiReadsTheViewsOfItsOwnCopyOfTheLake() {
+    assertThat(load(Map.of(), Map.of()).api().views().eventsHourly())
+        .isEqualTo("serving.events_hourly");
+
+    ApiConfig.Views views =
+        load(Map.of("LAKE_TRINO_SCHEMA_PREFIX", "staging_"), Map.of()).api().views();
+
+    assertThat(views.eventsHourly()).isEqualTo("staging_serving.events_hourly");
+    assertThat(views.pagesHourly()).isEqualTo("staging_serving.pages_hourly");
+    assertThat(views.sessionsDaily()).isEqualTo("staging_serving.sessions_daily");
+    assertThat(views.trafficDaily()).isEqualTo("staging_serving.traffic_daily");
+  }
+
+  @Test
   void badApiValuesNameTheirKey(@TempDir Path directory) throws IOException {
     assertThatThrownBy(
             () -> load(Map.of(), Map.of("lake.api.views.events-hourly", "serving.x; DROP TABLE y")))
