@@ -102,12 +102,12 @@ public final class FreshnessBenchmark {
     System.exit(sorted.size() == acknowledged.size() ? 0 : 1);
   }
 
-  private static double percentile(List<Double> sorted, double quantile) {
+  static double percentile(List<Double> sorted, double quantile) {
     int index = (int) Math.ceil(quantile * sorted.size()) - 1;
     return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
   }
 
-  private static void sendLoad(
+  static void sendLoad(
       HttpClient http,
       URI endpoint,
       String trackingId,
@@ -157,7 +157,7 @@ public final class FreshnessBenchmark {
     }
   }
 
-  private static void check(
+  static void check(
       String trinoUrl,
       String table,
       String trackingId,
