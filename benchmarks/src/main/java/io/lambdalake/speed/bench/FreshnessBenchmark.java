@@ -53,7 +53,8 @@ public final class FreshnessBenchmark {
             () -> sendLoad(http, batchEndpoint, trackingId, loadPerSecond, seconds, loadSent));
     load.setDaemon(true);
     load.start();
-    Thread checker = new Thread(() -> check(trinoUrl, table, trackingId, acknowledged, latencies));
+    Thread checker =
+        new Thread(() -> check(trinoUrl, table, trackingId, acknowledged, latencies, 250));
     checker.setDaemon(true);
     checker.start();
 
@@ -162,7 +163,8 @@ public final class FreshnessBenchmark {
       String table,
       String trackingId,
       Map<String, Instant> acknowledged,
-      Map<String, Double> latencies) {
+      Map<String, Double> latencies,
+      long pollMillis) {
     Properties properties = new Properties();
     properties.setProperty("user", "lake-bench");
     while (true) {
@@ -185,7 +187,7 @@ public final class FreshnessBenchmark {
               }
             }
           }
-          Thread.sleep(250);
+          Thread.sleep(pollMillis);
         }
       } catch (Exception e) {
         try {
