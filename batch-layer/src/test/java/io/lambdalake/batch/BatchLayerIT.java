@@ -82,15 +82,7 @@ class BatchLayerIT {
   @BeforeAll
   static void land() {
     String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    overrides =
-        SharedStack.ownLake(
-            name,
-            "lake.topics.events-prefix",
-            name + ".events.",
-            "lake.topics.events-other",
-            name + ".events.other",
-            "lake.topics.events-quarantine",
-            name + ".events.quarantine");
+    overrides = SharedStack.ownLakeAndEventTopics(name);
     config = LakeConfigLoader.load(System.getenv(), overrides);
     events =
         new EventGenerator(

@@ -194,16 +194,7 @@ class LateEventsIT {
 
   static LakeConfig isolatedConfig() {
     String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    return LakeConfigLoader.load(
-        System.getenv(),
-        SharedStack.ownLake(
-            name,
-            "lake.topics.events-prefix",
-            name + ".events.",
-            "lake.topics.events-other",
-            name + ".events.other",
-            "lake.topics.events-quarantine",
-            name + ".events.quarantine"));
+    return LakeConfigLoader.load(System.getenv(), SharedStack.ownLakeAndEventTopics(name));
   }
 
   static GeneratedEvent late(GeneratedEvent event, Instant time) {

@@ -73,15 +73,7 @@ class SpeedLayerIT {
     static Run create(Map<String, String> more) {
       String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
       Map<String, String> overrides = new HashMap<>(more);
-      overrides.putAll(
-          SharedStack.ownLake(
-              name,
-              "lake.topics.events-prefix",
-              name + ".events.",
-              "lake.topics.events-other",
-              name + ".events.other",
-              "lake.topics.events-quarantine",
-              name + ".events.quarantine"));
+      overrides.putAll(SharedStack.ownLakeAndEventTopics(name));
       return new Run(
           name, LakeConfigLoader.load(System.getenv(), overrides), Map.copyOf(overrides));
     }

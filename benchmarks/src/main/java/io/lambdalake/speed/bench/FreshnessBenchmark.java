@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.lambdalake.ingestion.collector.generate.EventGenerator;
 import io.lambdalake.ingestion.collector.generate.GeneratedEvent;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -62,26 +63,7 @@ public final class FreshnessBenchmark {
     int probe = 0;
     while (Instant.now().isBefore(end)) {
       String name = "probe_" + probe++;
-      String body =
-          "[{\"tracking_id\":\""
-              + trackingId
-              + "\",\"event_name\":\""
-              + name
-              + "\",\"client_id\":\"probe\","
-              + "\"page_url\":\"https://bench.example/\"}]";
-      HttpResponse<String> response =
-          http.send(
-              HttpRequest.newBuilder(batchEndpoint)
-                  .header("Content-Type", "application/json")
-                  .header(
-                      "User-Agent",
-                      "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0")
-                  .POST(HttpRequest.BodyPublishers.ofString(body, UTF_8))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (response.statusCode() == 202) {
-        acknowledged.put(name, Instant.now());
-      }
+      sendProbe(http, batchEndpoint, trackingId, name, acknowledged);
       Thread.sleep(probeEverySeconds * 1000L);
     }
     // Give the last probes up to a minute to arrive.
@@ -101,6 +83,38 @@ public final class FreshnessBenchmark {
         "freshness: p50_s=%.1f p95_s=%.1f load_events_per_s=%.0f%n",
         percentile(sorted, 0.50), percentile(sorted, 0.95), loadSent.get() / (double) seconds);
     System.exit(sorted.size() == acknowledged.size() ? 0 : 1);
+  }
+
+  /**
+   * Sends one probe event (its own event name) and, once the collector answered 202, records when
+   * in {@code acknowledged}.
+   */
+  static void sendProbe(
+      HttpClient http,
+      URI endpoint,
+      String trackingId,
+      String name,
+      Map<String, Instant> acknowledged)
+      throws IOException, InterruptedException {
+    String body =
+        "[{\"tracking_id\":\""
+            + trackingId
+            + "\",\"event_name\":\""
+            + name
+            + "\",\"client_id\":\"probe\",\"page_url\":\"https://bench.example/\"}]";
+    HttpResponse<Void> response =
+        http.send(
+            HttpRequest.newBuilder(endpoint)
+                .header("Content-Type", "application/json")
+                .header(
+                    "User-Agent",
+                    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0")
+                .POST(HttpRequest.BodyPublishers.ofString(body, UTF_8))
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+    if (response.statusCode() == 202) {
+      acknowledged.put(name, Instant.now());
+    }
   }
 
   static double percentile(List<Double> sorted, double quantile) {

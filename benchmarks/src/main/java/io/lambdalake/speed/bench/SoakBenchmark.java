@@ -488,26 +488,8 @@ public final class SoakBenchmark {
   }
 
   private void sendProbe(HttpClient http, URI batch, String name) {
-    String body =
-        "[{\"tracking_id\":\""
-            + TRACKING_ID
-            + "\",\"event_name\":\""
-            + name
-            + "\",\"client_id\":\"probe\",\"page_url\":\"https://soak.example/\"}]";
     try {
-      HttpResponse<Void> response =
-          http.send(
-              HttpRequest.newBuilder(batch)
-                  .header("Content-Type", "application/json")
-                  .header(
-                      "User-Agent",
-                      "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0")
-                  .POST(HttpRequest.BodyPublishers.ofString(body, UTF_8))
-                  .build(),
-              HttpResponse.BodyHandlers.discarding());
-      if (response.statusCode() == 202) {
-        probesSent.put(name, Instant.now());
-      }
+      FreshnessBenchmark.sendProbe(http, batch, TRACKING_ID, name, probesSent);
     } catch (IOException e) {
       progress("probe %s not sent: %s", name, e.getMessage());
     } catch (InterruptedException e) {

@@ -54,4 +54,16 @@ public final class SharedStack {
     }
     return overrides;
   }
+
+  /**
+   * As {@link #ownLake}, with event topics of its own too ({@code <name>.events.*}), for a test
+   * that sends events through Kafka.
+   */
+  public static Map<String, String> ownLakeAndEventTopics(String name, String... more) {
+    Map<String, String> overrides = ownLake(name, more);
+    overrides.put("lake.topics.events-prefix", name + ".events.");
+    overrides.put("lake.topics.events-other", name + ".events.other");
+    overrides.put("lake.topics.events-quarantine", name + ".events.quarantine");
+    return overrides;
+  }
 }

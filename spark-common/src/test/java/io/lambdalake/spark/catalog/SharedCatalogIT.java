@@ -61,16 +61,7 @@ class SharedCatalogIT {
 
     run("write", zone, table, location);
 
-    assertThat(
-            trinoRows(
-                "SELECT id, customer, CAST(total AS varchar) FROM "
-                    + config.trino().catalog()
-                    + "."
-                    + config.trino().schema(zone)
-                    + "."
-                    + table
-                    + " ORDER BY id"))
-        .containsExactlyElementsOf(ORDERS);
+    assertThat(ordersInTrino(zone, table)).containsExactlyElementsOf(ORDERS);
     Path output = folder.resolve("rows.csv");
     run("read", zone, table, output.toString());
     assertThat(Files.readAllLines(output, UTF_8)).containsExactlyElementsOf(ORDERS);
@@ -137,16 +128,19 @@ class SharedCatalogIT {
     assertThat(Files.readString(log, UTF_8))
         .contains(config.trino().schema(zone) + "." + table + " names the Delta table at")
         .contains("lake.trino.schema-prefix");
-    assertThat(
-            trinoRows(
-                "SELECT id, customer, CAST(total AS varchar) FROM "
-                    + config.trino().catalog()
-                    + "."
-                    + config.trino().schema(zone)
-                    + "."
-                    + table
-                    + " ORDER BY id"))
-        .containsExactlyElementsOf(ORDERS);
+    assertThat(ordersInTrino(zone, table)).containsExactlyElementsOf(ORDERS);
+  }
+
+  /** The orders Trino reads from {@code zone.table}, one "id,customer,total" line each. */
+  private static List<String> ordersInTrino(String zone, String table) throws Exception {
+    return trinoRows(
+        "SELECT id, customer, CAST(total AS varchar) FROM "
+            + config.trino().catalog()
+            + "."
+            + config.trino().schema(zone)
+            + "."
+            + table
+            + " ORDER BY id");
   }
 
   private static void trinoExecute(String sql) throws Exception {

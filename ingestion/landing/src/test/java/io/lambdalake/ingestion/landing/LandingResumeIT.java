@@ -59,14 +59,8 @@ class LandingResumeIT {
     static Run create() {
       String name = "lr" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
       Map<String, String> overrides =
-          SharedStack.ownLake(
+          SharedStack.ownLakeAndEventTopics(
               name,
-              "lake.topics.events-prefix",
-              name + ".events.",
-              "lake.topics.events-other",
-              name + ".events.other",
-              "lake.topics.events-quarantine",
-              name + ".events.quarantine",
               "lake.topics.cdc-maxwell-prefix",
               name + ".cdc.maxwell.",
               "lake.topics.cdc-mongo-prefix",
