@@ -15,7 +15,6 @@ import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Timestamp;
@@ -65,17 +64,9 @@ class BackfillIT {
   static void startAnAirflowOfOurOwn() throws IOException {
     LocalStack stack = SharedStack.get();
     String name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    int port = freePort();
-    Path home = Path.of("target", "airflow-" + name).toAbsolutePath();
-    Map<String, String> overrides =
-        SharedStack.ownLake(
-            name,
-            "lake.airflow.url",
-            "http://127.0.0.1:" + port,
-            "lake.airflow.local-home",
-            home.toString(),
-            "lake.airflow.poll-interval",
-            "2s");
+    OwnAirflow own = OwnAirflow.create(name);
+    Path home = own.home();
+    Map<String, String> overrides = own.overrides();
     config = LakeConfigLoader.load(System.getenv(), overrides);
     Path venv = AirflowServer.defaultHome(stack.config()).resolve("venv");
     airflow = new AirflowServer(config, stack.layout(), home, venv);
@@ -118,7 +109,7 @@ class BackfillIT {
             "lake backfill: Airflow at " + config.airflow().url() + " has no DAG lambda_lake_nope");
 
     Map<String, String> nobodyThere = new HashMap<>(cliEnvironment);
-    nobodyThere.put("LAKE_AIRFLOW_URL", "http://127.0.0.1:" + freePort());
+    nobodyThere.put("LAKE_AIRFLOW_URL", "http://127.0.0.1:" + OwnAirflow.freePort());
     Lake.Result unreachable = Lake.run(nobodyThere, "dags", "status");
     // The preflight finds it before any request: exit code 75, retryable.
     assertThat(unreachable.exitCode()).isEqualTo(75);
@@ -267,12 +258,6 @@ class BackfillIT {
       coverage.put(row.getAs("view"), row.<Timestamp>getAs("covered_until").toInstant());
     }
     return coverage;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   /** The lake CLI as its own process, as a user runs it, with this JVM's class path. */

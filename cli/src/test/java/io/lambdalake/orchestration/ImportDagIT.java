@@ -19,7 +19,6 @@ import io.lambdalake.stack.testing.MariaDbSql;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -58,17 +57,9 @@ class ImportDagIT {
   static void startAnAirflowWithOneImport() throws Exception {
     LocalStack stack = SharedStack.get();
     name = "it" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-    int port = freePort();
-    Path home = Path.of("target", "airflow-" + name).toAbsolutePath();
-    Map<String, String> overrides =
-        SharedStack.ownLake(
-            name,
-            "lake.airflow.url",
-            "http://127.0.0.1:" + port,
-            "lake.airflow.local-home",
-            home.toString(),
-            "lake.airflow.poll-interval",
-            "2s");
+    OwnAirflow own = OwnAirflow.create(name);
+    Path home = own.home();
+    Map<String, String> overrides = own.overrides();
     config = LakeConfigLoader.load(System.getenv(), overrides);
 
     try (Connection connection = MariaDbSql.connect()) {
@@ -226,11 +217,5 @@ class ImportDagIT {
       }
     }
     return to;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }
