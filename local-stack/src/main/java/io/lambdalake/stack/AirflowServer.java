@@ -269,6 +269,11 @@ public final class AirflowServer extends ManagedServer {
     environment.put("LAKE_STORAGE_CHECKPOINTS", config.storage().checkpoints());
     environment.put("LAKE_TRINO_URL", config.trino().url());
     environment.put("LAKE_TRINO_USER", config.trino().user());
+    // The lake's names in the shared catalog: without them a copy of the lake with a schema prefix
+    // of its own has its Airflow tasks write its root under the default names (the job refuses).
+    environment.put("LAKE_TRINO_SCHEMA_PREFIX", config.trino().schemaPrefix());
+    environment.put("LAKE_CATALOG_TYPE", config.catalog().type().configName());
+    environment.put("LAKE_CATALOG_METASTORE_URI", config.catalog().metastoreUri());
     environment.put("LAKE_SPARK_MASTER", config.spark().master());
     return environment;
   }
