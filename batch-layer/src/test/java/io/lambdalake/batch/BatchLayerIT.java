@@ -383,7 +383,6 @@ class BatchLayerIT {
             SpeedJob.Queries.LANDING,
             SpeedJob.Mode.AVAILABLE_NOW,
             Duration.ofSeconds(1),
-            Duration.ofHours(2),
             Duration.ofHours(1),
             100_000,
             HourlyViews.BotPolicy.EXCLUDE_BOTS,

@@ -9,9 +9,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
 /**
- * 2. kill -9 of the speed views query mid-stream: raw.events landed in five commits, the views
- * query killed once speed.events_hourly has its first commit, more events landed while it is down,
- * then the restart. The speed views equal a recompute over raw.events.
+ * 2. kill -9 of the speed job mid-stream, while its micro-batches land and merge into the views:
+ * the job lands in batches of a fifth of the events, is killed once speed.events_hourly has its
+ * first commit and more events are on their way, then the restart. The speed views equal a
+ * recompute over raw.events.
  */
 final class KillSpeedViews implements Scenario {
   private final int events;
@@ -31,21 +32,20 @@ final class KillSpeedViews implements Scenario {
     EventLedger ledger =
         new EventLedger(run, 12, now.minus(Duration.ofMinutes(50)), Duration.ofMinutes(50));
     ledger.produce(events);
-    run.runToEnd(
-        SpeedJob.class,
-        "landing",
-        "--queries=landing",
-        "--available-now",
-        "--max-records-per-batch=" + Math.max(1, events / 5));
     String view = LakeTable.SPEED_EVENTS_HOURLY.location(run.config().storage());
     Process views =
-        run.start(SpeedJob.class, "views", "--queries=views", "--trigger=1s", "--progress=2s");
+        run.start(
+            SpeedJob.class,
+            "speed",
+            "--trigger=1s",
+            "--progress=2s",
+            "--max-records-per-batch=" + Math.max(1, events / 5));
     try {
       await()
           .atMost(Duration.ofMinutes(10))
           .pollInterval(Duration.ofMillis(500))
           .until(() -> !views.isAlive() || run.rows(view) > 0);
-      run.requireAlive(views, "The speed views job", "views");
+      run.requireAlive(views, "The speed job", "speed");
       ledger.produce(events / 4);
     } finally {
       ChaosRun.killHard(views);

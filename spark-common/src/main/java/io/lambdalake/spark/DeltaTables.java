@@ -8,12 +8,16 @@ import io.lambdalake.common.table.LakeTable;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.Snapshot;
 import org.apache.spark.sql.types.StructType;
+import scala.jdk.javaapi.CollectionConverters;
 
 /** Creates the lake's Delta tables where they are missing, with their columns and properties. */
 public final class DeltaTables {
@@ -46,6 +50,25 @@ public final class DeltaTables {
           "Cannot look for a Delta table at " + location + ": " + e.getMessage(),
           e);
     }
+  }
+
+  /**
+   * A table's newest version and the Delta transactions it records (application id to the newest
+   * {@code txnVersion} it committed), read from the log now.
+   */
+  public record Transactions(long version, Map<String, Long> versions) {
+    public Transactions {
+      versions = Map.copyOf(versions);
+    }
+  }
+
+  /** The table's {@link Transactions}, as its log says now. */
+  public static Transactions transactions(SparkSession spark, String location) {
+    Snapshot snapshot = DeltaLog.forTableWithSnapshot(spark, location)._2();
+    Map<String, Long> versions = new TreeMap<>();
+    CollectionConverters.asJava(snapshot.transactions())
+        .forEach((appId, version) -> versions.put(appId, ((Number) version).longValue()));
+    return new Transactions(snapshot.version(), versions);
   }
 
   /**

@@ -26,12 +26,13 @@ public final class SpeedCommand implements Job {
   @Option(
       names = "--queries",
       defaultValue = "ALL",
-      description = "Which queries to run: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+      description =
+          "What to keep current: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}): all lands"
+              + " and merges each micro-batch into the speed views; landing only lands, and the"
+              + " next run with the views recomputes them from raw.events first.")
   SpeedJob.Queries queries;
 
-  @Option(
-      names = "--available-now",
-      description = "Process what is there now, then exit (landing first, then the views).")
+  @Option(names = "--available-now", description = "Process what is there now, then exit.")
   boolean availableNow;
 
   @Option(
@@ -39,14 +40,6 @@ public final class SpeedCommand implements Job {
       defaultValue = "5s",
       description = "Micro-batch interval (default: ${DEFAULT-VALUE}).")
   String trigger;
-
-  @Option(
-      names = "--lateness",
-      defaultValue = "2h",
-      description =
-          "How late an event may arrive and still update its hour in the speed views"
-              + " (default: ${DEFAULT-VALUE}); later ones are only in raw and the batch views.")
-  String lateness;
 
   @Option(
       names = "--dedup-window",
@@ -68,10 +61,8 @@ public final class SpeedCommand implements Job {
   @Option(
       names = "--rebuild-views",
       description =
-          "Recompute the speed views from raw.events: empty their tables and start their"
-              + " checkpoints afresh (after a change of their logic, or events later than the"
-              + " lateness in hours the batch layer does not cover yet). Stop the running speed"
-              + " job first.")
+          "Recompute the speed views from raw.events before starting (after a change of their"
+              + " logic). Stop the running speed job first.")
   boolean rebuildViews;
 
   @Option(
@@ -96,7 +87,6 @@ public final class SpeedCommand implements Job {
         queries,
         availableNow ? SpeedJob.Mode.AVAILABLE_NOW : SpeedJob.Mode.CONTINUOUS,
         Durations.parse(trigger, "--trigger"),
-        Durations.parse(lateness, "--lateness"),
         Durations.parse(deduplicationWindow, "--dedup-window"),
         maxRecordsPerBatch,
         includeBots ? HourlyViews.BotPolicy.INCLUDE_BOTS : HourlyViews.BotPolicy.EXCLUDE_BOTS,

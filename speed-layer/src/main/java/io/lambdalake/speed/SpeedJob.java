@@ -2,7 +2,6 @@ package io.lambdalake.speed;
 
 import static java.util.Objects.requireNonNull;
 
-import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.Durations;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
@@ -11,7 +10,6 @@ import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.landing.EventLanding;
 import io.lambdalake.ingestion.landing.LandingStream;
-import io.lambdalake.spark.Checkpoints;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.LakeSpark;
 import io.lambdalake.spark.StreamingRun;
@@ -26,24 +24,20 @@ import java.util.concurrent.TimeoutException;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The speed layer's streaming job: lands the event topics in raw.events (and raw.quarantine) and
- * keeps the hourly speed views current from it. Locally the three queries share one driver; on a
- * cluster each can run as its own application with {@link Options#queries()}.
+ * keeps the hourly speed views current in the same pass: each landing micro-batch merges the events
+ * it appended into the views ({@link SpeedViews}). With {@link Queries#LANDING} it lands only; the
+ * next run with the views recomputes them from raw.events before its first batch.
  */
 public final class SpeedJob {
-  private static final Logger LOG = LoggerFactory.getLogger(SpeedJob.class);
-
   private SpeedJob() {}
 
-  /** Which streaming queries the job runs. */
+  /** What the job keeps current: raw and the speed views, or raw only. */
   public enum Queries {
     ALL,
-    LANDING,
-    VIEWS
+    LANDING
   }
 
   /** How the queries are triggered: continuously, or once over what is there and then stop. */
@@ -56,7 +50,6 @@ public final class SpeedJob {
       Queries queries,
       Mode mode,
       Duration triggerInterval,
-      Duration lateness,
       Duration deduplicationWindow,
       long maxRecordsPerBatch,
       HourlyViews.BotPolicy botPolicy,
@@ -66,7 +59,6 @@ public final class SpeedJob {
       requireNonNull(queries, "queries is null");
       requireNonNull(mode, "mode is null");
       Durations.requirePositive(triggerInterval, "triggerInterval");
-      Durations.requirePositive(lateness, "lateness");
       Durations.requirePositive(deduplicationWindow, "deduplicationWindow");
       if (maxRecordsPerBatch < 1) {
         throw new LakeException(
@@ -83,7 +75,6 @@ public final class SpeedJob {
         Queries queries,
         Mode mode,
         Duration triggerInterval,
-        Duration lateness,
         Duration deduplicationWindow,
         long maxRecordsPerBatch,
         HourlyViews.BotPolicy botPolicy,
@@ -92,7 +83,6 @@ public final class SpeedJob {
           queries,
           mode,
           triggerInterval,
-          lateness,
           deduplicationWindow,
           maxRecordsPerBatch,
           botPolicy,
@@ -105,7 +95,6 @@ public final class SpeedJob {
           Queries.ALL,
           Mode.CONTINUOUS,
           Duration.ofSeconds(5),
-          Duration.ofHours(2),
           Duration.ofHours(1),
           200_000,
           HourlyViews.BotPolicy.EXCLUDE_BOTS,
@@ -126,7 +115,6 @@ public final class SpeedJob {
           queries,
           mode,
           triggerInterval,
-          lateness,
           deduplicationWindow,
           maxRecordsPerBatch,
           botPolicy,
@@ -139,7 +127,6 @@ public final class SpeedJob {
           newQueries,
           newMode,
           triggerInterval,
-          lateness,
           deduplicationWindow,
           maxRecordsPerBatch,
           botPolicy,
@@ -153,7 +140,7 @@ public final class SpeedJob {
     System.exit(Launcher.run(new SpeedCommand(), arguments));
   }
 
-  /** Whether a run carries on from the views' checkpoints or recomputes them from raw.events. */
+  /** Whether a run carries on with the speed views or first recomputes them from raw.events. */
   public enum Views {
     CONTINUE,
     REBUILD
@@ -163,61 +150,39 @@ public final class SpeedJob {
   static void runWithOwnSession(LakeConfig config, Options options, Views views) {
     SparkSession spark = LakeSpark.session(config, "lambda-lake-speed");
     if (views == Views.REBUILD) {
-      rebuildViews(spark, config, System.out);
+      rebuildViews(spark, config, options.botPolicy(), System.out);
     }
     run(spark, config, options, System.out);
   }
 
   /**
-   * Makes the next run recompute every speed view from raw.events: empties each view's table in one
-   * Delta commit (its log goes on, so Trino and readers follow) and deletes its checkpoint. The
-   * streaming aggregation drops events later than its lateness; this is how they are counted before
-   * the batch layer covers their hour, and how a change of the views' logic is rolled out. The
-   * speed job, the views' one writer, must not be running meanwhile.
+   * Recomputes every speed view from raw.events now (hours the batch layer does not cover yet),
+   * after a change of the views' logic. The speed job, the views' one writer, must not be running
+   * meanwhile.
    */
-  public static void rebuildViews(SparkSession spark, LakeConfig config, PrintStream progress) {
+  public static void rebuildViews(
+      SparkSession spark,
+      LakeConfig config,
+      HourlyViews.BotPolicy botPolicy,
+      PrintStream progress) {
     requireNonNull(spark, "spark is null");
     requireNonNull(config, "config is null");
-    for (SpeedViews.View view : SpeedViews.View.values()) {
-      String location = view.table().location(config.storage());
-      if (DeltaTables.exists(spark, location)) {
-        DeltaTable.forPath(spark, location).delete();
-      }
-      Checkpoints.delete(spark, config.storage().checkpointLocation(view.queryName()));
-      progress.printf("%-20s emptied; recomputed from raw.events by this run%n", view.queryName());
-    }
-    progress.flush();
+    SpeedViews.rebuild(spark, config, botPolicy, progress);
   }
 
   /**
-   * Runs the job: in {@link Mode#AVAILABLE_NOW}, landing over everything in Kafka, then the views
-   * over everything landed, and returns; else all queries until one fails or the JVM stops.
+   * Runs the job: in {@link Mode#AVAILABLE_NOW} over everything in Kafka, and returns; else until
+   * the query fails or the JVM stops.
    */
   public static void run(
       SparkSession spark, LakeConfig config, Options options, PrintStream progress) {
     requireNonNull(spark, "spark is null");
     requireNonNull(config, "config is null");
     requireNonNull(options, "options is null");
-    if (options.queries() == Queries.VIEWS && options.resetFrom().isPresent()) {
-      LOG.warn(
-          "--reset-from is ignored: it resets the landing stream, which --queries views skips");
-    }
     List<StreamingQuery> running = new ArrayList<>();
     long started = System.nanoTime();
     try {
-      if (options.queries() != Queries.VIEWS) {
-        running.add(startLanding(spark, config, options));
-        if (options.mode() == Mode.AVAILABLE_NOW) {
-          awaitAll(running, options, progress);
-          StreamingRun.stopAll(running);
-          running.clear();
-        }
-      }
-      if (options.queries() != Queries.LANDING) {
-        for (SpeedViews.View view : SpeedViews.View.values()) {
-          running.add(startView(spark, config, options, view));
-        }
-      }
+      running.add(startLanding(spark, config, options));
       awaitAll(running, options, progress);
       if (options.mode() == Mode.AVAILABLE_NOW) {
         progress.printf(
@@ -244,25 +209,19 @@ public final class SpeedJob {
 
   private static StreamingQuery startLanding(SparkSession spark, LakeConfig config, Options options)
       throws TimeoutException {
-    return LandingStream.start(
-        spark,
-        config,
-        EventLanding.source(config, options.maxRecordsPerBatch(), options.deduplicationWindow()),
-        trigger(options),
-        options.resetFrom());
-  }
-
-  private static StreamingQuery startView(
-      SparkSession spark, LakeConfig config, Options options, SpeedViews.View view)
-      throws TimeoutException {
-    return SpeedViews.stream(spark, config, view, options.botPolicy(), options.lateness(), 1000)
-        .writeStream()
-        .queryName(view.queryName())
-        .outputMode("update")
-        .option("checkpointLocation", config.storage().checkpointLocation(view.queryName()))
-        .trigger(trigger(options))
-        .foreachBatch(SpeedViews.writer(config, view))
-        .start();
+    LandingStream.Source source =
+        switch (options.queries()) {
+          case ALL ->
+              EventLanding.source(
+                  config,
+                  options.maxRecordsPerBatch(),
+                  options.deduplicationWindow(),
+                  SpeedViews.downstream(config, options.botPolicy()));
+          case LANDING ->
+              EventLanding.source(
+                  config, options.maxRecordsPerBatch(), options.deduplicationWindow());
+        };
+    return LandingStream.start(spark, config, source, trigger(options), options.resetFrom());
   }
 
   private static Trigger trigger(Options options) {

@@ -19,7 +19,6 @@ import io.lambdalake.ingestion.landing.EventLanding;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.sketch.UniqueUsers;
 import io.lambdalake.spark.views.HourlyViews;
-import io.lambdalake.speed.views.SpeedViews;
 import io.lambdalake.stack.testing.JobProcesses;
 import io.lambdalake.stack.testing.SharedStack;
 import io.lambdalake.stack.testing.TestSpark;
@@ -166,7 +165,7 @@ class SpeedLayerIT {
 
     assertViewsMatch(spark, run, valid);
 
-    // Late events: one inside the 2 h lateness (counted), one far older (only in raw).
+    // Late events: one 90 minutes and one 6 hours behind the newest; both count in their hours.
     Instant newest =
         valid.stream().map(GeneratedEvent::eventTime).max(Instant::compareTo).orElseThrow();
     GeneratedEvent lateInside =
@@ -183,7 +182,8 @@ class SpeedLayerIT {
         .isEqualTo(2);
     List<GeneratedEvent> counted = new ArrayList<>(valid);
     counted.add(lateInside);
-    assertViewsMatch(spark, run, counted, lateOutside);
+    counted.add(lateOutside);
+    assertViewsMatch(spark, run, counted);
 
     // The batch layer now covers everything before 11:00: the speed job drops those hours and
     // does not write them again, even for a new event in a covered hour.
@@ -226,8 +226,7 @@ class SpeedLayerIT {
     Run run = Run.create();
     SparkSession spark = TestSpark.session();
     List<GeneratedEvent> events =
-        // Event times within 90 minutes, less than the 2 h lateness: whatever order the parts
-        // arrive in, no event is late, so every one must be counted exactly once.
+        // Whatever batch and attempt lands an event, it must be counted exactly once.
         new EventGenerator(11, MERCHANTS, START, Duration.ofMinutes(90), 0.05).generate(6_000);
     int parts = 4;
     int partSize = events.size() / parts;
@@ -319,11 +318,7 @@ class SpeedLayerIT {
   }
 
   private static List<String> queryNames() {
-    List<String> names = new ArrayList<>(List.of(EventLanding.QUERY_NAME));
-    for (SpeedViews.View view : SpeedViews.View.values()) {
-      names.add(view.queryName());
-    }
-    return names;
+    return List.of(EventLanding.QUERY_NAME);
   }
 
   /** The batch ids of a query's checkpoint that have offsets but no commit. */
@@ -456,7 +451,7 @@ class SpeedLayerIT {
               + "|"
               + late.eventName();
       assertThat(actualCounts)
-          .as("an event later than the lateness is not in the speed view")
+          .as("an event in an hour the batch layer covers is not in the speed view")
           .doesNotContainKey(key);
     }
 
@@ -572,12 +567,12 @@ class SpeedLayerIT {
   }
 
   /**
-   * Events later than the lateness are dropped by the streaming aggregation (the batch layer counts
-   * them when it recomputes their day); rebuilding the views recomputes them from raw.events, late
-   * events included.
+   * Events hours late count in their hour (there is no lateness, only the batch coverage); a run
+   * that only lands leaves the views behind raw.events, and the next run with the views recomputes
+   * them before its first batch; an explicit rebuild gives the same views.
    */
   @Test
-  void rebuildingTheViewsCountsEventsThatCameLaterThanTheLateness() {
+  void lateEventsCountAndViewsBehindRawEventsAreRecomputedBeforeTheNextBatch() {
     Run run = Run.create();
     SparkSession spark = TestSpark.session();
     List<GeneratedEvent> recent =
@@ -585,6 +580,13 @@ class SpeedLayerIT {
             .generate(400);
     List<GeneratedEvent> late =
         new EventGenerator(17, MERCHANTS, START, Duration.ofHours(1), 0.0).generate(300);
+    List<GeneratedEvent> landedOnly =
+        new EventGenerator(19, MERCHANTS, START.plus(Duration.ofHours(3)), Duration.ofHours(1), 0.0)
+            .generate(200);
+    List<GeneratedEvent> afterwards =
+        new EventGenerator(23, MERCHANTS, START.plus(Duration.ofHours(7)), Duration.ofHours(1), 0.0)
+            .generate(100);
+    List<GeneratedEvent> all = new ArrayList<>(recent);
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
       send(producer, run, recent);
       producer.flush();
@@ -595,16 +597,33 @@ class SpeedLayerIT {
       producer.flush();
     }
     SpeedJob.run(spark, run.config, availableNow(), quietly());
-    assertThat(landedRows(spark, run)).isEqualTo(recent.size() + late.size());
-    assertThat(speedEvents(spark, run))
-        .as("the late events, 5 hours behind the newest, are not in the speed view")
-        .isEqualTo(recent.size());
-
-    SpeedJob.rebuildViews(spark, run.config, quietly());
-    SpeedJob.run(spark, run.config, availableNow(), quietly());
-
-    List<GeneratedEvent> all = new ArrayList<>(recent);
     all.addAll(late);
+    assertThat(landedRows(spark, run)).isEqualTo(all.size());
+    assertViewsMatch(spark, run, all);
+
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      send(producer, run, landedOnly);
+      producer.flush();
+    }
+    SpeedJob.run(spark, run.config, landingOnly(), quietly());
+    all.addAll(landedOnly);
+    assertThat(landedRows(spark, run)).isEqualTo(all.size());
+    assertThat(speedEvents(spark, run))
+        .as("a landing-only run leaves the views as they were")
+        .isEqualTo(recent.size() + late.size());
+
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      send(producer, run, afterwards);
+      producer.flush();
+    }
+    SpeedJob.run(spark, run.config, availableNow(), quietly());
+    all.addAll(afterwards);
+    assertViewsMatch(spark, run, all);
+
+    SpeedJob.rebuildViews(spark, run.config, HourlyViews.BotPolicy.EXCLUDE_BOTS, quietly());
+    assertViewsMatch(spark, run, all);
+    // Nothing new: the rebuilt views record every landing batch, so a run recomputes nothing.
+    SpeedJob.run(spark, run.config, availableNow(), quietly());
     assertViewsMatch(spark, run, all);
   }
 
@@ -629,7 +648,6 @@ class SpeedLayerIT {
         SpeedJob.Queries.ALL,
         SpeedJob.Mode.AVAILABLE_NOW,
         Duration.ofSeconds(1),
-        Duration.ofHours(2),
         Duration.ofHours(1),
         maxRecordsPerBatch,
         HourlyViews.BotPolicy.EXCLUDE_BOTS,

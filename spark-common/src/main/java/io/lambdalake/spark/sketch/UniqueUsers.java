@@ -32,6 +32,20 @@ public final class UniqueUsers {
     return new MergeOfSketches();
   }
 
+  /**
+   * The union of two serialized sketches, serialized; null when both are null. Associative and
+   * commutative, so a view that adds each batch's sketch to its row equals one aggregation of all
+   * the batches' users.
+   */
+  public static byte[] union(byte[] left, byte[] right) {
+    if (left == null || right == null) {
+      return left == null ? right : left;
+    }
+    HyperLogLog merged = HyperLogLog.newInstance(Slices.wrappedBuffer(left));
+    merged.mergeWith(HyperLogLog.newInstance(Slices.wrappedBuffer(right)));
+    return merged.serialize().getBytes();
+  }
+
   /** The estimated number of distinct users in a serialized sketch. */
   public static long cardinality(byte[] serialized) {
     return HyperLogLog.newInstance(Slices.wrappedBuffer(serialized)).cardinality();

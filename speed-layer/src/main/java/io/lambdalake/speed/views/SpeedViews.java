@@ -1,183 +1,383 @@
 package io.lambdalake.speed.views;
 
+import static java.util.Objects.requireNonNull;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
 
 import io.delta.tables.DeltaTable;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.table.LakeTable;
+import io.lambdalake.ingestion.landing.EventLanding;
+import io.lambdalake.ingestion.landing.LandingBatch;
 import io.lambdalake.spark.DeltaTables;
-import io.lambdalake.spark.TableUpkeep;
+import io.lambdalake.spark.sketch.UniqueUsers;
 import io.lambdalake.spark.views.HourlyViews;
+import java.io.PrintStream;
 import java.sql.Timestamp;
-import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.BiFunction;
-import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The speed views: the hourly views of {@link HourlyViews}, kept current from the stream of {@code
- * raw.events}. A streaming aggregation per view (event-time windows, a watermark for late events)
- * emits every hour a micro-batch changed, and a MERGE replaces that hour's rows, so replaying a
- * batch after a crash writes the same values again. Each batch also drops the hours that {@code
- * batch.coverage} says the batch layer now covers, and never writes them again.
+ * The speed views: the hourly views of {@link HourlyViews}, kept current in one pass with the
+ * landing. Each landing micro-batch aggregates the events it appended to {@code raw.events} into
+ * per-hour partials (the views' own definitions) and MERGEs them into the views, adding counts and
+ * sums and taking the union of the unique-user sketches. The MERGE is a Delta idempotent write
+ * keyed like the batch's appends (the landing query's application id and the batch id), so a batch
+ * replayed after a crash adds nothing twice; before its first batch the job checks that every view
+ * has counted exactly the landing batches raw.events holds, and recomputes a view from raw.events
+ * when not (a crash between the append and a view's MERGE, a run with {@code --queries landing}, an
+ * upgrade from the streaming views). Hours before {@code batch.coverage} are the batch layer's:
+ * they are neither merged nor kept.
+ *
+ * <p>There is no lateness: an event counts in its hour whenever it arrives, as long as the batch
+ * layer does not cover that hour yet.
  */
 public final class SpeedViews {
+  private static final Logger LOG = LoggerFactory.getLogger(SpeedViews.class);
   public static final String LOGIC_VERSION = "speed-1";
+  private static final String TXN_APP_ID = "spark.databricks.delta.write.txnAppId";
+  private static final String TXN_VERSION = "spark.databricks.delta.write.txnVersion";
+  private static final String SKIP_EMPTY_COMMITS =
+      "spark.databricks.delta.skipRecordingEmptyCommits";
 
-  /** One speed view: its table, its key columns and its definition. */
+  private static final UserDefinedFunction SKETCH_UNION =
+      udf((UDF2<byte[], byte[], byte[]>) UniqueUsers::union, DataTypes.BinaryType)
+          .withName("users_sketch_union");
+
+  /** One speed view: its table, its key columns, its definition and how partials add up. */
   public enum View {
     EVENTS_HOURLY(
         LakeTable.SPEED_EVENTS_HOURLY,
         "events_hourly",
         List.of("tracking_id", "hour", "event_name"),
-        HourlyViews::eventsHourly),
+        HourlyViews::eventsHourly,
+        Map.of(
+            "events", col("t.events").plus(col("s.events")),
+            "users_sketch", SKETCH_UNION.apply(col("t.users_sketch"), col("s.users_sketch")),
+            "value_sum",
+                when(col("t.value_sum").isNull(), col("s.value_sum"))
+                    .when(col("s.value_sum").isNull(), col("t.value_sum"))
+                    .otherwise(col("t.value_sum").plus(col("s.value_sum")))
+                    .cast("decimal(28,4)"),
+            "valued_events", col("t.valued_events").plus(col("s.valued_events")),
+            "logic_version", col("s.logic_version"),
+            "computed_at", col("s.computed_at"))),
     PAGES_HOURLY(
         LakeTable.SPEED_PAGES_HOURLY,
         "pages_hourly",
         List.of("tracking_id", "hour", "page_url"),
-        HourlyViews::pagesHourly);
+        HourlyViews::pagesHourly,
+        Map.of(
+            "pageviews", col("t.pageviews").plus(col("s.pageviews")),
+            "users_sketch", SKETCH_UNION.apply(col("t.users_sketch"), col("s.users_sketch")),
+            "logic_version", col("s.logic_version"),
+            "computed_at", col("s.computed_at")));
 
     private final LakeTable table;
     private final String coverageName;
     private final List<String> keys;
     private final BiFunction<Dataset<Row>, String, Dataset<Row>> definition;
+    private final Map<String, Column> addition;
 
     View(
         LakeTable table,
         String coverageName,
         List<String> keys,
-        BiFunction<Dataset<Row>, String, Dataset<Row>> definition) {
+        BiFunction<Dataset<Row>, String, Dataset<Row>> definition,
+        Map<String, Column> addition) {
       this.table = table;
       this.coverageName = coverageName;
       this.keys = List.copyOf(keys);
       this.definition = definition;
+      this.addition = Map.copyOf(addition);
     }
 
     public LakeTable table() {
       return table;
     }
 
+    /** The view's name in progress lines and batch.coverage. */
     public String queryName() {
       return "speed_" + coverageName;
+    }
+
+    /** The view's rows of the events (raw.events rows) in hours from the coverage on. */
+    Dataset<Row> of(
+        Dataset<Row> events, HourlyViews.BotPolicy botPolicy, Optional<Timestamp> from) {
+      Dataset<Row> counted = HourlyViews.countedEvents(events, botPolicy);
+      Dataset<Row> uncovered =
+          from.map(until -> counted.filter(date_trunc("hour", col("event_time")).geq(lit(until))))
+              .orElse(counted);
+      return definition.apply(uncovered, LOGIC_VERSION);
+    }
+
+    String mergeCondition() {
+      return String.join(" AND ", keys.stream().map(key -> "t." + key + " = s." + key).toList());
     }
   }
 
   private SpeedViews() {}
 
-  /** The stream of one view's changed rows, from the stream of raw.events. */
-  public static Dataset<Row> stream(
-      SparkSession spark,
-      LakeConfig config,
-      View view,
-      HourlyViews.BotPolicy botPolicy,
-      Duration lateness,
-      long maxFilesPerBatch) {
-    DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
-    Dataset<Row> events =
-        spark
-            .readStream()
-            .format("delta")
-            .option("maxFilesPerTrigger", maxFilesPerBatch)
-            .load(LakeTable.RAW_EVENTS.location(config.storage()));
-    Dataset<Row> counted =
-        HourlyViews.countedEvents(events, botPolicy)
-            .withWatermark("event_time", lateness.toMillis() + " milliseconds");
-    return view.definition.apply(counted, LOGIC_VERSION);
+  /**
+   * The views as the landing's downstream: each landing batch merges its events into them. Each
+   * call makes a new one with its own state, so two jobs in one JVM share nothing.
+   */
+  public static EventLanding.Downstream downstream(
+      LakeConfig config, HourlyViews.BotPolicy botPolicy) {
+    return new OnePass(config, botPolicy);
   }
 
   /**
-   * Merges each micro-batch of changed hours into the view's table; then table upkeep ({@code
-   * lake.speed.compact-every-batches}). Each call makes a new writer with its own state, so a job
-   * owns what its queries remember between batches, and two jobs in one JVM share nothing.
+   * Recomputes every speed view from raw.events (hours the batch layer does not cover), and records
+   * in each the landing batches it now counts. After a change of the views' logic, or to make sure;
+   * the speed job, the views' one writer, must not be running meanwhile.
    */
-  public static VoidFunction2<Dataset<Row>, Long> writer(LakeConfig config, View view) {
-    return new ViewWriter(config, view);
+  public static void rebuild(
+      SparkSession spark,
+      LakeConfig config,
+      HourlyViews.BotPolicy botPolicy,
+      PrintStream progress) {
+    requireNonNull(progress, "progress is null");
+    DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
+    RawEvents raw = RawEvents.now(spark, config);
+    Map<View, Optional<Timestamp>> coverage = coveredUntil(spark, config);
+    for (View view : View.values()) {
+      long rows = rebuild(spark, config, view, raw, botPolicy, coverage.get(view));
+      progress.printf(
+          "%-20s recomputed from raw.events version %d: %d rows%n",
+          view.queryName(), raw.version(), rows);
+    }
+    progress.flush();
   }
 
-  /** The foreachBatch function of one view's query, and what it remembers between batches. */
-  private static final class ViewWriter implements VoidFunction2<Dataset<Row>, Long> {
+  /** The landing batches raw.events holds at one of its versions. */
+  private record RawEvents(long version, Map<String, Long> landingBatches) {
+    static RawEvents now(SparkSession spark, LakeConfig config) {
+      DeltaTables.Transactions raw =
+          DeltaTables.transactions(spark, LakeTable.RAW_EVENTS.location(config.storage()));
+      return new RawEvents(raw.version(), landing(raw.versions()));
+    }
+  }
+
+  /** The landing stream's transactions among a table's: application id to batch id. */
+  private static Map<String, Long> landing(Map<String, Long> transactions) {
+    Map<String, Long> landing = new TreeMap<>();
+    transactions.forEach(
+        (appId, version) -> {
+          if (LandingBatch.isApplicationIdOf(EventLanding.QUERY_NAME, appId)) {
+            landing.put(appId, version);
+          }
+        });
+    return landing;
+  }
+
+  private static Map<String, Long> landingTransactions(SparkSession spark, String location) {
+    return landing(DeltaTables.transactions(spark, location).versions());
+  }
+
+  /**
+   * Overwrites a view with its rows of raw.events at the version, then records the landing batches
+   * that version holds (an empty commit per landing query), so that their replays add nothing.
+   */
+  private static long rebuild(
+      SparkSession spark,
+      LakeConfig config,
+      View view,
+      RawEvents raw,
+      HourlyViews.BotPolicy botPolicy,
+      Optional<Timestamp> coveredUntil) {
+    String location = DeltaTables.ensure(spark, config, view.table);
+    Dataset<Row> events =
+        spark
+            .read()
+            .format("delta")
+            .option("versionAsOf", raw.version())
+            .load(LakeTable.RAW_EVENTS.location(config.storage()));
+    Dataset<Row> rows = view.of(events, botPolicy, coveredUntil).persist(StorageLevel.DISK_ONLY());
+    try {
+      rows.write().format("delta").mode(SaveMode.Overwrite).save(location);
+      Map<String, Long> counted = landingTransactions(spark, location);
+      raw.landingBatches()
+          .forEach(
+              (appId, version) -> {
+                if (counted.getOrDefault(appId, -1L) < version) {
+                  recordBatch(spark, location, appId, version);
+                }
+              });
+      return rows.count();
+    } finally {
+      rows.unpersist();
+    }
+  }
+
+  /** An empty commit that records a landing batch as counted. */
+  private static void recordBatch(SparkSession spark, String location, String appId, long version) {
+    Optional<String> skipEmpty = Optional.ofNullable(spark.conf().get(SKIP_EMPTY_COMMITS, null));
+    spark.conf().set(SKIP_EMPTY_COMMITS, "false");
+    try {
+      spark
+          .read()
+          .format("delta")
+          .load(location)
+          .limit(0)
+          .write()
+          .format("delta")
+          .mode(SaveMode.Append)
+          .option("txnAppId", appId)
+          .option("txnVersion", version)
+          .save(location);
+    } finally {
+      skipEmpty.ifPresentOrElse(
+          value -> spark.conf().set(SKIP_EMPTY_COMMITS, value),
+          () -> spark.conf().unset(SKIP_EMPTY_COMMITS));
+    }
+  }
+
+  /** The views as the landing's downstream, and what it remembers between batches. */
+  private static final class OnePass implements EventLanding.Downstream {
     private final LakeConfig config;
-    private final View view;
-    private final String location;
-    private final String condition;
-    private final TableUpkeep upkeep;
+    private final HourlyViews.BotPolicy botPolicy;
 
-    /** The coverage up to which this writer already dropped speed hours. */
-    private Optional<Timestamp> prunedUntil = Optional.empty();
+    /** Whether the views were checked against raw.events since this job started. */
+    private boolean checked;
 
-    ViewWriter(LakeConfig config, View view) {
-      this.config = config;
-      this.view = view;
-      this.location = view.table.location(config.storage());
-      this.condition =
-          String.join(" AND ", view.keys.stream().map(key -> "t." + key + " = s." + key).toList());
-      this.upkeep = new TableUpkeep(view.queryName(), config.speed().compactEveryBatches());
+    /** The coverage up to which each view's earlier hours were already dropped. */
+    private final Map<View, Timestamp> prunedUntil = new EnumMap<>(View.class);
+
+    OnePass(LakeConfig config, HourlyViews.BotPolicy botPolicy) {
+      this.config = requireNonNull(config, "config is null");
+      this.botPolicy = requireNonNull(botPolicy, "botPolicy is null");
+    }
+
+    /**
+     * Once per job: a view that has not counted exactly the landing batches raw.events holds is
+     * recomputed from raw.events. Runs before the batch appends anything, so raw.events holds the
+     * batches before this one, and this one if a crash stopped its earlier attempt after its
+     * append.
+     */
+    @Override
+    public void beforeLanding(SparkSession spark, LandingBatch landing) {
+      if (checked) {
+        return;
+      }
+      RawEvents raw = RawEvents.now(spark, config);
+      Map<View, Optional<Timestamp>> coverage = coveredUntil(spark, config);
+      for (View view : View.values()) {
+        String location = DeltaTables.ensure(spark, config, view.table);
+        Map<String, Long> counted = landingTransactions(spark, location);
+        if (!counted.entrySet().containsAll(raw.landingBatches().entrySet())) {
+          LOG.warn(
+              "{}: it counted the landing batches {}, but raw.events holds {}: recomputing it from"
+                  + " raw.events version {}",
+              view.queryName(),
+              counted,
+              raw.landingBatches(),
+              raw.version());
+          long rows = rebuild(spark, config, view, raw, botPolicy, coverage.get(view));
+          LOG.info("{}: recomputed, {} rows", view.queryName(), rows);
+        }
+      }
+      checked = true;
     }
 
     @Override
-    public void call(Dataset<Row> changes, Long batchId) {
-      SparkSession spark = changes.sparkSession();
-      DeltaTables.ensure(spark, config, view.table);
-      DeltaTable target = DeltaTable.forPath(spark, location);
-      Optional<Timestamp> coveredUntil = coveredUntil(spark, config, view);
-      merge(target, changes, coveredUntil);
-      coveredUntil.ifPresent(until -> prune(target, until));
-      upkeep.afterBatch(spark, batchId);
+    public void landed(Dataset<Row> events, LandingBatch landing) {
+      SparkSession spark = events.sparkSession();
+      Map<View, Optional<Timestamp>> coverage = coveredUntil(spark, config);
+      for (View view : View.values()) {
+        String location = DeltaTables.ensure(spark, config, view.table);
+        Optional<Timestamp> coveredUntil = coverage.get(view);
+        merge(spark, view, location, events, coveredUntil, landing);
+        landing.upkeep().wrote(location);
+        coveredUntil.ifPresent(until -> prune(spark, view, location, until));
+      }
     }
 
-    /** Merges the changed hours the batch layer does not cover. */
-    private void merge(DeltaTable target, Dataset<Row> changes, Optional<Timestamp> coveredUntil) {
-      // The changed hours are computed once (the aggregation's state moves on only once).
-      changes.persist(StorageLevel.MEMORY_AND_DISK());
+    /** Adds the batch's partials of the view, once (an idempotent write of the landing batch). */
+    private void merge(
+        SparkSession spark,
+        View view,
+        String location,
+        Dataset<Row> events,
+        Optional<Timestamp> coveredUntil,
+        LandingBatch landing) {
+      Dataset<Row> partials =
+          view.of(events, botPolicy, coveredUntil).persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        Dataset<Row> uncovered =
-            coveredUntil.map(until -> changes.filter(col("hour").geq(lit(until)))).orElse(changes);
-        if (!uncovered.isEmpty()) {
-          target
+        if (partials.isEmpty()) {
+          // Nothing to add, but the view records the batch as counted, like raw.events.
+          recordBatch(spark, location, landing.applicationId(), landing.version());
+          return;
+        }
+        spark.conf().set(TXN_APP_ID, landing.applicationId());
+        spark.conf().set(TXN_VERSION, Long.toString(landing.version()));
+        try {
+          DeltaTable.forPath(spark, location)
               .as("t")
-              .merge(uncovered.as("s"), condition)
+              .merge(partials.as("s"), view.mergeCondition())
               .whenMatched()
-              .updateAll()
+              .update(new LinkedHashMap<>(view.addition))
               .whenNotMatched()
               .insertAll()
               .execute();
-          upkeep.wrote(location);
+        } finally {
+          spark.conf().unset(TXN_APP_ID);
+          spark.conf().unset(TXN_VERSION);
         }
       } finally {
-        changes.unpersist();
+        partials.unpersist();
       }
     }
 
     /** Drops the hours before the coverage, once each time the coverage moves. */
-    private void prune(DeltaTable target, Timestamp coveredUntil) {
-      if (prunedUntil.map(pruned -> pruned.before(coveredUntil)).orElse(true)) {
-        target.delete(col("hour").lt(lit(coveredUntil)));
-        upkeep.wrote(location);
-        prunedUntil = Optional.of(coveredUntil);
+    private void prune(SparkSession spark, View view, String location, Timestamp coveredUntil) {
+      Timestamp pruned = prunedUntil.get(view);
+      if (pruned == null || pruned.before(coveredUntil)) {
+        DeltaTable.forPath(spark, location).delete(col("hour").lt(lit(coveredUntil)));
+        prunedUntil.put(view, coveredUntil);
       }
     }
   }
 
-  /** Where batch.coverage says the batch layer's authority for this view ends, if it exists. */
-  static Optional<Timestamp> coveredUntil(SparkSession spark, LakeConfig config, View view) {
+  /** Per view, where batch.coverage says the batch layer's authority ends, if it says. */
+  static Map<View, Optional<Timestamp>> coveredUntil(SparkSession spark, LakeConfig config) {
+    Map<View, Optional<Timestamp>> coverage = new EnumMap<>(View.class);
+    for (View view : View.values()) {
+      coverage.put(view, Optional.empty());
+    }
     String location = LakeTable.BATCH_COVERAGE.location(config.storage());
     if (!DeltaTables.exists(spark, location)) {
-      return Optional.empty();
+      return coverage;
     }
     List<Row> rows =
-        spark
-            .read()
-            .format("delta")
-            .load(location)
-            .filter(col("view").equalTo(view.coverageName))
-            .select("covered_until")
-            .collectAsList();
-    return rows.stream().map(row -> row.getTimestamp(0)).max(Timestamp::compareTo);
+        spark.read().format("delta").load(location).select("view", "covered_until").collectAsList();
+    for (View view : View.values()) {
+      coverage.put(
+          view,
+          rows.stream()
+              .filter(row -> view.coverageName.equals(row.getString(0)))
+              .map(row -> row.getTimestamp(1))
+              .max(Timestamp::compareTo));
+    }
+    return coverage;
   }
 }

@@ -21,6 +21,7 @@ import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.TableUpkeep;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -119,7 +120,39 @@ public final class EventLanding {
    */
   public static LandingStream.Source source(
       LakeConfig config, long maxRecordsPerBatch, Duration deduplicationWindow) {
-    return new Landing(config, maxRecordsPerBatch, deduplicationWindow);
+    return new Landing(config, maxRecordsPerBatch, deduplicationWindow, Optional.empty());
+  }
+
+  /**
+   * The landing stream, and in each of its micro-batches what the downstream does with the events
+   * it lands (the speed views: one pass, one commit interval).
+   */
+  public static LandingStream.Source source(
+      LakeConfig config,
+      long maxRecordsPerBatch,
+      Duration deduplicationWindow,
+      Downstream downstream) {
+    return new Landing(
+        config,
+        maxRecordsPerBatch,
+        deduplicationWindow,
+        Optional.of(requireNonNull(downstream, "downstream is null")));
+  }
+
+  /**
+   * What else a landing micro-batch does with the events it lands, in the same batch and with its
+   * idempotence key ({@link LandingBatch#applicationId()}, {@link LandingBatch#version()}), so that
+   * a batch replayed after a crash changes nothing twice.
+   */
+  public interface Downstream {
+    /** Before the batch writes anything: what the downstream must check against raw.events. */
+    void beforeLanding(SparkSession spark, LandingBatch landing);
+
+    /**
+     * After raw.events holds the batch, with the rows it appended (persisted; empty on a replay of
+     * a batch raw.events already holds).
+     */
+    void landed(Dataset<Row> events, LandingBatch landing);
   }
 
   private static final class Landing implements LandingStream.Source {
@@ -129,9 +162,15 @@ public final class EventLanding {
     private final String eventsLocation;
     private final String quarantineLocation;
     private final TableUpkeep upkeep;
+    private final Optional<Downstream> downstream;
 
-    Landing(LakeConfig config, long maxRecordsPerBatch, Duration deduplicationWindow) {
+    Landing(
+        LakeConfig config,
+        long maxRecordsPerBatch,
+        Duration deduplicationWindow,
+        Optional<Downstream> downstream) {
       this.config = requireNonNull(config, "config is null");
+      this.downstream = requireNonNull(downstream, "downstream is null");
       this.maxRecordsPerBatch = maxRecordsPerBatch;
       this.deduplicationWindow = requireNonNull(deduplicationWindow, "deduplicationWindow is null");
       this.eventsLocation = LakeTable.RAW_EVENTS.location(config.storage());
@@ -177,31 +216,41 @@ public final class EventLanding {
           .dropDuplicatesWithinWatermark("deduplication_key");
     }
 
-    /** Enriches, then appends to both raw tables (each commits in every non-empty batch). */
+    /**
+     * Enriches, then appends to both raw tables (each commits in every non-empty batch), then hands
+     * the landed events to the downstream.
+     */
     @Override
     public void write(Dataset<Row> batch, LandingBatch landing) {
       SparkSession spark = batch.sparkSession();
       DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
       DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE);
       batch.persist(StorageLevel.MEMORY_AND_DISK());
+      // Parsed and enriched once, for raw.events and the downstream.
+      Dataset<Row> events = events(batch).persist(StorageLevel.MEMORY_AND_DISK());
       try {
         // An empty batch writes nothing, and a replay of it writes nothing either.
         long started = System.nanoTime();
         if (batch.isEmpty()) {
           return;
         }
+        downstream.ifPresent(next -> next.beforeLanding(spark, landing));
         long read = System.nanoTime();
-        landing.append(events(batch), eventsLocation);
+        Dataset<Row> appended = landing.append(events, eventsLocation);
         long landed = System.nanoTime();
         landing.append(quarantine(batch), quarantineLocation);
+        long quarantined = System.nanoTime();
+        downstream.ifPresent(next -> next.landed(appended, landing));
         LOG.info(
             "Landing batch {}: read and deduplicated in {} ms, events written in {} ms,"
-                + " quarantine in {} ms",
+                + " quarantine in {} ms, downstream in {} ms",
             landing.version(),
             (read - started) / 1_000_000,
             (landed - read) / 1_000_000,
-            (System.nanoTime() - landed) / 1_000_000);
+            (quarantined - landed) / 1_000_000,
+            (System.nanoTime() - quarantined) / 1_000_000);
       } finally {
+        events.unpersist();
         batch.unpersist();
       }
     }

@@ -66,10 +66,11 @@ public final class LandingBatch {
    * #applicationId()} and {@link #version()}), recording this batch's offsets; rows the table
    * already holds (below the offsets its newest commit of this stream recorded when the stream
    * started) are left out. Commits even when nothing is left, so that every table records every
-   * batch.
+   * batch. Returns the rows it appends (those the table did not hold), lazily.
    */
-  public void append(Dataset<Row> rows, String location) {
-    rows.filter(notHeld(location))
+  public Dataset<Row> append(Dataset<Row> rows, String location) {
+    Dataset<Row> appended = rows.filter(notHeld(location));
+    appended
         .write()
         .format("delta")
         .mode(SaveMode.Append)
@@ -78,6 +79,15 @@ public final class LandingBatch {
         .option("userMetadata", userMetadata())
         .save(location);
     upkeep.wrote(location);
+    return appended;
+  }
+
+  /**
+   * Whether a Delta application id is one of a stream's (any query of it, {@link
+   * #applicationId()}).
+   */
+  public static boolean isApplicationIdOf(String stream, String applicationId) {
+    return LandedBatch.isApplicationIdOf(stream, applicationId);
   }
 
   private Column notHeld(String location) {

@@ -226,7 +226,16 @@ public record LandedBatch(
    * of its appends and MERGEs.
    */
   public String applicationId() {
-    return "lambda-lake-" + stream + ":" + queryId;
+    return applicationIdPrefix(stream) + queryId;
+  }
+
+  /** Whether a Delta application id is one of the stream's, of whichever query. */
+  public static boolean isApplicationIdOf(String stream, String applicationId) {
+    return applicationId.startsWith(applicationIdPrefix(stream));
+  }
+
+  private static String applicationIdPrefix(String stream) {
+    return "lambda-lake-" + stream + ":";
   }
 
   /**
