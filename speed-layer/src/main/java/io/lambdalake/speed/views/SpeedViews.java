@@ -12,17 +12,21 @@ import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.ingestion.landing.EventLanding;
 import io.lambdalake.ingestion.landing.LandingBatch;
+import io.lambdalake.spark.Concurrently;
 import io.lambdalake.spark.DeltaTables;
 import io.lambdalake.spark.sketch.UniqueUsers;
 import io.lambdalake.spark.views.HourlyViews;
 import java.io.PrintStream;
 import java.sql.Timestamp;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -261,7 +265,10 @@ public final class SpeedViews {
     private boolean checked;
 
     /** The coverage up to which each view's earlier hours were already dropped. */
-    private final Map<View, Timestamp> prunedUntil = new EnumMap<>(View.class);
+    private final Map<View, Timestamp> prunedUntil = new ConcurrentHashMap<>();
+
+    /** Each view's own session for its MERGEs, whose settings carry the write's key. */
+    private final Map<View, SparkSession> sessions = new EnumMap<>(View.class);
 
     OnePass(LakeConfig config, HourlyViews.BotPolicy botPolicy) {
       this.config = requireNonNull(config, "config is null");
@@ -299,17 +306,30 @@ public final class SpeedViews {
       checked = true;
     }
 
+    /**
+     * Merges the batch into both views at once, each in a Spark session of its own (the idempotent
+     * write's key is a session setting).
+     */
     @Override
     public void landed(Dataset<Row> events, LandingBatch landing) {
       SparkSession spark = events.sparkSession();
       Map<View, Optional<Timestamp>> coverage = coveredUntil(spark, config);
+      List<CompletableFuture<String>> merges = new ArrayList<>();
       for (View view : View.values()) {
         String location = DeltaTables.ensure(spark, config, view.table);
+        SparkSession session = sessions.computeIfAbsent(view, ignored -> spark.newSession());
         Optional<Timestamp> coveredUntil = coverage.get(view);
-        merge(spark, view, location, events, coveredUntil, landing);
-        landing.upkeep().wrote(location);
-        coveredUntil.ifPresent(until -> prune(spark, view, location, until));
+        merges.add(
+            Concurrently.start(
+                spark.sparkContext(),
+                view.queryName(),
+                () -> {
+                  merge(session, view, location, events, coveredUntil, landing);
+                  coveredUntil.ifPresent(until -> prune(session, view, location, until));
+                  return location;
+                }));
       }
+      Concurrently.awaitAll(merges).forEach(location -> landing.upkeep().wrote(location));
     }
 
     /** Adds the batch's partials of the view, once (an idempotent write of the landing batch). */
@@ -322,12 +342,14 @@ public final class SpeedViews {
         LandingBatch landing) {
       Dataset<Row> partials =
           view.of(events, botPolicy, coveredUntil).persist(StorageLevel.MEMORY_AND_DISK());
+      // The events belong to the landing's session; the MERGE runs in the view's.
       try {
         if (partials.isEmpty()) {
           // Nothing to add, but the view records the batch as counted, like raw.events.
           recordBatch(spark, location, landing.applicationId(), landing.version());
           return;
         }
+        long started = System.nanoTime();
         spark.conf().set(TXN_APP_ID, landing.applicationId());
         spark.conf().set(TXN_VERSION, Long.toString(landing.version()));
         try {
@@ -343,6 +365,11 @@ public final class SpeedViews {
           spark.conf().unset(TXN_APP_ID);
           spark.conf().unset(TXN_VERSION);
         }
+        LOG.info(
+            "{}: landing batch {} merged in {} ms",
+            view.queryName(),
+            landing.version(),
+            (System.nanoTime() - started) / 1_000_000);
       } finally {
         partials.unpersist();
       }
