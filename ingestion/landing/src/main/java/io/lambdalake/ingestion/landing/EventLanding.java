@@ -207,7 +207,8 @@ public final class EventLanding {
 
     @Override
     public Dataset<Row> prepare(Dataset<Row> records) {
-      Dataset<Row> classified = classify(records, config.topics());
+      Dataset<Row> classified =
+          withoutWhatValidEventsNoLongerNeed(classify(records, config.topics()));
       // Processing time as the watermark: a retried event seen again within the window is
       // dropped, and no record is ever "late" for this operator, so none is lost to it. Spark
       // records each batch's timestamp in its offset log, so a replayed batch deduplicates the
@@ -227,13 +228,14 @@ public final class EventLanding {
       SparkSession spark = batch.sparkSession();
       DeltaTables.ensure(spark, config, LakeTable.RAW_EVENTS);
       DeltaTables.ensure(spark, config, LakeTable.RAW_QUARANTINE);
-      batch.persist(StorageLevel.MEMORY_AND_DISK());
-      // Parsed and enriched once, for raw.events and the downstream.
-      Dataset<Row> events = events(batch).persist(StorageLevel.MEMORY_AND_DISK());
+      // Parsed, deduplicated and enriched once, for both tables and the downstream (and computed
+      // once: the deduplication's state moves on only once per batch).
+      Dataset<Row> enriched = enrich(batch).persist(StorageLevel.MEMORY_AND_DISK());
+      Dataset<Row> events = events(enriched);
       try {
         // An empty batch writes nothing, and a replay of it writes nothing either.
         long started = System.nanoTime();
-        if (batch.isEmpty()) {
+        if (enriched.isEmpty()) {
           return;
         }
         downstream.ifPresent(next -> next.beforeLanding(spark, landing));
@@ -245,7 +247,7 @@ public final class EventLanding {
                 "landing-quarantine",
                 () -> {
                   long from = System.nanoTime();
-                  landing.append(quarantine(batch), quarantineLocation);
+                  landing.append(quarantine(enriched), quarantineLocation);
                   return (System.nanoTime() - from) / 1_000_000;
                 });
         // The events on this thread; a failure waits for the quarantine's append to end.
@@ -260,8 +262,7 @@ public final class EventLanding {
             millis.get(0),
             millis.get(1));
       } finally {
-        events.unpersist();
-        batch.unpersist();
+        enriched.unpersist();
       }
     }
 
@@ -278,6 +279,19 @@ public final class EventLanding {
           (System.nanoTime() - written) / 1_000_000);
       return (System.nanoTime() - from) / 1_000_000;
     }
+  }
+
+  /**
+   * The classified records as the deduplication shuffles and the batch keeps them: a valid event
+   * goes on as its parsed fields only, without its record's bytes and their copy as a string (both
+   * are for the quarantine's payload); that was two thirds of what a batch shuffled and cached.
+   */
+  static Dataset<Row> withoutWhatValidEventsNoLongerNeed(Dataset<Row> classified) {
+    Column validEvent = col("from_quarantine_topic").equalTo(false).and(col("reason").isNull());
+    return classified
+        .drop("key", "timestampType", "is_object")
+        .withColumn("json", when(validEvent, lit(null)).otherwise(col("json")))
+        .withColumn("value", when(validEvent, lit(null)).otherwise(col("value")));
   }
 
   /**
@@ -356,15 +370,27 @@ public final class EventLanding {
     return value.isNull().or(call_function("trim", value).equalTo(""));
   }
 
-  static Dataset<Row> events(Dataset<Row> batch) {
+  /**
+   * The batch with each valid event's user agent and traffic source parsed ({@code agent}, {@code
+   * traffic}; null for the other records), once for raw.events and the views.
+   */
+  static Dataset<Row> enrich(Dataset<Row> batch) {
     UserDefinedFunction userAgents = udf(new UserAgents(), UserAgents.TYPE);
     UserDefinedFunction traffic = udf(new TrafficSources(), TrafficSources.TYPE);
+    Column validEvent = col("from_quarantine_topic").equalTo(false).and(col("reason").isNull());
     return batch
-        .filter(col("from_quarantine_topic").equalTo(false).and(col("reason").isNull()))
-        .withColumn("agent", userAgents.apply(col("event.user_agent")))
+        .withColumn("agent", when(validEvent, userAgents.apply(col("event.user_agent"))))
         .withColumn(
             "traffic",
-            traffic.apply(col("event.page_url"), col("event.referrer"), col("event.params")))
+            when(
+                validEvent,
+                traffic.apply(col("event.page_url"), col("event.referrer"), col("event.params"))));
+  }
+
+  /** The rows of raw.events, from an {@link #enrich}ed batch. */
+  static Dataset<Row> events(Dataset<Row> enriched) {
+    return enriched
+        .filter(col("from_quarantine_topic").equalTo(false).and(col("reason").isNull()))
         .select(
             call_function("trim", col("event.event_id")).as("event_id"),
             call_function("trim", col("event.tracking_id")).as("tracking_id"),

@@ -220,7 +220,7 @@ class LandingResumeIT {
     @Override
     public void write(Dataset<Row> batch, LandingBatch batchLanding) {
       if (batchLanding.version() >= firstCrashing && !EventLanding.quarantine(batch).isEmpty()) {
-        batchLanding.append(EventLanding.events(batch), eventsLocation);
+        batchLanding.append(EventLanding.events(EventLanding.enrich(batch)), eventsLocation);
         crashedIn = batchLanding.version();
         throw new IllegalStateException("crashed between the commits of batch " + crashedIn);
       }
