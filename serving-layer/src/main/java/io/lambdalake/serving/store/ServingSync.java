@@ -142,11 +142,6 @@ public final class ServingSync {
         Connection connection = store.connect()) {
       acquireLock(lock);
       connection.setAutoCommit(false);
-      if (!store.config().writeBinlog()) {
-        try (Statement statement = connection.createStatement()) {
-          statement.execute("SET SESSION sql_log_bin = 0");
-        }
-      }
       Map<StoreTable, Position> positions = readPositions(connection);
       connection.commit();
       Map<StoreTable, Optional<Long>> targets = new EnumMap<>(StoreTable.class);

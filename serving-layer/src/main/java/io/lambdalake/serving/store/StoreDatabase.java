@@ -61,16 +61,43 @@ public final class StoreDatabase implements AutoCloseable {
     }
   }
 
-  /** A new connection to the store's database, for the sync (the caller closes it). */
+  /**
+   * A new connection to the store's database for writing (the caller closes it): unless {@code
+   * lake.api.store.write-binlog}, its writes stay out of the server's binlog. A binlog reader of
+   * the same server (Maxwell, locally) would otherwise get row events of a database whose creation
+   * it never saw, and stops on them.
+   */
   public Connection connect() {
     try {
-      return open(store.jdbcUrl());
+      Connection connection = open(store.jdbcUrl());
+      if (!store.writeBinlog()) {
+        try (Statement statement = connection.createStatement()) {
+          statement.execute("SET SESSION sql_log_bin = 0");
+        } catch (SQLException e) {
+          connection.close();
+          throw e;
+        }
+      }
+      return connection;
     } catch (SQLException e) {
       throw unavailable("connecting", e);
     }
   }
 
-  /** A pooled connection for a read; give it back with {@link #release}. */
+  /** Drops the store's database (tests and benchmarks that made a store of their own). */
+  public void dropDatabase() {
+    try (Connection connection = open(store.serverJdbcUrl());
+        Statement statement = connection.createStatement()) {
+      if (!store.writeBinlog()) {
+        statement.execute("SET SESSION sql_log_bin = 0");
+      }
+      statement.execute("DROP DATABASE IF EXISTS " + store.database());
+    } catch (SQLException e) {
+      throw unavailable("dropping its database", e);
+    }
+  }
+
+  /** A pooled connection for a read (never a write); give it back with {@link #release}. */
   public Connection borrow() throws SQLException {
     Connection connection = idle.poll();
     return connection != null ? connection : open(store.jdbcUrl());

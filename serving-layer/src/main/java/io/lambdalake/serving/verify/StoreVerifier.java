@@ -217,15 +217,25 @@ public final class StoreVerifier {
             + ", "
             + Long.MIN_VALUE
             + ")";
-    try (Connection connection = store.connect();
-        PreparedStatement statement = connection.prepareStatement(sql)) {
+    Connection connection;
+    try {
+      connection = store.borrow();
+    } catch (SQLException e) {
+      throw store.unavailable("connecting", e);
+    }
+    boolean failed = true;
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
       statement.setLong(1, from.getEpochSecond());
       statement.setLong(2, to.getEpochSecond());
       statement.setLong(3, from.getEpochSecond());
       statement.setLong(4, to.getEpochSecond());
-      return rows(statement);
+      Map<Key, Metrics> rows = rows(statement);
+      failed = false;
+      return rows;
     } catch (SQLException e) {
       throw store.unavailable("reading " + family.view().viewName(), e);
+    } finally {
+      store.release(connection, failed);
     }
   }
 
