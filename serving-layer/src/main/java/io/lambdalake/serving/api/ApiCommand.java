@@ -42,7 +42,11 @@ public final class ApiCommand implements Job {
 
   @Override
   public List<Endpoint> servers(LakeConfig config) {
-    return Server.endpoints(config, Server.TRINO);
+    // The store's server is not one of the stack's endpoints: a store that does not answer is a
+    // 503 per request, as Trino is.
+    return config.api().source() == ApiConfig.Source.TRINO
+        ? Server.endpoints(config, Server.TRINO)
+        : List.of();
   }
 
   @Override
@@ -64,14 +68,18 @@ public final class ApiCommand implements Job {
                   },
                   "api-shutdown"));
       out.printf(
-          "lake api: listening on %s (%d API keys of %d merchants; %s; Trino %s; cache %ss)%n",
+          "lake api: listening on %s (%d API keys of %d merchants; %s; cache %ss)%n",
           server.baseUrl(),
           api.keys().size(),
           api.keys().stream().map(ApiConfig.Key::merchant).distinct().count(),
           api.source() == ApiConfig.Source.STORE
-              ? "hourly series from the store " + api.store().database()
-              : "series from Trino",
-          config.trino().url(),
+              ? "the store "
+                  + api.store().database()
+                  + " at "
+                  + api.store().host()
+                  + ":"
+                  + api.store().port()
+              : "Trino " + config.trino().url(),
           api.cacheTtl().toSeconds());
       out.printf(
           "lake api: try  curl -H 'Authorization: Bearer <key>' '%s/v1/metrics?metric=events&from=%s&to=%s'%n",
@@ -81,17 +89,13 @@ public final class ApiCommand implements Job {
     }
   }
 
-  /**
-   * The API's source as {@code lake.api.source} says: the point-read store (the daily views through
-   * Trino), or Trino alone.
-   */
+  /** The API's source as {@code lake.api.source} says: the point-read store, or Trino. */
   public static MetricsSource source(LakeConfig config) {
-    TrinoMetricsSource trino = new TrinoMetricsSource(config);
     return switch (config.api().source()) {
       case STORE ->
           new StoreMetricsSource(
-              new StoreDatabase(config.api().store()), trino, config.api().queryTimeout());
-      case TRINO -> trino;
+              new StoreDatabase(config.api().store()), config.api().queryTimeout());
+      case TRINO -> new TrinoMetricsSource(config);
     };
   }
 

@@ -528,7 +528,7 @@ public final class ServingSync {
       }
       switch (column.kind()) {
         case STRING -> statement.setString(parameter, row.getString(field));
-        case LONG -> statement.setLong(parameter, row.getLong(field));
+        case LONG -> statement.setLong(parameter, ((Number) row.get(field)).longValue());
         case DECIMAL -> statement.setBigDecimal(parameter, row.getDecimal(field));
         case BYTES -> statement.setBytes(parameter, (byte[]) row.get(field));
       }

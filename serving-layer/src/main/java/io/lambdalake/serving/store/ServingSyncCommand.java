@@ -18,15 +18,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code lake serving-sync}: keeps the API's point-read store (lake.api.store) up to date with the
- * batch and speed hourly views and the batch coverage, round after round until stopped, or one
- * round with {@code --once}.
+ * batch and speed hourly views, the batch coverage and the daily sessions and traffic, round after
+ * round until stopped, or one round with {@code --once}.
  */
 @Command(
     name = "serving-sync",
     description =
         "Keep the metrics API's point-read store (lake.api.store, a MySQL-compatible database) up"
             + " to date with batch.events_hourly, speed.events_hourly, batch.pages_hourly,"
-            + " speed.pages_hourly and batch.coverage: each round applies what the tables committed"
+            + " speed.pages_hourly, batch.coverage, batch.events_daily and batch.traffic_daily:"
+            + " each round applies what the tables committed"
             + " since the last one (Delta's change data feed, or the whole table where there is"
             + " none) in one transaction of the store, with the tables' positions. Runs until"
             + " stopped; --once runs one round (docs/serving.md).")

@@ -7,20 +7,24 @@ import java.util.List;
 
 /**
  * The tables of the point-read store, each a copy of one Delta table of the lake that {@code lake
- * serving-sync} keeps: the batch and speed hourly views as they are (not merged), and the batch
- * coverage. The API merges batch and speed at the coverage watermark when it reads, as the Trino
- * views do, so a move of the watermark needs no rewrite of the store.
+ * serving-sync} keeps: the batch and speed hourly views as they are (not merged), the batch
+ * coverage, and the batch layer's daily sessions and traffic. The API merges batch and speed at the
+ * coverage watermark when it reads, and keeps the daily rows to the days the coverage covers, as
+ * the Trino views do, so a move of the watermark needs no rewrite of the store.
  *
- * <p>Hours and the watermark are epoch seconds (UTC, no time zone to get wrong); strings compare as
- * Trino compares them (code points, no padding: {@code utf8mb4_nopad_bin}); a page is keyed by the
- * SHA-256 of its URL, which can be longer than an index key.
+ * <p>Hours and the watermark are epoch seconds, days are epoch days (UTC, no time zone to get
+ * wrong); revenue per currency is the JSON of the map; strings compare as Trino compares them (code
+ * points, no padding: {@code utf8mb4_nopad_bin}); a page is keyed by the SHA-256 of its URL, which
+ * can be longer than an index key.
  */
 public enum StoreTable {
   BATCH_EVENTS_HOURLY(LakeTable.BATCH_EVENTS_HOURLY, Shape.EVENTS_HOURLY),
   SPEED_EVENTS_HOURLY(LakeTable.SPEED_EVENTS_HOURLY, Shape.EVENTS_HOURLY),
   BATCH_PAGES_HOURLY(LakeTable.BATCH_PAGES_HOURLY, Shape.PAGES_HOURLY),
   SPEED_PAGES_HOURLY(LakeTable.SPEED_PAGES_HOURLY, Shape.PAGES_HOURLY),
-  BATCH_COVERAGE(LakeTable.BATCH_COVERAGE, Shape.COVERAGE);
+  BATCH_COVERAGE(LakeTable.BATCH_COVERAGE, Shape.COVERAGE),
+  BATCH_EVENTS_DAILY(LakeTable.BATCH_EVENTS_DAILY, Shape.EVENTS_DAILY),
+  BATCH_TRAFFIC_DAILY(LakeTable.BATCH_TRAFFIC_DAILY, Shape.TRAFFIC_DAILY);
 
   /**
    * The order in which one sync round reads the tables' latest versions: the order in which a Trino
@@ -33,7 +37,9 @@ public enum StoreTable {
           SPEED_PAGES_HOURLY,
           BATCH_COVERAGE,
           BATCH_EVENTS_HOURLY,
-          BATCH_PAGES_HOURLY);
+          BATCH_PAGES_HOURLY,
+          BATCH_EVENTS_DAILY,
+          BATCH_TRAFFIC_DAILY);
 
   private final LakeTable lakeTable;
   private final Shape shape;
@@ -126,6 +132,42 @@ public enum StoreTable {
             Column.same("users_sketch", "MEDIUMBLOB NOT NULL", Kind.BYTES)),
         List.of("tracking_id", "hour", "page_key"),
         List.of("tracking_id", "hour", "page_url")),
+    EVENTS_DAILY(
+        List.of(
+            Column.same("tracking_id", "VARCHAR(255) NOT NULL", Kind.STRING),
+            new Column("event_date", "BIGINT NOT NULL", "unix_date(event_date)", Kind.LONG),
+            Column.same("sessions", "BIGINT NOT NULL", Kind.LONG),
+            new Column("revenue", "LONGTEXT NOT NULL", "to_json(revenue)", Kind.STRING)),
+        List.of("tracking_id", "event_date"),
+        List.of("tracking_id", "event_date")),
+    TRAFFIC_DAILY(
+        List.of(
+            Column.same("tracking_id", "VARCHAR(255) NOT NULL", Kind.STRING),
+            new Column("event_date", "BIGINT NOT NULL", "unix_date(event_date)", Kind.LONG),
+            new Column(
+                "dimensions_key",
+                "BINARY(32) NOT NULL",
+                "unhex(sha2(to_json(array(traffic_source, traffic_medium, traffic_campaign,"
+                    + " device_class, browser)), 256))",
+                Kind.BYTES),
+            Column.same("traffic_source", "TEXT NOT NULL", Kind.STRING),
+            Column.same("traffic_medium", "TEXT NOT NULL", Kind.STRING),
+            Column.same("traffic_campaign", "TEXT NOT NULL", Kind.STRING),
+            Column.same("device_class", "TEXT NOT NULL", Kind.STRING),
+            Column.same("browser", "TEXT NOT NULL", Kind.STRING),
+            Column.same("sessions", "BIGINT NOT NULL", Kind.LONG),
+            Column.same("bounced_sessions", "BIGINT NOT NULL", Kind.LONG),
+            Column.same("events", "BIGINT NOT NULL", Kind.LONG),
+            Column.same("users_sketch", "MEDIUMBLOB NOT NULL", Kind.BYTES)),
+        List.of("tracking_id", "event_date", "dimensions_key"),
+        List.of(
+            "tracking_id",
+            "event_date",
+            "traffic_source",
+            "traffic_medium",
+            "traffic_campaign",
+            "device_class",
+            "browser")),
     COVERAGE(
         List.of(
             new Column("view_name", "VARCHAR(255) NOT NULL", "view", Kind.STRING),

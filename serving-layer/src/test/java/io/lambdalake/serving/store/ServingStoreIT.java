@@ -13,6 +13,8 @@ import io.lambdalake.common.config.LakeConfigLoader;
 import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.serving.ServingSetup;
 import io.lambdalake.serving.ServingView;
+import io.lambdalake.serving.api.BreakdownQuery;
+import io.lambdalake.serving.api.Dimension;
 import io.lambdalake.serving.api.Granularity;
 import io.lambdalake.serving.api.Metric;
 import io.lambdalake.serving.api.MetricsQuery;
@@ -52,6 +54,7 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The point-read store on the real stack (S3, Spark, Trino, MariaDB): batch and speed hourly views
@@ -131,8 +134,13 @@ class ServingStoreIT {
             LakeTable.SPEED_PAGES_HOURLY)) {
       createWithChangeDataFeed(table);
     }
+    createWithChangeDataFeed(LakeTable.BATCH_EVENTS_DAILY);
+    DeltaTables.ensure(spark, config, LakeTable.BATCH_TRAFFIC_DAILY);
     Random random = new Random(26);
     append(LakeTable.BATCH_EVENTS_HOURLY, events(random, FIRST_HOUR, NEW_WATERMARK, 0));
+    // Days the coverage does not cover yet (the 20th, the 21st) stay out of the daily answers.
+    append(LakeTable.BATCH_EVENTS_DAILY, eventsDaily(random, FIRST_HOUR, END, 0));
+    append(LakeTable.BATCH_TRAFFIC_DAILY, trafficDaily(random, FIRST_HOUR, END, 0));
     append(LakeTable.BATCH_PAGES_HOURLY, pages(random, FIRST_HOUR, NEW_WATERMARK, 0));
     // Speed overlaps batch from 12:00 to midnight of the 20th, with other numbers: a wrong split at
     // the watermark (18:00) counts hours twice or takes the wrong layer's, and shows.
@@ -154,6 +162,8 @@ class ServingStoreIT {
     merge(LakeTable.SPEED_PAGES_HOURLY, pages(random, SPEED_FROM, END, 2000), "page_url");
     overwriteDay(LakeTable.BATCH_EVENTS_HOURLY, events(random, day(1), NEW_WATERMARK, 3000));
     overwriteDay(LakeTable.BATCH_PAGES_HOURLY, pages(random, day(1), NEW_WATERMARK, 3000));
+    overwriteDay(LakeTable.BATCH_EVENTS_DAILY, eventsDaily(random, day(1), NEW_WATERMARK, 3000));
+    overwriteDay(LakeTable.BATCH_TRAFFIC_DAILY, trafficDaily(random, day(1), NEW_WATERMARK, 3000));
     moveCoverage(NEW_WATERMARK);
     for (LakeTable table : List.of(LakeTable.SPEED_EVENTS_HOURLY, LakeTable.SPEED_PAGES_HOURLY)) {
       DeltaTable.forPath(spark, table.location(config.storage()))
@@ -182,7 +192,9 @@ class ServingStoreIT {
     assertThat(modes)
         .containsEntry(StoreTable.SPEED_EVENTS_HOURLY, ServingSync.Mode.CHANGES)
         .containsEntry(StoreTable.BATCH_EVENTS_HOURLY, ServingSync.Mode.CHANGES)
-        .containsEntry(StoreTable.BATCH_COVERAGE, ServingSync.Mode.SNAPSHOT);
+        .containsEntry(StoreTable.BATCH_COVERAGE, ServingSync.Mode.SNAPSHOT)
+        .containsEntry(StoreTable.BATCH_EVENTS_DAILY, ServingSync.Mode.CHANGES)
+        .containsEntry(StoreTable.BATCH_TRAFFIC_DAILY, ServingSync.Mode.SNAPSHOT);
     assertThat(restarted.tables())
         .filteredOn(table -> table.table() == StoreTable.SPEED_EVENTS_HOURLY)
         .singleElement()
@@ -237,10 +249,7 @@ class ServingStoreIT {
 
   private static Map<String, Object> storeAnswers() {
     try (StoreMetricsSource source =
-        new StoreMetricsSource(
-            new StoreDatabase(config.api().store()),
-            new TrinoMetricsSource(config),
-            Duration.ofSeconds(30))) {
+        new StoreMetricsSource(new StoreDatabase(config.api().store()), Duration.ofSeconds(30))) {
       return answers(source);
     }
   }
@@ -285,6 +294,43 @@ class ServingStoreIT {
         TopPagesQuery query =
             new TopPagesQuery(range[0], range[1], ZoneOffset.UTC, TRACKING_IDS, limit);
         answers.put(query.toString(), source.topPages(query));
+      }
+      for (Granularity granularity :
+          List.of(Granularity.DAY, Granularity.WEEK, Granularity.MONTH)) {
+        for (List<String> trackingIds : List.of(List.of("LL-S2"), TRACKING_IDS)) {
+          MetricsQuery sessions =
+              new MetricsQuery(
+                  Metric.SESSIONS,
+                  granularity,
+                  range[0],
+                  range[1],
+                  ZoneOffset.UTC,
+                  Optional.empty(),
+                  trackingIds);
+          answers.put(sessions.toString(), source.counts(sessions));
+          MetricsQuery revenue =
+              new MetricsQuery(
+                  Metric.REVENUE,
+                  granularity,
+                  range[0],
+                  range[1],
+                  ZoneOffset.UTC,
+                  Optional.empty(),
+                  trackingIds);
+          answers.put(revenue.toString(), source.revenue(revenue));
+        }
+      }
+    }
+    for (Dimension dimension : Dimension.values()) {
+      for (int limit : List.of(2, 100)) {
+        BreakdownQuery query =
+            new BreakdownQuery(
+                dimension,
+                LocalDate.parse("2026-11-18"),
+                LocalDate.parse("2026-11-21"),
+                TRACKING_IDS,
+                limit);
+        answers.put(query.toString(), source.breakdown(query));
       }
     }
     return answers;
@@ -346,6 +392,79 @@ class ServingStoreIT {
                   sketch(shift + random.nextInt(100), users),
                   "it",
                   Timestamp.from(Instant.now())));
+        }
+      }
+    }
+    return rows;
+  }
+
+  /** A day's sessions and revenue per tracking ID, for the days in [from, to). */
+  private static List<Row> eventsDaily(Random random, Instant from, Instant to, int shift) {
+    List<Row> rows = new ArrayList<>();
+    for (String trackingId : TRACKING_IDS) {
+      for (Instant day = from; day.isBefore(to); day = day.plus(Duration.ofDays(1))) {
+        Map<String, BigDecimal> revenue = new LinkedHashMap<>();
+        for (String currency : List.of("EUR", "USD", "JPY")) {
+          if (random.nextBoolean()) {
+            revenue.put(currency, BigDecimal.valueOf(random.nextInt(1_000_000) + shift, 4));
+          }
+        }
+        long sessions = 10 + random.nextInt(500) + shift;
+        rows.add(
+            RowFactory.create(
+                trackingId,
+                Date.valueOf(LocalDate.ofInstant(day, ZoneOffset.UTC)),
+                sessions * 3,
+                sessions * 2,
+                sketch(shift, 50 + random.nextInt(500)),
+                (long) (50 + random.nextInt(500)),
+                sessions,
+                sessions / 3,
+                1.0 / 3,
+                sessions * 60,
+                (long) revenue.size(),
+                CollectionConverters.asScala(revenue),
+                "it",
+                Timestamp.from(Instant.now())));
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Sessions per tracking ID, day and traffic dimensions; some values differ by case or a space.
+   */
+  private static List<Row> trafficDaily(Random random, Instant from, Instant to, int shift) {
+    List<String> sources = List.of("google", "Google", "(none)", "news ", "news");
+    List<String> devices = List.of("desktop", "mobile");
+    List<String> browsers = List.of("Firefox", "Chrome", "(none)");
+    List<Row> rows = new ArrayList<>();
+    for (String trackingId : TRACKING_IDS) {
+      for (Instant day = from; day.isBefore(to); day = day.plus(Duration.ofDays(1))) {
+        for (String source : sources) {
+          for (String device : devices) {
+            String browser = browsers.get(random.nextInt(browsers.size()));
+            if (random.nextInt(3) == 0) {
+              continue;
+            }
+            long sessions = 1 + random.nextInt(40) + shift;
+            rows.add(
+                RowFactory.create(
+                    trackingId,
+                    Date.valueOf(LocalDate.ofInstant(day, ZoneOffset.UTC)),
+                    source,
+                    source.equals("(none)") ? "(none)" : "organic",
+                    "(none)",
+                    device,
+                    browser,
+                    sessions,
+                    sessions / 2,
+                    sessions * 4,
+                    sketch(shift + random.nextInt(50), (int) sessions),
+                    sessions,
+                    "it",
+                    Timestamp.from(Instant.now())));
+          }
         }
       }
     }

@@ -24,6 +24,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -96,6 +97,7 @@ public final class QueryBenchmark {
   }
 
   private void run(long events, int merchants, int seconds) throws Exception {
+    double loadAtStart = loadAverage();
     say(
         "Generating %,d events for %d merchants over %d days in Trino (schema lake.%s) ...",
         events, merchants, SPAN.toDays(), schema);
@@ -169,7 +171,7 @@ public final class QueryBenchmark {
 
     StoreMetricsSource store =
         new StoreMetricsSource(
-            new StoreDatabase(config.api().store()), source, benchConfig.api().queryTimeout());
+            new StoreDatabase(config.api().store()), benchConfig.api().queryTimeout());
     if (!store.counts(series).equals(fromView)
         || !store.counts(users).equals(source.counts(users))) {
       throw new IllegalStateException("The store and the merged view disagree");
@@ -232,7 +234,8 @@ public final class QueryBenchmark {
         "query: p50_ms=%.0f p95_ms=%.0f raw_p95_ms=%.0f ratio=%.1f api_cached_rps=%.0f"
             + " api_uncached_rps=%.1f api_uncached_p95_ms=%.1f trino_api_uncached_rps=%.1f"
             + " trino_api_uncached_p95_ms=%.0f store_p95_ms=%.1f store_users_p95_ms=%.1f"
-            + " sync_s=%.0f users_p95_ms=%.0f events=%d merchants=%d%n",
+            + " sync_s=%.0f users_p95_ms=%.0f events=%d merchants=%d load_start=%.1f"
+            + " load_end=%.1f%n",
         view.p50(),
         view.p95(),
         raw.p95(),
@@ -247,7 +250,14 @@ public final class QueryBenchmark {
         syncSeconds,
         viewUsers.p95(),
         events,
-        merchants);
+        merchants,
+        loadAtStart,
+        loadAverage());
+  }
+
+  /** The machine's load average over the last minute, as uptime prints it. */
+  private static double loadAverage() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
   /** Each request a range of its own: no answer comes from the cache. */
