@@ -125,7 +125,7 @@ public final class StoreMetricsSource implements MetricsSource, AutoCloseable {
    * A day's revenue per currency from the JSON the sync stored: decimals exactly as written, at the
    * view's scale (DECIMAL(28, 4)), as Trino's sum returns them.
    */
-  static Map<String, BigDecimal> amounts(String json) throws SQLException {
+  public static Map<String, BigDecimal> amounts(String json) throws SQLException {
     Map<String, BigDecimal> amounts = new TreeMap<>();
     try {
       JsonNode map = JSON.readTree(json);
