@@ -76,7 +76,10 @@ public final class StoreMetricsSource implements MetricsSource, AutoCloseable {
       case PAGEVIEWS -> sumPerHour(query, PAGES, "pageviews", fold);
       case USERS -> {
         Statement statement = merged(query, EVENTS, "hour, users_sketch");
-        read(statement, row -> fold.addSketch(row.getLong(1), row.getBytes(2)), "unique users");
+        read(
+            statement,
+            row -> fold.addSketch(row.getLong(1), row.getBytes(2)),
+            "reading unique users");
         return fold.uniqueUsers();
       }
       case SESSIONS -> {
