@@ -15,6 +15,7 @@ import io.lambdalake.orchestration.BackfillCommand;
 import io.lambdalake.orchestration.DagsCommand;
 import io.lambdalake.serving.ServingCommand;
 import io.lambdalake.serving.api.ApiCommand;
+import io.lambdalake.serving.store.ServingSyncCommand;
 import io.lambdalake.serving.verify.VerifyCommand;
 import io.lambdalake.speed.SpeedCommand;
 import picocli.CommandLine;
@@ -45,6 +46,7 @@ import picocli.CommandLine.Command;
       CollectorCommand.class,
       SpeedCommand.class,
       ServingCommand.class,
+      ServingSyncCommand.class,
       VerifyCommand.class,
       BatchCommand.class,
       GenerateCommand.class,

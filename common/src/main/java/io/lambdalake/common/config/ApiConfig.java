@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  * @param maxQueuedQueries queries waiting for a request thread, beyond which the API answers 503
  * @param queryTimeout how long a Trino query may take before the API answers 504 (and Trino cancels
  *     it)
+ * @param source where the hourly series come from: the point-read store or Trino's views
+ * @param store the point-read store {@code lake serving-sync} keeps and the API reads
  */
 public record ApiConfig(
     String host,
@@ -48,7 +50,9 @@ public record ApiConfig(
     List<Key> keys,
     Duration idleTimeout,
     int maxQueuedQueries,
-    Duration queryTimeout) {
+    Duration queryTimeout,
+    Source source,
+    Store store) {
 
   public ApiConfig {
     checkNotBlank(host, "lake.api.host");
@@ -75,6 +79,118 @@ public record ApiConfig(
     checkPositiveDuration(idleTimeout, "lake.api.idle-timeout");
     checkPositive(maxQueuedQueries, "lake.api.max-queued-queries");
     checkPositiveDuration(queryTimeout, "lake.api.query-timeout");
+    requireNonNull(source, "source is null");
+    requireNonNull(store, "store is null");
+  }
+
+  /** This section with another source and store, e.g. for a benchmark that measures both paths. */
+  public ApiConfig withSource(Source otherSource, Store otherStore) {
+    return new ApiConfig(
+        host,
+        port,
+        threads,
+        cacheTtl,
+        cacheMaxEntries,
+        rateLimit,
+        maxPoints,
+        maxRange,
+        maxRows,
+        views,
+        keys,
+        idleTimeout,
+        maxQueuedQueries,
+        queryTimeout,
+        otherSource,
+        otherStore);
+  }
+
+  /** Where the API reads a merchant's series ({@code lake.api.source}). */
+  public enum Source {
+    /** The point-read store that {@code lake serving-sync} keeps from the batch and speed views. */
+    STORE("store"),
+    /** The serving views in Trino. */
+    TRINO("trino");
+
+    private final String wireName;
+
+    Source(String wireName) {
+      this.wireName = wireName;
+    }
+
+    public String wireName() {
+      return wireName;
+    }
+
+    /** The source named in configuration, with an error that names the key. */
+    public static Source fromWireName(String name) {
+      for (Source source : values()) {
+        if (source.wireName.equals(name)) {
+          return source;
+        }
+      }
+      throw Checks.invalid("lake.api.source", name, "store or trino");
+    }
+  }
+
+  /**
+   * The point-read store: a MySQL-compatible database of its own (locally a database in the lake's
+   * MariaDB) holding the batch and speed hourly views, the coverage and the sync's positions.
+   *
+   * @param host the database server's host
+   * @param port its port
+   * @param database the database (schema) of the store, created by the sync if missing
+   * @param user the account the sync and the API use
+   * @param password its password
+   * @param connections connections the API keeps open to the store
+   * @param syncInterval how long the continuous sync waits between rounds that found nothing new
+   * @param batchRows rows per JDBC batch while the sync applies changes
+   * @param writeBinlog whether the sync's writes go to the server's binlog; off (the default) keeps
+   *     a binlog reader of the same server (Maxwell) from publishing the store's rows as changes
+   */
+  public record Store(
+      String host,
+      int port,
+      String database,
+      String user,
+      String password,
+      int connections,
+      Duration syncInterval,
+      int batchRows,
+      boolean writeBinlog) {
+    private static final Pattern DATABASE = Pattern.compile("[a-z_][a-z0-9_]{0,63}");
+
+    public Store {
+      checkNotBlank(host, "lake.api.store.host");
+      checkPort(port, "lake.api.store.port");
+      checkNotBlank(database, "lake.api.store.database");
+      if (!DATABASE.matcher(database).matches()) {
+        throw Checks.invalid(
+            "lake.api.store.database", database, "lower case letters, digits and '_'");
+      }
+      checkNotBlank(user, "lake.api.store.user");
+      requireNonNull(password, "lake.api.store.password is null");
+      checkPositive(connections, "lake.api.store.connections");
+      checkPositiveDuration(syncInterval, "lake.api.store.sync-interval");
+      checkPositive(batchRows, "lake.api.store.batch-rows");
+    }
+
+    /** The JDBC URL of the store's database. */
+    public String jdbcUrl() {
+      return "jdbc:mariadb://" + host + ":" + port + "/" + database;
+    }
+
+    /** The JDBC URL of the server, no database selected (to create the store's database). */
+    public String serverJdbcUrl() {
+      return "jdbc:mariadb://" + host + ":" + port + "/";
+    }
+
+    /** Masks the password, so the configuration can be printed. */
+    @Override
+    public String toString() {
+      return "Store[host=%s, port=%d, database=%s, user=%s, connections=%d, syncInterval=%s,"
+              .formatted(host, port, database, user, connections, syncInterval)
+          + " batchRows=%d, writeBinlog=%s]".formatted(batchRows, writeBinlog);
+    }
   }
 
   private static void checkPositiveDuration(Duration duration, String key) {

@@ -458,6 +458,7 @@ public final class LakeConfigLoader {
 
   private static ApiConfig api(Config api) {
     Config views = api.getConfig("views");
+    Config store = api.getConfig("store");
     List<ApiConfig.Key> keys = new ArrayList<>();
     for (Config key : api.getConfigList("keys")) {
       keys.add(
@@ -487,7 +488,18 @@ public final class LakeConfigLoader {
         keys,
         api.getDuration("idle-timeout"),
         api.getInt("max-queued-queries"),
-        api.getDuration("query-timeout"));
+        api.getDuration("query-timeout"),
+        ApiConfig.Source.fromWireName(api.getString("source")),
+        new ApiConfig.Store(
+            store.getString("host"),
+            store.getInt("port"),
+            store.getString("database"),
+            store.getString("user"),
+            store.getString("password"),
+            store.getInt("connections"),
+            store.getDuration("sync-interval"),
+            store.getInt("batch-rows"),
+            store.getBoolean("write-binlog")));
   }
 
   private static CollectorConfig.RateLimit rateLimit(Config rateLimit) {

@@ -701,7 +701,28 @@ class LakeConfigLoaderTest {
                         ZoneId.of("Europe/Berlin"))),
                 Duration.ofSeconds(60),
                 100,
-                Duration.ofSeconds(30)));
+                Duration.ofSeconds(30),
+                ApiConfig.Source.TRINO,
+                new ApiConfig.Store(
+                    "127.0.0.1",
+                    13306,
+                    "lake_serving",
+                    "lake",
+                    "lake-local-password",
+                    16,
+                    Duration.ofSeconds(2),
+                    2000,
+                    false)));
+  }
+
+  @Test
+  void apiStoreFollowsTheSchemaPrefixAndRefusesAnUnknownSource() {
+    assertThat(load(Map.of(), Map.of("lake.trino.schema-prefix", "it7_")).api().store().database())
+        .isEqualTo("it7_lake_serving");
+    assertThat(load(Map.of(), Map.of("lake.api.source", "store")).api().source())
+        .isEqualTo(ApiConfig.Source.STORE);
+    assertThatThrownBy(() -> load(Map.of(), Map.of("lake.api.source", "redis")))
+        .hasMessageContaining("lake.api.source is redis, but must be store or trino");
   }
 
   @Test

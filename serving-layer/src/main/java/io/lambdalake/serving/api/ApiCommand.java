@@ -9,6 +9,8 @@ import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.common.launch.Launcher;
 import io.lambdalake.common.launch.Server;
+import io.lambdalake.serving.store.StoreDatabase;
+import io.lambdalake.serving.store.StoreMetricsSource;
 import java.io.PrintWriter;
 import java.time.DateTimeException;
 import java.time.LocalDate;
@@ -26,8 +28,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "api",
     description =
-        "The metrics API: per-merchant time series from the serving views in Trino, over HTTP"
-            + " (lake.api.host/port). Runs until stopped.",
+        "The metrics API: per-merchant time series over HTTP (lake.api.host/port), read from the"
+            + " point-read store that lake serving-sync keeps (lake.api.source = store) or from the"
+            + " serving views in Trino (trino). Runs until stopped.",
     subcommands = {ApiCommand.Keys.class})
 public final class ApiCommand implements Job {
   @Spec CommandSpec spec;
@@ -39,17 +42,23 @@ public final class ApiCommand implements Job {
 
   @Override
   public List<Endpoint> servers(LakeConfig config) {
-    return Server.endpoints(config, Server.TRINO);
+    // The store's server is not one of the stack's endpoints: a store that does not answer is a
+    // 503 per request, as Trino is.
+    return config.api().source() == ApiConfig.Source.TRINO
+        ? Server.endpoints(config, Server.TRINO)
+        : List.of();
   }
 
   @Override
-  public void run(JobContext context) throws InterruptedException {
+  public void run(JobContext context) throws Exception {
     LakeConfig config = context.config();
     ApiConfig api = config.api();
     PrintWriter out = spec.commandLine().getOut();
-    MetricsApi metrics = new MetricsApi(api, new TrinoMetricsSource(config), System::nanoTime);
+    MetricsSource source = source(config);
+    MetricsApi metrics = new MetricsApi(api, source, System::nanoTime);
     CountDownLatch stopped = new CountDownLatch(1);
-    try (ApiServer server = ApiServer.start(api, metrics)) {
+    try (ApiServer server = ApiServer.start(api, metrics);
+        AutoCloseable ignored = source instanceof AutoCloseable closeable ? closeable : () -> {}) {
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
@@ -59,11 +68,18 @@ public final class ApiCommand implements Job {
                   },
                   "api-shutdown"));
       out.printf(
-          "lake api: listening on %s (%d API keys of %d merchants; Trino %s; cache %ss)%n",
+          "lake api: listening on %s (%d API keys of %d merchants; %s; cache %ss)%n",
           server.baseUrl(),
           api.keys().size(),
           api.keys().stream().map(ApiConfig.Key::merchant).distinct().count(),
-          config.trino().url(),
+          api.source() == ApiConfig.Source.STORE
+              ? "the store "
+                  + api.store().database()
+                  + " at "
+                  + api.store().host()
+                  + ":"
+                  + api.store().port()
+              : "Trino " + config.trino().url(),
           api.cacheTtl().toSeconds());
       out.printf(
           "lake api: try  curl -H 'Authorization: Bearer <key>' '%s/v1/metrics?metric=events&from=%s&to=%s'%n",
@@ -71,6 +87,16 @@ public final class ApiCommand implements Job {
       out.flush();
       stopped.await();
     }
+  }
+
+  /** The API's source as {@code lake.api.source} says: the point-read store, or Trino. */
+  public static MetricsSource source(LakeConfig config) {
+    return switch (config.api().source()) {
+      case STORE ->
+          new StoreMetricsSource(
+              new StoreDatabase(config.api().store()), config.api().queryTimeout());
+      case TRINO -> new TrinoMetricsSource(config);
+    };
   }
 
   @Command(

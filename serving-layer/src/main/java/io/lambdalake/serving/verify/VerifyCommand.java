@@ -1,5 +1,6 @@
 package io.lambdalake.serving.verify;
 
+import io.lambdalake.common.config.ApiConfig;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.error.ErrorCode;
 import io.lambdalake.common.error.LakeException;
@@ -7,6 +8,7 @@ import io.lambdalake.common.launch.Endpoint;
 import io.lambdalake.common.launch.Job;
 import io.lambdalake.common.launch.JobContext;
 import io.lambdalake.common.launch.Server;
+import io.lambdalake.serving.store.StoreDatabase;
 import io.lambdalake.spark.views.HourlyViews.BotPolicy;
 import java.io.PrintWriter;
 import java.time.DateTimeException;
@@ -71,6 +73,13 @@ public final class VerifyCommand implements Job {
           "Print at most this many differences; all are counted (default: ${DEFAULT-VALUE}).")
   long maxDifferences;
 
+  @Option(
+      names = "--store",
+      description =
+          "Also compare the API's point-read store (lake.api.store) with the serving views; on by"
+              + " default when lake.api.source = store.")
+  boolean store;
+
   @Override
   public void validate(LakeConfig config) {
     options();
@@ -134,7 +143,49 @@ public final class VerifyCommand implements Job {
     out.flush();
     context.count("event_keys", summary.eventKeys());
     context.count("page_keys", summary.pageKeys());
+    long storeDiffering = 0;
+    if (store || context.config().api().source() == ApiConfig.Source.STORE) {
+      try (StoreDatabase database = new StoreDatabase(context.config().api().store())) {
+        StoreVerifier.Summary storeSummary =
+            new StoreVerifier(context.config(), database)
+                .verify(
+                    options.from(),
+                    options.to(),
+                    difference -> {
+                      differences[0]++;
+                      if (printed[0] < maxDifferences) {
+                        out.println(difference.toLine());
+                        printed[0]++;
+                      }
+                    },
+                    err);
+        storeDiffering = storeSummary.differingKeys();
+        out.printf(
+            "verify %s..%s: store %s %d keys, %d differing: %s%n",
+            options.from(),
+            options.to(),
+            database.config().database(),
+            storeSummary.keys(),
+            storeDiffering,
+            storeDiffering == 0
+                ? "the store equals the serving views"
+                : "the store differs from the serving views (run lake serving-sync --once and"
+                    + " verify again; a difference that stays is a bug)");
+        out.flush();
+        context.count("store_keys", storeSummary.keys());
+      }
+    }
     context.count("differences", differences[0]);
+    if (storeDiffering != 0 && summary.differingKeys() == 0) {
+      throw new LakeException(
+          ErrorCode.QUALITY_CHECK_FAILED,
+          storeDiffering
+              + " key(s) differ between the serving store and the serving views from "
+              + options.from()
+              + " to "
+              + options.to()
+              + ", listed above: run lake serving-sync --once, then verify again");
+    }
     if (summary.differingKeys() != 0) {
       throw new LakeException(
           ErrorCode.QUALITY_CHECK_FAILED,

@@ -51,7 +51,10 @@ class ApiServerTest {
                 ApiKeys.hash(KEY), "shop", List.of("LL-1", "LL-2"), ZoneId.of("Europe/Berlin"))),
         idleTimeout,
         maxQueuedQueries,
-        queryTimeout);
+        queryTimeout,
+        ApiConfig.Source.TRINO,
+        new ApiConfig.Store(
+            "127.0.0.1", 3306, "lake_serving", "lake", "", 4, Duration.ofSeconds(2), 100, false));
   }
 
   /** Answers every count with 7 at the first period; counts its calls. */

@@ -236,7 +236,9 @@ class MetricsApiTest {
         base.keys(),
         base.idleTimeout(),
         base.maxQueuedQueries(),
-        base.queryTimeout());
+        base.queryTimeout(),
+        base.source(),
+        base.store());
   }
 
   static String text(MetricsApi.Answer answer) {

@@ -5,7 +5,9 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import io.lambdalake.common.config.ApiConfig;
 import io.lambdalake.common.config.LakeConfig;
 import io.lambdalake.common.config.LakeConfigLoader;
+import io.lambdalake.common.config.LakeCopy;
 import io.lambdalake.common.config.StorageConfig;
+import io.lambdalake.common.table.LakeTable;
 import io.lambdalake.serving.TrinoCatalog;
 import io.lambdalake.serving.api.ApiKeys;
 import io.lambdalake.serving.api.ApiServer;
@@ -14,10 +16,15 @@ import io.lambdalake.serving.api.Metric;
 import io.lambdalake.serving.api.MetricsApi;
 import io.lambdalake.serving.api.MetricsQuery;
 import io.lambdalake.serving.api.TrinoMetricsSource;
+import io.lambdalake.serving.store.ServingSync;
+import io.lambdalake.serving.store.StoreDatabase;
+import io.lambdalake.serving.store.StoreMetricsSource;
+import io.lambdalake.spark.LakeSpark;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -27,6 +34,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedMap;
@@ -34,19 +42,23 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code scripts/bench query}: a 30-day hourly series for one merchant through the merged serving
- * view, against the same answer computed from the raw events, and the metrics API's requests/s with
- * and without its cache.
+ * view, against the same answer computed from the raw events; the same series from the point-read
+ * store; and the metrics API's requests/s with its cache, and without it through the store and
+ * through Trino.
  *
  * <p>The data is generated and written by Trino itself (not through Kafka and the layers, to keep
- * the run short): EVENTS raw events over 32 days for MERCHANTS tracking IDs with a skewed share
- * (merchant rank r gets a share like r^-2/3, the largest about 10%), partitioned by day; the hourly
- * events table of the serving contract for the first 30 days as "batch" and the last 2 as "speed",
- * a coverage row at the watermark and the contract's UNION ALL view over them. The measured series
- * crosses the watermark. Prints the figures on stderr and, last, {@code query: p50_ms=A p95_ms=B
- * raw_p95_ms=C ratio=C/B api_cached_rps=R ...} on stdout.
+ * the run short) into a copy of the lake of its own ({@link LakeCopy}: root and schema prefix):
+ * EVENTS raw events over 32 days for MERCHANTS tracking IDs with a skewed share (merchant rank r
+ * gets a share like r^-2/3, the largest about 10%), partitioned by day; batch.events_hourly for the
+ * first 30 days and speed.events_hourly for the last 2 at their lake locations, batch.coverage at
+ * the watermark and the contract's UNION ALL view over them. {@code lake serving-sync}'s round
+ * copies them into the store (a database of its own). The measured series crosses the watermark.
+ * Prints the figures on stderr and, last, {@code query: p50_ms=A p95_ms=B raw_p95_ms=C ratio=C/B
+ * api_cached_rps=R api_uncached_rps=S api_uncached_p95_ms=T ...} on stdout.
  */
 public final class QueryBenchmark {
   private static final Instant START = Instant.parse("2026-10-01T00:00:00Z");
@@ -60,18 +72,21 @@ public final class QueryBenchmark {
   private final TrinoCatalog trino;
   private final String schema;
 
-  private QueryBenchmark(LakeConfig config, String schema) {
+  private QueryBenchmark(LakeConfig config) {
     this.config = config;
     this.trino = new TrinoCatalog(config);
-    this.schema = schema;
+    this.schema = config.trino().schema("bench");
   }
 
   public static void main(String[] arguments) throws Exception {
     long events = arguments.length > 0 ? Long.parseLong(arguments[0]) : 20_000_000L;
     int merchants = arguments.length > 1 ? Integer.parseInt(arguments[1]) : 1000;
     int seconds = arguments.length > 2 ? Integer.parseInt(arguments[2]) : 10;
-    String schema = "bench_query_" + Instant.now().getEpochSecond();
-    QueryBenchmark benchmark = new QueryBenchmark(LakeConfigLoader.load(), schema);
+    LakeConfig stack = LakeConfigLoader.load();
+    String name = "bench-query-" + Instant.now().getEpochSecond();
+    LakeConfig lake =
+        LakeConfigLoader.load(System.getenv(), LakeCopy.overrides(stack.s3().bucket(), name));
+    QueryBenchmark benchmark = new QueryBenchmark(lake);
     try {
       benchmark.run(events, merchants, seconds);
     } finally {
@@ -82,6 +97,7 @@ public final class QueryBenchmark {
   }
 
   private void run(long events, int merchants, int seconds) throws Exception {
+    double loadAtStart = loadAverage();
     say(
         "Generating %,d events for %d merchants over %d days in Trino (schema lake.%s) ...",
         events, merchants, SPAN.toDays(), schema);
@@ -141,62 +157,119 @@ public final class QueryBenchmark {
         "Same answer: %d hours, %,d events from the view and from raw.events",
         fromView.size(), fromView.values().stream().mapToLong(Long::longValue).sum());
 
+    say("lake serving-sync: one round into the store %s ...", config.api().store().database());
+    long syncStarted = System.nanoTime();
+    SparkSession spark = LakeSpark.session(config, "lambda-lake-bench-query-sync");
+    ServingSync.Round round;
+    try (StoreDatabase database = new StoreDatabase(config.api().store())) {
+      round = new ServingSync(config, spark, database).runOnce();
+    } finally {
+      spark.stop();
+    }
+    double syncSeconds = (System.nanoTime() - syncStarted) / 1e9;
+    say("  %.0f s: %s", syncSeconds, round.describe());
+
+    StoreMetricsSource store =
+        new StoreMetricsSource(
+            new StoreDatabase(config.api().store()), benchConfig.api().queryTimeout());
+    if (!store.counts(series).equals(fromView)
+        || !store.counts(users).equals(source.counts(users))) {
+      throw new IllegalStateException("The store and the merged view disagree");
+    }
+    say("Same answer from the store: events and unique users per hour");
+
     say(
-        "Timing %d runs each (after 2 warm-ups): view events, view users, raw events ...",
+        "Timing %d runs each (after 2 warm-ups): view events, view users, raw events, store ...",
         ITERATIONS);
     Percentiles view = time(() -> source.counts(series));
     Percentiles viewUsers = time(() -> source.counts(users));
     Percentiles raw = time(() -> rawSeries(merchant));
+    Percentiles storeEvents = time(() -> store.counts(series));
+    Percentiles storeUsers = time(() -> store.counts(users));
     say("  merged view, events per hour:  p50_ms=%.0f p95_ms=%.0f", view.p50(), view.p95());
     say(
         "  merged view, users per hour:   p50_ms=%.0f p95_ms=%.0f",
         viewUsers.p50(), viewUsers.p95());
     say("  raw.events, events per hour:   p50_ms=%.0f p95_ms=%.0f", raw.p50(), raw.p95());
+    say(
+        "  store, events per hour:        p50_ms=%.1f p95_ms=%.1f",
+        storeEvents.p50(), storeEvents.p95());
+    say(
+        "  store, users per hour:         p50_ms=%.1f p95_ms=%.1f",
+        storeUsers.p50(), storeUsers.p95());
 
     String key = ApiKeys.generate();
     LakeConfig apiConfig = withKey(benchConfig, key, merchant);
-    MetricsApi api =
-        new MetricsApi(apiConfig.api(), new TrinoMetricsSource(apiConfig), System::nanoTime);
-    double cachedRps;
-    double uncachedRps;
-    try (ApiServer server = ApiServer.start(apiConfig.api(), api)) {
-      String path =
-          "/v1/metrics?metric=events&granularity=hour&tz=UTC&from="
-              + SERIES_FROM
-              + "&to="
-              + SERIES_TO;
-      say("API at %s, cached: 16 connections, one query, %d s ...", server.baseUrl(), seconds);
-      cachedRps = load(server.port(), key, 16, seconds, request -> path);
-      say("  api_cached_rps=%.0f", cachedRps);
-      say("API, uncached: 4 connections, a new range each request, %d s ...", seconds);
-      AtomicLong hour = new AtomicLong();
-      uncachedRps =
-          load(
-              server.port(),
-              key,
-              4,
-              seconds,
-              request -> {
-                long shift = hour.incrementAndGet();
-                return "/v1/metrics?metric=events&granularity=hour&tz=UTC&from="
-                    + SERIES_FROM.plus(Duration.ofHours(shift % 700))
-                    + "&to="
-                    + SERIES_TO.minus(Duration.ofHours(shift / 700));
-              });
-      say("  api_uncached_rps=%.1f", uncachedRps);
+    String path =
+        "/v1/metrics?metric=events&granularity=hour&tz=UTC&from="
+            + SERIES_FROM
+            + "&to="
+            + SERIES_TO;
+    Load cached;
+    Load uncached;
+    Load trinoUncached;
+    try (ApiServer server =
+        ApiServer.start(
+            apiConfig.api(), new MetricsApi(apiConfig.api(), store, System::nanoTime))) {
+      say(
+          "API (store) at %s, cached: 16 connections, one query, %d s ...",
+          server.baseUrl(), seconds);
+      cached = load(server.port(), key, 16, seconds, request -> path);
+      say("  api_cached_rps=%.0f", cached.rps());
+      say("API (store), uncached: 4 connections, a new range each request, %d s ...", seconds);
+      uncached = load(server.port(), key, 4, seconds, newRangeEachRequest());
+      say("  api_uncached_rps=%.1f api_uncached_p95_ms=%.1f", uncached.rps(), uncached.p95Ms());
     }
+    try (ApiServer server =
+        ApiServer.start(
+            apiConfig.api(), new MetricsApi(apiConfig.api(), source, System::nanoTime))) {
+      say("API (Trino), uncached: 4 connections, a new range each request, %d s ...", seconds);
+      trinoUncached = load(server.port(), key, 4, seconds, newRangeEachRequest());
+      say(
+          "  trino_api_uncached_rps=%.1f trino_api_uncached_p95_ms=%.0f",
+          trinoUncached.rps(), trinoUncached.p95Ms());
+    }
+    store.close();
     System.out.printf(
         "query: p50_ms=%.0f p95_ms=%.0f raw_p95_ms=%.0f ratio=%.1f api_cached_rps=%.0f"
-            + " api_uncached_rps=%.1f users_p95_ms=%.0f events=%d merchants=%d%n",
+            + " api_uncached_rps=%.1f api_uncached_p95_ms=%.1f trino_api_uncached_rps=%.1f"
+            + " trino_api_uncached_p95_ms=%.0f store_p95_ms=%.1f store_users_p95_ms=%.1f"
+            + " sync_s=%.0f users_p95_ms=%.0f events=%d merchants=%d load_start=%.1f"
+            + " load_end=%.1f%n",
         view.p50(),
         view.p95(),
         raw.p95(),
         raw.p95() / view.p95(),
-        cachedRps,
-        uncachedRps,
+        cached.rps(),
+        uncached.rps(),
+        uncached.p95Ms(),
+        trinoUncached.rps(),
+        trinoUncached.p95Ms(),
+        storeEvents.p95(),
+        storeUsers.p95(),
+        syncSeconds,
         viewUsers.p95(),
         events,
-        merchants);
+        merchants,
+        loadAtStart,
+        loadAverage());
+  }
+
+  /** The machine's load average over the last minute, as uptime prints it. */
+  private static double loadAverage() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  /** Each request a range of its own: no answer comes from the cache. */
+  private static IntFunction<String> newRangeEachRequest() {
+    AtomicLong hour = new AtomicLong();
+    return request -> {
+      long shift = hour.incrementAndGet();
+      return "/v1/metrics?metric=events&granularity=hour&tz=UTC&from="
+          + SERIES_FROM.plus(Duration.ofHours(shift % 700))
+          + "&to="
+          + SERIES_TO.minus(Duration.ofHours(shift / 700));
+    };
   }
 
   private SortedMap<Instant, Long> rawSeries(String merchant) {
@@ -223,7 +296,7 @@ public final class QueryBenchmark {
   }
 
   private void generate(long events, int merchants) {
-    trino.createSchema(schema);
+    trino.createSchema("bench");
     long outer = 10_000;
     long inner = (events + outer - 1) / outer;
     create(
@@ -262,10 +335,12 @@ public final class QueryBenchmark {
             + ".raw_events WHERE NOT is_bot AND event_time %s from_unixtime("
             + WATERMARK.getEpochSecond()
             + ") GROUP BY 1, 2, 3, 4";
-    create("batch_events_hourly", "ARRAY['event_date']", String.format(hourly, "<"));
-    create("speed_events_hourly", "ARRAY[]", String.format(hourly, ">="));
+    trino.createSchema("batch");
+    trino.createSchema("speed");
+    create(LakeTable.BATCH_EVENTS_HOURLY, "ARRAY['event_date']", String.format(hourly, "<"));
+    create(LakeTable.SPEED_EVENTS_HOURLY, "ARRAY[]", String.format(hourly, ">="));
     create(
-        "coverage",
+        LakeTable.BATCH_COVERAGE,
         "ARRAY[]",
         "SELECT 'events_hourly' AS view, from_unixtime("
             + WATERMARK.getEpochSecond()
@@ -273,47 +348,73 @@ public final class QueryBenchmark {
             + " current_timestamp AS updated_at");
     String coveredUntil =
         "coalesce((SELECT max(covered_until) FROM "
-            + schema
-            + ".coverage WHERE view = 'events_hourly'), TIMESTAMP '1970-01-01 00:00:00.000 UTC')";
+            + tableName(LakeTable.BATCH_COVERAGE)
+            + " WHERE view = 'events_hourly'), TIMESTAMP '1970-01-01 00:00:00.000 UTC')";
     trino.execute(
         "CREATE OR REPLACE VIEW "
             + schema
             + ".events_hourly AS SELECT b.*, 'batch' AS layer FROM "
-            + schema
-            + ".batch_events_hourly b WHERE b.hour < "
+            + tableName(LakeTable.BATCH_EVENTS_HOURLY)
+            + " b WHERE b.hour < "
             + coveredUntil
             + " UNION ALL SELECT s.*, 'speed' AS layer FROM "
-            + schema
-            + ".speed_events_hourly s WHERE s.hour >= "
+            + tableName(LakeTable.SPEED_EVENTS_HOURLY)
+            + " s WHERE s.hour >= "
             + coveredUntil);
     say("  hourly batch and speed tables, coverage and the merged view written");
   }
 
   private void create(String table, String partitionedBy, String select) {
+    create(
+        schema + "." + table,
+        config.storage().tableLocation("bench", table),
+        partitionedBy,
+        select);
+  }
+
+  private void create(LakeTable table, String partitionedBy, String select) {
+    create(tableName(table), table.location(config.storage()), partitionedBy, select);
+  }
+
+  private void create(String name, String location, String partitionedBy, String select) {
     trino.execute(
         "CREATE TABLE "
-            + schema
-            + "."
-            + table
+            + name
             + " WITH (location = '"
-            + StorageConfig.trinoLocation(config.storage().tableLocation(schema, table))
+            + StorageConfig.trinoLocation(location)
             + "', partitioned_by = "
             + partitionedBy
             + ") AS "
             + select);
   }
 
+  /** A lake table's name in Trino, with this copy's schema prefix. */
+  private String tableName(LakeTable table) {
+    return config.trino().schema(table.zone()) + "." + table.table();
+  }
+
   private void dropData() {
-    say("Dropping the benchmark's tables (LAKE_BENCH_QUERY_DATA=keep keeps them) ...");
+    say("Dropping the benchmark's tables and store (LAKE_BENCH_QUERY_DATA=keep keeps them) ...");
     try {
       trino.execute("DROP VIEW IF EXISTS " + schema + ".events_hourly");
-      for (String table :
-          List.of("coverage", "speed_events_hourly", "batch_events_hourly", "raw_events")) {
-        trino.execute("DROP TABLE IF EXISTS " + schema + "." + table);
+      trino.execute("DROP TABLE IF EXISTS " + schema + ".raw_events");
+      for (LakeTable table :
+          List.of(
+              LakeTable.BATCH_COVERAGE,
+              LakeTable.SPEED_EVENTS_HOURLY,
+              LakeTable.BATCH_EVENTS_HOURLY)) {
+        trino.execute("DROP TABLE IF EXISTS " + tableName(table));
       }
-      trino.execute("DROP SCHEMA IF EXISTS " + schema);
+      for (String zone : List.of("bench", "batch", "speed")) {
+        trino.execute("DROP SCHEMA IF EXISTS " + config.trino().schema(zone));
+      }
     } catch (RuntimeException e) {
       say("  could not drop everything: %s", e.getMessage());
+    }
+    try (StoreDatabase store = new StoreDatabase(config.api().store())) {
+      store.dropDatabase();
+    } catch (RuntimeException e) {
+      say("  could not drop the store's database: %s", e.getMessage());
     }
   }
 
@@ -343,18 +444,27 @@ public final class QueryBenchmark {
                 new ApiConfig.Key(ApiKeys.hash(key), "bench", List.of(merchant), ZoneOffset.UTC)),
             api.idleTimeout(),
             api.maxQueuedQueries(),
-            api.queryTimeout());
+            api.queryTimeout(),
+            api.source(),
+            api.store());
     return base.withApi(benchApi);
   }
 
-  /** Requests/s over HTTP/1.1 keep-alive connections, each in a closed loop; only 200s count. */
-  private static double load(
+  /** Requests per second, and the 95th percentile of their latency. */
+  private record Load(double rps, double p95Ms) {}
+
+  /**
+   * Requests/s over HTTP/1.1 keep-alive connections, each in a closed loop; only 200s count; and
+   * the p95 latency of the measured requests.
+   */
+  private static Load load(
       int port, String key, int connections, int seconds, IntFunction<String> paths)
       throws InterruptedException {
     AtomicBoolean measuring = new AtomicBoolean(false);
     AtomicBoolean stop = new AtomicBoolean(false);
     AtomicLong answered = new AtomicLong();
     AtomicLong failed = new AtomicLong();
+    List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
     List<Thread> threads = new ArrayList<>();
     for (int connection = 0; connection < connections; connection++) {
       Thread thread =
@@ -367,6 +477,7 @@ public final class QueryBenchmark {
                   int request = 0;
                   while (!stop.get()) {
                     String path = paths.apply(request++);
+                    long started = System.nanoTime();
                     out.write(
                         ("GET "
                                 + path
@@ -378,6 +489,9 @@ public final class QueryBenchmark {
                     int status = readResponse(in);
                     if (measuring.get()) {
                       (status == 200 ? answered : failed).incrementAndGet();
+                      if (status == 200) {
+                        latencies.add((System.nanoTime() - started) / 1e6);
+                      }
                     }
                   }
                 } catch (IOException e) {
@@ -395,6 +509,7 @@ public final class QueryBenchmark {
     Thread.sleep(seconds * 1000L);
     long count = answered.get() - before;
     double elapsed = (System.nanoTime() - started) / 1e9;
+    measuring.set(false);
     stop.set(true);
     for (Thread thread : threads) {
       thread.join(120_000);
@@ -402,7 +517,12 @@ public final class QueryBenchmark {
     if (failed.get() > 0) {
       say("  %d requests failed or were not 200", failed.get());
     }
-    return count / elapsed;
+    List<Double> sorted;
+    synchronized (latencies) {
+      sorted = new ArrayList<>(latencies);
+    }
+    sorted.sort(Double::compare);
+    return new Load(count / elapsed, sorted.isEmpty() ? Double.NaN : percentile(sorted, 0.95));
   }
 
   /** Reads one HTTP/1.1 response with Content-Length; returns its status. */
